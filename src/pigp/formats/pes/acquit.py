@@ -1,0 +1,203 @@
+"""PES_ACQUIT v2 writer: turns a validation report into Hélios' acknowledgement.
+
+One ElementACQUIT per acknowledged object, as the Hélios Guichet XML does: the flow
+itself when it is blocked (DomaineAck 0), the flow signature (2), each bordereau
+signature (3), each bordereau (5 dépense, 6 recette) with its errors detailed per pièce
+and per line, and each PJ (4). Schema: ``Rev0/PES_V2_Acquit_Autonome_V2.xsd`` (v5.17).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from lxml import etree
+
+from .report import BordereauSummary, Finding, NumAnoAck, Report, Scope, Severity
+
+__all__ = ["NS_ACQUIT_V2", "build_acquit"]
+
+NS_ACQUIT_V2 = "http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/retour/v2"
+
+DOMAINE_TECHNIQUE = "0"
+DOMAINE_SIGNATURE_GLOBALE = "2"
+DOMAINE_SIGNATURE_BORDEREAU = "3"
+DOMAINE_PJ = "4"
+DOMAINE_DEPENSE = "5"
+DOMAINE_RECETTE = "6"
+
+_SIGNATURE_BORDEREAU_CODES = frozenset(
+    {
+        NumAnoAck.SIGNATURE_BORDEREAU_INVALIDE,
+        NumAnoAck.SIGNATURE_BORDEREAU_ILLISIBLE,
+        NumAnoAck.SIGNATURE_BORDEREAU_INCOMPLETE,
+        NumAnoAck.CERTIFICAT,
+    }
+)
+_MAX_LIBELLE = 500
+# EnTetePES is mandatory with strict patterns even when the flow could not be read:
+# an unreadable value falls back to a neutral one that the schema accepts.
+_HEADER_FALLBACK = {
+    "IdPost": (re.compile(r"02[AB][0-9]{3,4}|[0-9]{6,7}"), "999999"),
+    "IdColl": (re.compile(r"[0-9]{0,14}"), ""),
+    "CodCol": (re.compile(r"[0-9]{3}"), "999"),
+    "CodBud": (re.compile(r"[0-9A-Z][0-9]"), "99"),
+}
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _v(parent: etree._Element, tag: str, value: object) -> etree._Element:
+    return etree.SubElement(parent, tag, V=str(value))
+
+
+def _header_value(tag: str, value: str | None) -> str:
+    pattern, fallback = _HEADER_FALLBACK[tag]
+    if value is None or not pattern.fullmatch(value):
+        return fallback
+    # Base_Texte* types also refuse values made only of zeros.
+    return value if tag == "IdColl" or value.strip("0") else fallback
+
+
+def _digits(value: str | None, max_len: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _DIGITS.fullmatch(value) and len(value) <= max_len else None
+
+
+def _texte(value: str, max_len: int) -> str:
+    value = " ".join(value.split()) or "-"
+    return value if len(value) <= max_len else value[: max_len - 1] + "…"
+
+
+def _erreur(parent: etree._Element, finding: Finding) -> None:
+    err = etree.SubElement(parent, "Erreur")
+    _v(err, "NumAnoAck", finding.code.value)
+    _v(err, "LibelleAnoAck", _texte(finding.message, _MAX_LIBELLE))
+
+
+def _element(
+    acquit: etree._Element,
+    domaine: str,
+    ok: bool,
+    *,
+    num_bord: str | None = None,
+    exercice: str | None = None,
+    id_unique: str | None = None,
+) -> etree._Element:
+    el = etree.SubElement(acquit, "ElementACQUIT")
+    _v(el, "DomaineAck", domaine)
+    _v(el, "EtatAck", "1" if ok else "0")
+    if (nb := _digits(num_bord, 7)) is not None:
+        _v(el, "NumBord", nb)
+    if (ex := _digits(exercice, 4)) is not None:
+        _v(el, "ExerciceBord", ex)
+    if id_unique is not None and re.fullmatch(r"[0-9a-zA-Z]{0,50}", id_unique):
+        _v(el, "IdUnique", id_unique)
+    return el
+
+
+def _details(el: etree._Element, findings: Iterable[Finding]) -> None:
+    """Bordereau-level errors first, then DetailPiece / DetailLigne (schema order)."""
+    per_piece: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        piece = _digits(f.location.piece, 13)
+        if piece is None:
+            _erreur(el, f)
+        else:
+            per_piece[piece].append(f)
+    for piece, group in per_piece.items():
+        dp = etree.SubElement(el, "DetailPiece")
+        _v(dp, "NumPiece", piece)
+        per_line: dict[str, list[Finding]] = defaultdict(list)
+        for f in group:
+            ligne = _digits(f.location.ligne, 13)
+            if ligne is None:
+                _erreur(dp, f)
+            else:
+                per_line[ligne].append(f)
+        for ligne, lgroup in per_line.items():
+            dl = etree.SubElement(dp, "DetailLigne")
+            _v(dl, "NumLigne", ligne)
+            for f in lgroup:
+                _erreur(dl, f)
+
+
+def _concerns(f: Finding, b: BordereauSummary) -> bool:
+    loc = f.location
+    if loc.bordereau != b.id_bord and not (loc.bordereau_id and loc.bordereau_id == b.xml_id):
+        return False
+    return loc.domaine is None or loc.domaine == b.domaine
+
+
+def build_acquit(
+    report: Report, *, flow_name: str | None = None, when: dt.datetime | None = None
+) -> bytes:
+    """PES_ACQUIT v2 (ISO-8859-1) acknowledging the flow that ``report`` describes."""
+    when = when or dt.datetime.now(dt.UTC)
+    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    flux_blocked = report.flux_blocked
+
+    root = etree.Element(f"{{{NS_ACQUIT_V2}}}PES_ACQUIT", nsmap={"n": NS_ACQUIT_V2})
+    env = etree.SubElement(root, "Enveloppe")
+    par = etree.SubElement(env, "Parametres")
+    _v(par, "Version", "2")
+    _v(par, "TypFic", "PESALR2")
+    _v(par, "NomFic", _texte(flow_name or report.nom_fic or "FLUX_ILLISIBLE", 100))
+    emet = etree.SubElement(env, "Emetteur")
+    _v(emet, "Sigle", "PIGP")
+    _v(emet, "Adresse", "PIGP GUICHET XML")
+    head = etree.SubElement(root, "EnTetePES")
+    _v(head, "DteStr", when.date().isoformat())
+    _v(head, "IdPost", _header_value("IdPost", report.id_post))
+    _v(head, "IdColl", _header_value("IdColl", report.id_coll))
+    _v(head, "CodCol", _header_value("CodCol", report.cod_col))
+    _v(head, "CodBud", _header_value("CodBud", report.cod_bud))
+    acquit = etree.SubElement(root, "ACQUIT")
+    _v(etree.SubElement(acquit, "EnTeteAcquit"), "IdVer", "2")
+
+    flux_errors = [f for f in errors if f.scope is Scope.FLUX]
+    if flux_errors or not (report.bordereaux or report.pj_ids):
+        el = _element(acquit, DOMAINE_TECHNIQUE, not flux_errors)
+        for f in flux_errors:
+            _erreur(el, f)
+
+    sig_errors = [f for f in errors if f.scope is Scope.SIGNATURE]
+    flux_sig = [s for s in report.signatures if s.target == "flux"]
+    if sig_errors or flux_sig:
+        el = _element(acquit, DOMAINE_SIGNATURE_GLOBALE, not sig_errors and not flux_blocked)
+        for f in sig_errors:
+            _erreur(el, f)
+
+    blocked = report.blocked_bordereaux()
+    bord_errors = [f for f in errors if f.scope is Scope.BORDEREAU]
+    signed_targets = {s.target for s in report.signatures if s.target != "flux"}
+    for b in report.bordereaux:
+        mine = [f for f in bord_errors if _concerns(f, b)]
+        sig = [f for f in mine if f.code in _SIGNATURE_BORDEREAU_CODES]
+        if sig or b.id_bord in signed_targets or (b.xml_id and b.xml_id in signed_targets):
+            el = _element(
+                acquit,
+                DOMAINE_SIGNATURE_BORDEREAU,
+                not sig and not flux_blocked,
+                num_bord=b.id_bord,
+                exercice=b.exercice,
+            )
+            for f in sig:
+                _erreur(el, f)
+        domaine = DOMAINE_RECETTE if b.domaine == "recette" else DOMAINE_DEPENSE
+        el = _element(
+            acquit, domaine, b.id_bord not in blocked, num_bord=b.id_bord, exercice=b.exercice
+        )
+        _details(el, [f for f in mine if f.code not in _SIGNATURE_BORDEREAU_CODES])
+
+    pj_errors = [f for f in errors if f.scope is Scope.PJ]
+    for id_unique in report.pj_ids:
+        mine = [f for f in pj_errors if f.location.pj == id_unique]
+        el = _element(acquit, DOMAINE_PJ, not mine and not flux_blocked, id_unique=id_unique)
+        for f in mine:
+            _erreur(el, f)
+
+    return etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True)

@@ -1,0 +1,595 @@
+"""Deterministic PES_Aller generator for the demo, the tests and the benchmarks.
+
+The flow is written with lxml's incremental writer: one pièce (or, when the bordereau
+is signed, one bordereau) is held in memory at a time, and PJ content is gzipped and
+base64-encoded chunk by chunk, so a 1 GB flow with a 200 MB PJ is written in bounded
+memory. The same seed always gives the same bytes (except the signature value when the
+key is random: pass a fixed key through ``signer`` for byte-identical signed flows).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import random
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from lxml import etree
+from stdnum import luhn
+
+__all__ = ["GeneratedFlow", "GeneratorError", "generate_pes_aller", "minimal_pdf"]
+
+NS_ALLER = "http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller"
+ENCODING = "ISO-8859-1"
+CENT = Decimal("0.01")
+# Content above this size is made of incompressible bytes so that the flow really is big.
+_BIG_PJ_THRESHOLD = 1_000_000
+_CHUNK = 1 << 20
+
+Domaine = Literal["depense", "recette", "mixte"]
+
+
+class GeneratorError(ValueError):
+    """Invalid generator parameters."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedFlow:
+    path: Path | None  # None when written to a file object
+    size: int  # bytes written
+    nom_fic: str
+    bordereaux: int
+    pieces: int
+    lignes: int
+    pj: int
+    total_depense: Decimal  # sum of MtHT of dépense lines
+    total_recette: Decimal
+    bordereau_ids: tuple[str, ...]  # Bordereau/@Id in document order
+    id_bords: tuple[tuple[str, str], ...]  # (domaine, IdBord)
+    pj_ids: tuple[str, ...]  # PJ IdUnique
+    signed: bool
+
+
+# --- realistic reference data -------------------------------------------------------------
+
+# (code banque, BIC) of real French banks, so that IBAN and BIC agree with each other.
+_BANKS = (
+    ("30004", "BNPAFRPP", "BNP PARIBAS"),
+    ("30003", "SOGEFRPP", "SOCIETE GENERALE"),
+    ("30002", "CRLYFRPP", "LCL"),
+    ("20041", "PSSTFRPP", "LA BANQUE POSTALE"),
+    ("30001", "BDFEFRPP", "BANQUE DE FRANCE"),
+)
+_COMPANIES = (
+    "FOURNITURES DU MIDI",
+    "BUREAUTIQUE OCCITANE",
+    "TRAVAUX PUBLICS DURAND",
+    "INFORMATIQUE SERVICES",
+    "ESPACES VERTS MARTIN",
+    "RESTAURATION COLLECTIVE",
+    "GARAGE DE LA GARE",
+    "IMPRIMERIE MODERNE",
+)
+_LAST_NAMES = ("MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "LEROY")
+_FIRST_NAMES = ("MARIE", "JEAN", "PIERRE", "NATHALIE", "SOPHIE", "LUC", "CHANTAL", "MICHEL")
+_STREETS = ("RUE DE LA MAIRIE", "AVENUE JEAN JAURES", "PLACE DE LA REPUBLIQUE", "CHEMIN DES VIGNES")
+_CITIES = (
+    ("34000", "MONTPELLIER"),
+    ("31000", "TOULOUSE"),
+    ("69001", "LYON"),
+    ("33000", "BORDEAUX"),
+)
+# (Nature M57, NatPce, objet) for mandats; NatPce 02 = investissement.
+_NATURES_DEP = (
+    ("6064", "01", "FOURNITURES ADMINISTRATIVES"),
+    ("6226", "01", "HONORAIRES"),
+    ("2183", "02", "MATERIEL INFORMATIQUE"),
+    ("6156", "01", "MAINTENANCE"),
+    ("611", "01", "CONTRAT DE PRESTATION"),
+)
+_NATURES_REC = (
+    ("70323", "01", "OCCUPATION DU DOMAINE PUBLIC"),
+    ("7588", "01", "PRODUITS DIVERS"),
+    ("7067", "01", "RESTAURATION SCOLAIRE"),
+    ("70632", "01", "ACCUEIL DE LOISIRS"),
+)
+
+
+def _siret(rng: random.Random) -> str:
+    siren = str(rng.randrange(10_000_000, 99_999_999))
+    siren += luhn.calc_check_digit(siren)
+    body = siren + f"{rng.randrange(1, 9999):04d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _rib_key(bank: str, branch: str, account: str) -> str:
+    return f"{97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97:02d}"
+
+
+def _iban_fr(bank: str, branch: str, account: str, key: str) -> str:
+    bban = bank + branch + account + key
+    check = 98 - int(bban + "152700") % 97  # "FR" -> 15 27
+    return f"FR{check:02d}{bban}"
+
+
+def _bank_account(rng: random.Random) -> dict[str, str]:
+    bank, bic, label = rng.choice(_BANKS)
+    branch = f"{rng.randrange(1, 99999):05d}"
+    account = f"{rng.randrange(1, 10**11):011d}"
+    key = _rib_key(bank, branch, account)
+    return {"bic": bic, "iban": _iban_fr(bank, branch, account, key), "label": label}
+
+
+# --- PDF and PJ encoding ----------------------------------------------------------------
+
+
+def _pdf_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _pdf_parts(text: str, padding: int) -> tuple[bytes, bytes]:
+    """Head and tail of a one-page PDF; ``padding`` bytes of a stream object go between them."""
+    content = f"BT /F1 12 Tf 72 770 Td ({_pdf_text(text)}) Tj ET\n".encode("ascii", "replace")
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(head))
+        head += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    count = len(objects) + 1
+    if padding:
+        offsets.append(len(head))
+        head += b"%d 0 obj\n<</Length %d>>stream\n" % (count, padding)
+        tail_start = len(head) + padding
+        tail = b"\nendstream\nendobj\n"
+        count += 1
+    else:
+        tail_start, tail = len(head), b""
+    xref_at = tail_start + len(tail)
+    tail += b"xref\n0 %d\n0000000000 65535 f \n" % count
+    tail += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    tail += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (count, xref_at)
+    return head, tail
+
+
+def minimal_pdf(text: str = "Piece justificative", size: int = 0) -> bytes:
+    """A small valid one-page PDF, padded with a stream object up to about ``size`` bytes."""
+    head, tail = _pdf_parts(text, 0)
+    padding = max(0, size - len(head) - len(tail) - 60)
+    head, tail = _pdf_parts(text, padding)
+    return head + b"%" * padding + tail if padding else head + tail
+
+
+def _pdf_chunks(text: str, size: int, rng: random.Random) -> Iterator[bytes]:
+    head, tail = _pdf_parts(text, 0)
+    padding = max(0, size - len(head) - len(tail) - 60)
+    head, tail = _pdf_parts(text, padding)
+    yield head
+    incompressible = size > _BIG_PJ_THRESHOLD
+    while padding:
+        n = min(_CHUNK, padding)
+        yield rng.randbytes(n) if incompressible else b"%" * n
+        padding -= n
+    yield tail
+
+
+def gzip_base64_chunks(chunks: Iterator[bytes], *, level: int = 6) -> Iterator[str]:
+    """gzip then base64 (the PES_PJ rule), in 76-character lines, chunk by chunk."""
+    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
+    pending = b""
+
+    def encode(data: bytes, final: bool) -> Iterator[str]:
+        nonlocal pending
+        data = pending + data
+        cut = len(data) if final else len(data) - len(data) % 57
+        pending = data[cut:]
+        for i in range(0, cut, 57 * 1024):
+            block = data[i : min(cut, i + 57 * 1024)]
+            yield base64.encodebytes(block).decode("ascii")
+
+    for chunk in chunks:
+        yield from encode(gz.compress(chunk), final=False)
+    yield from encode(gz.flush(), final=True)
+
+
+# --- XML building ------------------------------------------------------------------------
+
+
+def _v(parent: etree._Element, tag: str, value: object) -> etree._Element:
+    return etree.SubElement(parent, tag, V=str(value))
+
+
+def _amount(rng: random.Random) -> Decimal:
+    return (Decimal(rng.randrange(1_000, 2_500_000)) * CENT).quantize(CENT)
+
+
+class _Plan:
+    """Deterministic content of one flow; amounts come from per-line generators so that
+    totals can be computed before the lines themselves are written."""
+
+    def __init__(self, seed: int, pieces: int, lignes: int, pj: int) -> None:
+        self.seed = seed
+        self.pieces = pieces
+        self.lignes = lignes
+        self.pj = pj
+
+    def rng(self, *parts: object) -> random.Random:
+        # Deterministic fake data, not security: a seeded PRNG is what we want.
+        return random.Random("-".join(map(str, (self.seed, *parts))))  # noqa: S311
+
+    def line_amount(self, dom: str, b: int, p: int, line: int) -> Decimal:
+        return _amount(self.rng("amt", dom, b, p, line))
+
+    def bordereau_total(self, dom: str, b: int) -> Decimal:
+        return sum(
+            (
+                self.line_amount(dom, b, p, line)
+                for p in range(self.pieces)
+                for line in range(self.lignes)
+            ),
+            Decimal("0.00"),
+        )
+
+
+def _tiers_depense(parent: etree._Element, rng: random.Random, when: dt.date) -> None:
+    name = rng.choice(_COMPANIES)
+    cp, ville = rng.choice(_CITIES)
+    bank = _bank_account(rng)
+    tiers = etree.SubElement(parent, "Tiers")
+    info = etree.SubElement(tiers, "InfoTiers")
+    _v(info, "IdTiers", _siret(rng))
+    _v(info, "NatIdTiers", "01")
+    _v(info, "RefTiers", f"F{rng.randrange(1, 99999):05d}")
+    _v(info, "CatTiers", "60")
+    _v(info, "NatJur", "03")
+    _v(info, "Nom", name)
+    adr = etree.SubElement(tiers, "Adresse")
+    _v(adr, "TypAdr", "1")
+    _v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
+    _v(adr, "CP", cp)
+    _v(adr, "Ville", ville)
+    _v(adr, "CodRes", "0")
+    cpt = etree.SubElement(tiers, "CpteBancaire")
+    _v(cpt, "BIC", bank["bic"])
+    _v(cpt, "IBAN", bank["iban"])
+    _v(cpt, "LibBanc", bank["label"][:24])
+    _v(cpt, "TitCpte", name[:32])
+    _v(cpt, "DteBanc", when.isoformat())
+
+
+def _tiers_recette(parent: etree._Element, rng: random.Random, bank: dict[str, str] | None) -> None:
+    nom, prenom = rng.choice(_LAST_NAMES), rng.choice(_FIRST_NAMES)
+    cp, ville = rng.choice(_CITIES)
+    tiers = etree.SubElement(parent, "Tiers")
+    info = etree.SubElement(tiers, "InfoTiers")
+    _v(info, "RefTiers", f"R{rng.randrange(1, 999999):06d}")
+    _v(info, "CatTiers", "01")
+    _v(info, "NatJur", "01")
+    _v(info, "TypTiers", "01")
+    _v(info, "Civilite", rng.choice(("M", "MME")))
+    _v(info, "Nom", nom)
+    _v(info, "Prenom", prenom)
+    adr = etree.SubElement(tiers, "Adresse")
+    _v(adr, "TypAdr", "1")
+    _v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
+    _v(adr, "CP", cp)
+    _v(adr, "Ville", ville)
+    _v(adr, "CodRes", "0")
+    if bank:
+        cpt = etree.SubElement(tiers, "CpteBancaire")
+        _v(cpt, "BIC", bank["bic"])
+        _v(cpt, "IBAN", bank["iban"])
+        _v(cpt, "TitCpte", f"{nom} {prenom}"[:32])
+
+
+def _pjref(parent: etree._Element, id_unique: str, typ: str) -> None:
+    ref = etree.SubElement(parent, "PJRef")
+    _v(ref, "Support", "01")
+    _v(ref, "IdUnique", id_unique)
+    _v(ref, "NomPJ", f"{id_unique}.pdf")
+    _v(ref, "TypePJ", typ)
+
+
+def _piece_depense(
+    plan: _Plan, b: int, p: int, id_pce: int, when: dt.date, pj_id: str | None
+) -> etree._Element:
+    rng = plan.rng("dep", b, p)
+    nature, nat_pce, obj = rng.choice(_NATURES_DEP)
+    piece = etree.Element("Piece")
+    info = etree.SubElement(etree.SubElement(piece, "BlocPiece"), "InfoPce")
+    _v(info, "IdPce", id_pce)
+    _v(info, "TypPce", "01")
+    _v(info, "NatPce", nat_pce)
+    _v(info, "Obj", f"{obj} {id_pce}")
+    _v(info, "DteEch", (when + dt.timedelta(days=30)).isoformat())
+    if pj_id:
+        _pjref(info, pj_id, "003")
+    for line in range(plan.lignes):
+        ldp = etree.SubElement(piece, "LigneDePiece")
+        ilp = etree.SubElement(etree.SubElement(ldp, "BlocLignePiece"), "InfoLignePce")
+        _v(ilp, "IdLigne", line + 1)
+        _v(ilp, "Nature", nature)
+        _v(ilp, "Fonction", rng.choice(("020", "212", "311", "822")))
+        _v(ilp, "Facture", f"FA{rng.randrange(1, 10**6):06d}")
+        _v(ilp, "LibVir1", f"MANDAT {id_pce} {obj}"[:70])
+        _v(ilp, "ModRegl", "03")
+        _v(ilp, "TVAIntraCom", "0")
+        _v(ilp, "MtHT", plan.line_amount("depense", b, p, line))
+        _tiers_depense(ldp, rng, when)
+    return piece
+
+
+def _piece_recette(
+    plan: _Plan, b: int, p: int, id_pce: int, when: dt.date, pj_id: str | None
+) -> etree._Element:
+    rng = plan.rng("rec", b, p)
+    nature, nat_pce, obj = rng.choice(_NATURES_REC)
+    sepa = rng.random() < 0.5
+    piece = etree.Element("Piece")
+    bloc = etree.SubElement(piece, "BlocPiece")
+    _v(bloc, "IdPce", id_pce)
+    _v(bloc, "TypPce", "01")
+    _v(bloc, "NatPce", nat_pce)
+    _v(bloc, "Edition", "01")
+    _v(bloc, "ObjPce", f"{obj} {id_pce}")
+    if pj_id:
+        _pjref(bloc, pj_id, "002")
+    for line in range(plan.lignes):
+        amount = plan.line_amount("recette", b, p, line)
+        ldp = etree.SubElement(piece, "LigneDePiece")
+        blp = etree.SubElement(ldp, "BlocLignePiece")
+        ilp = etree.SubElement(blp, "InfoLignePiece")
+        _v(ilp, "IdLigne", line + 1)
+        _v(ilp, "CodProdLoc", nature[:4])
+        _v(ilp, "Nature", nature)
+        _v(ilp, "Majo", "0")
+        _v(ilp, "TvaIntraCom", "0")
+        _v(ilp, "MtHT", amount)
+        bank = _bank_account(rng) if sepa else None
+        if bank:
+            prl = etree.SubElement(blp, "InfoPrelevementSEPA")
+            _v(prl, "NatPrel", "01")
+            _v(prl, "PerPrel", "07")
+            _v(prl, "DtePrel", (when + dt.timedelta(days=20)).isoformat())
+            _v(prl, "MtPrel", amount)
+            _v(prl, "SequencePres", "02")
+            _v(prl, "DateSignMandat", (when - dt.timedelta(days=400)).isoformat())
+            _v(prl, "RefUniMdt", f"RUM{plan.seed}{b:03d}{p:07d}")
+            _v(prl, "LibPrel", f"TITRE {id_pce} {obj}"[:140])
+        _tiers_recette(ldp, rng, bank)
+    return piece
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    id_post: str
+    id_coll: str
+    cod_col: str
+    cod_bud: str
+    exercice: int
+    nom_fic: str
+    when: dt.date
+
+
+def _write_head(xf: etree.xmlfile, h: _Header) -> None:
+    env = etree.Element("Enveloppe")
+    par = etree.SubElement(env, "Parametres")
+    _v(par, "Version", "2")
+    _v(par, "TypFic", "PESALR2")
+    _v(par, "NomFic", h.nom_fic)
+    emet = etree.SubElement(env, "Emetteur")
+    _v(emet, "Sigle", "PIGP")
+    _v(emet, "Adresse", "PIGP GENERATEUR 1.0")
+    rec = etree.SubElement(env, "Recepteur")
+    _v(rec, "Sigle", "HELIOS")
+    _v(rec, "Adresse", "DGFIP")
+    xf.write(env)
+    head = etree.Element("EnTetePES")
+    _v(head, "DteStr", h.when.isoformat())
+    _v(head, "IdPost", h.id_post)
+    _v(head, "LibellePoste", "SGC DE DEMONSTRATION")
+    _v(head, "IdColl", h.id_coll)
+    _v(head, "CodCol", h.cod_col)
+    _v(head, "CodBud", h.cod_bud)
+    _v(head, "LibelleColBud", "COMMUNE DE DEMONSTRATION")
+    xf.write(head)
+
+
+Signer = Callable[[etree._Element], None]
+
+
+def _write_domain(
+    xf: etree.xmlfile,
+    plan: _Plan,
+    dom: str,
+    h: _Header,
+    nb_bord: int,
+    pj_ids: list[str],
+    signer: Signer | None,
+    out: dict,
+) -> None:
+    root_tag, head_tag = (
+        ("PES_DepenseAller", "EnTeteDepense")
+        if dom == "depense"
+        else ("PES_RecetteAller", "EnTeteRecette")
+    )
+    make_piece = _piece_depense if dom == "depense" else _piece_recette
+    prefix = "D" if dom == "depense" else "R"
+    with xf.element(root_tag):
+        head = etree.Element(head_tag)
+        _v(head, "IdVer", "2")
+        _v(head, "InfoDematerialisee", "1" if signer else "0")
+        xf.write(head)
+        for b in range(nb_bord):
+            id_bord = b + 1
+            xml_id = f"BORD{prefix}{id_bord}"
+            total = plan.bordereau_total(dom, b)
+            bloc = etree.Element("BlocBordereau")
+            _v(bloc, "Exer", h.exercice)
+            _v(bloc, "IdBord", id_bord)
+            _v(bloc, "DteBordEm", h.when.isoformat())
+            _v(bloc, "TypBord", "01")
+            _v(bloc, "NbrPce", plan.pieces)
+            if signer:
+                _v(bloc, "MtCumulAnnuel", total * (b + 1))
+            _v(bloc, "MtBordHT" if dom == "depense" else "MtBordHt", total)
+            pieces = (
+                make_piece(
+                    plan,
+                    b,
+                    p,
+                    b * plan.pieces + p + 1,
+                    h.when,
+                    _pj_for(pj_ids, b * plan.pieces + p),
+                )
+                for p in range(plan.pieces)
+            )
+            if signer:
+                bord = etree.Element("Bordereau", Id=xml_id)
+                bord.append(bloc)
+                bord.extend(pieces)
+                signer(bord)
+                xf.write(bord)
+            else:
+                with xf.element("Bordereau", Id=xml_id):
+                    xf.write(bloc)
+                    for piece in pieces:
+                        xf.write(piece)
+            out["ids"].append(xml_id)
+            out["bords"].append((dom, str(id_bord)))
+            out[dom] += total
+
+
+def _pj_for(pj_ids: list[str], index: int) -> str | None:
+    return pj_ids[index] if index < len(pj_ids) else None
+
+
+def _write_pj(
+    xf: etree.xmlfile, plan: _Plan, pj_ids: list[str], pj_size: int, domaine: str
+) -> None:
+    with xf.element("PES_PJ"):
+        head = etree.Element("EnTetePES_PJ")
+        _v(head, "IdVer", "1")
+        xf.write(head)
+        for i, id_unique in enumerate(pj_ids):
+            rng = plan.rng("pj", i)
+            with xf.element("PJ"):
+                with xf.element("Contenu"), xf.element("Fichier", MIMEType="application/pdf"):
+                    level = 1 if pj_size > _BIG_PJ_THRESHOLD else 6
+                    text = f"Piece justificative {id_unique}"
+                    for part in gzip_base64_chunks(_pdf_chunks(text, pj_size, rng), level=level):
+                        xf.write(part)
+                tail = etree.Element("tail")
+                _v(tail, "IdUnique", id_unique)
+                _v(tail, "NomPJ", f"{id_unique}.pdf")
+                _v(tail, "TypePJ", "002" if domaine == "recette" else "003")
+                _v(tail, "Description", f"Facture {id_unique}")
+                for child in tail:
+                    xf.write(child)
+
+
+class _Counter:
+    """Counts bytes written to the destination, for GeneratedFlow.size."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return self.raw.write(data)
+
+
+def generate_pes_aller(
+    dest: str | Path | BinaryIO,
+    *,
+    seed: int = 0,
+    bordereaux: int = 1,
+    pieces: int = 10,
+    lignes: int = 1,
+    domaine: Domaine = "depense",
+    pj: int = 0,
+    pj_size: int = 20_000,
+    sign: bool = False,
+    id_post: str = "034000",
+    id_coll: str = "21340172201787",
+    cod_col: str = "123",
+    cod_bud: str = "01",
+    exercice: int = 2025,
+    nom_fic: str | None = None,
+    signer: Signer | None = None,
+) -> GeneratedFlow:
+    """Write a PES_Aller valid against the v5.17 schemas.
+
+    ``bordereaux`` is per domain (``mixte`` writes both a dépense and a recette part).
+    ``pj`` PJ of ``pj_size`` bytes each (a PDF; above 1 MB its padding is incompressible)
+    are put in PES_PJ and referenced (PJRef) by the first pièces. ``sign`` signs every
+    bordereau (XAdES-BES, rsa-sha256) with the test certificate of ``testing.py`` unless a
+    ``signer`` is given.
+    """
+    if bordereaux < 1 or pieces < 1 or lignes < 1 or pj < 0 or pj_size < 0:
+        raise GeneratorError("bordereaux, pieces et lignes doivent être ≥ 1, pj et pj_size ≥ 0")
+    if pieces > 99_999:
+        raise GeneratorError("NbrPce est limité à 5 chiffres (99 999 pièces par bordereau)")
+    if domaine not in ("depense", "recette", "mixte"):
+        raise GeneratorError(f"domaine inconnu : {domaine!r}")
+    when = dt.date(exercice, 3, 14)
+    nom_fic = nom_fic or f"PESALR2_{id_coll[:9]}_{when:%y%m%d}_{seed:04d}.xml"
+    header = _Header(id_post, id_coll, cod_col, cod_bud, exercice, nom_fic, when)
+    if sign and signer is None:
+        from pigp.formats.pes import signature, testing
+
+        material = testing.test_signing_material()
+        signing_time = dt.datetime(exercice, 3, 14, 10, 0, tzinfo=dt.UTC)
+
+        def signer(element: etree._Element) -> None:
+            signature.sign_bordereau(element, material.key, material.cert, when=signing_time)
+
+    plan = _Plan(seed, pieces, lignes, pj)
+    pj_ids = [f"{id_coll}PJ{seed:04d}{i:06d}" for i in range(pj)]
+    domains = ("depense", "recette") if domaine == "mixte" else (domaine,)
+    out: dict = {"ids": [], "bords": [], "depense": Decimal("0.00"), "recette": Decimal("0.00")}
+
+    path = None if hasattr(dest, "write") else Path(dest)  # type: ignore[arg-type]
+    raw = open(path, "wb") if path else dest  # noqa: SIM115
+    counter = _Counter(raw)  # type: ignore[arg-type]
+    try:
+        with etree.xmlfile(counter, encoding=ENCODING, buffered=True) as xf:
+            xf.write_declaration()
+            with xf.element(f"{{{NS_ALLER}}}PES_Aller", nsmap={"n": NS_ALLER}):
+                _write_head(xf, header)
+                for dom in domains:
+                    refs = pj_ids if dom == domains[0] else []
+                    _write_domain(xf, plan, dom, header, bordereaux, refs, signer, out)
+                if pj:
+                    _write_pj(xf, plan, pj_ids, pj_size, domains[0])
+    finally:
+        if path:
+            raw.close()  # type: ignore[union-attr]
+    return GeneratedFlow(
+        path=path,
+        size=counter.size,
+        nom_fic=nom_fic,
+        bordereaux=len(out["ids"]),
+        pieces=len(out["ids"]) * pieces,
+        lignes=len(out["ids"]) * pieces * lignes,
+        pj=pj,
+        total_depense=out["depense"],
+        total_recette=out["recette"],
+        bordereau_ids=tuple(out["ids"]),
+        id_bords=tuple(out["bords"]),
+        pj_ids=tuple(pj_ids),
+        signed=signer is not None,
+    )
