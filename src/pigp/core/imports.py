@@ -1,0 +1,168 @@
+"""Import of collectivités and budgets from a CSV file: all rows or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from pigp.core import journal
+from pigp.core.models import Budget, Collectivite, NatureCollectivite, Nomenclature, PosteComptable
+
+COLUMNS = [
+    "siret",
+    "nom",
+    "nature",
+    "codique",
+    "departement",
+    "cod_col",
+    "cod_bud",
+    "libelle_budget",
+    "nomenclature",
+    "actif",
+]
+MAX_ROWS = 50_000
+
+
+@dataclass
+class ImportResult:
+    errors: list[str] = field(default_factory=list)
+    collectivites_created: int = 0
+    collectivites_updated: int = 0
+    budgets_created: int = 0
+    budgets_updated: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("encodage illisible")
+
+
+def _messages(exc: ValidationError) -> str:
+    return " ; ".join(exc.messages)
+
+
+def import_collectivites(raw: bytes, *, actor: object = None) -> ImportResult:
+    """Validate every row first; write only when the whole file is correct."""
+    result = ImportResult()
+    try:
+        text = _decode(raw)
+    except ValueError:
+        result.errors.append("Le fichier n'est ni en UTF-8 ni en Windows-1252.")
+        return result
+    sample = text[:2048]
+    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header and c != "actif"]
+    if missing:
+        result.errors.append(
+            "Colonnes manquantes : " + ", ".join(missing) + ". Attendu : " + ";".join(COLUMNS) + "."
+        )
+        return result
+    reader.fieldnames = header
+    postes = {p.codique: p for p in PosteComptable.objects.all()}
+    collectivites: dict[str, Collectivite] = {}
+    budgets: list[tuple[int, str, Budget]] = []
+    seen_budgets: set[tuple[str, str, str]] = set()
+    natures = {c.value: c for c in NatureCollectivite} | {
+        c.label.lower(): c for c in NatureCollectivite
+    }
+    for line_no, row in enumerate(reader, start=2):
+        if line_no > MAX_ROWS + 1:
+            result.errors.append(f"Le fichier dépasse {MAX_ROWS} lignes.")
+            break
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        prefix = f"Ligne {line_no} : "
+        poste = postes.get(row["codique"])
+        if poste is None:
+            result.errors.append(prefix + f"poste comptable « {row['codique']} » inconnu.")
+            continue
+        nature = natures.get(row["nature"].lower())
+        if nature is None:
+            result.errors.append(prefix + f"nature « {row['nature']} » inconnue.")
+            continue
+        siret = row["siret"].replace(" ", "")
+        coll = collectivites.get(siret)
+        if coll is None:
+            coll = Collectivite.objects.filter(siret=siret).first() or Collectivite(siret=siret)
+            coll.nom, coll.nature, coll.poste, coll.departement = (
+                row["nom"],
+                nature,
+                poste,
+                row["departement"],
+            )
+            try:
+                coll.full_clean(validate_unique=False)
+            except ValidationError as exc:
+                result.errors.append(prefix + _messages(exc))
+                continue
+            collectivites[siret] = coll
+        nomenclature = row.get("nomenclature") or Nomenclature.M57
+        actif = row.get("actif", "1").lower() not in {"0", "non", "false", "faux", "n"}
+        budget = Budget(
+            cod_col=row["cod_col"],
+            cod_bud=row["cod_bud"],
+            libelle=row["libelle_budget"],
+            nomenclature=nomenclature,
+            actif=actif,
+        )
+        try:
+            budget.full_clean(exclude=["collectivite"], validate_unique=False)
+        except ValidationError as exc:
+            result.errors.append(prefix + _messages(exc))
+            continue
+        key = (siret, budget.cod_col, budget.cod_bud)
+        if key in seen_budgets:
+            result.errors.append(prefix + "budget en double dans le fichier.")
+            continue
+        seen_budgets.add(key)
+        budgets.append((line_no, siret, budget))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for coll in collectivites.values():
+            if coll.pk:
+                result.collectivites_updated += 1
+            else:
+                result.collectivites_created += 1
+            coll.save()
+        for _, siret, budget in budgets:
+            coll = collectivites[siret]
+            existing = Budget.objects.filter(
+                collectivite=coll, cod_col=budget.cod_col, cod_bud=budget.cod_bud
+            ).first()
+            if existing:
+                existing.libelle, existing.nomenclature, existing.actif = (
+                    budget.libelle,
+                    budget.nomenclature,
+                    budget.actif,
+                )
+                existing.save()
+                result.budgets_updated += 1
+            else:
+                budget.collectivite = coll
+                budget.save()
+                result.budgets_created += 1
+        journal.record(
+            "import_collectivites",
+            actor=actor,
+            details={
+                "collectivites_creees": result.collectivites_created,
+                "collectivites_modifiees": result.collectivites_updated,
+                "budgets_crees": result.budgets_created,
+                "budgets_modifies": result.budgets_updated,
+            },
+        )
+    return result

@@ -1,0 +1,101 @@
+"""Writing to and checking the journal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from pigp.core.models.journal import GENESIS_HASH, JournalEntry, JournalHead
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    collectivite: Any = None,
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+    actor_label: str = "",
+    ip: str | None = None,
+) -> JournalEntry:
+    """Append one entry to the chain.
+
+    The head row is updated first: that takes the write lock (a row lock on PostgreSQL,
+    the database lock on SQLite) so two writers never chain onto the same previous hash.
+    """
+    if actor is not None and not getattr(actor, "is_authenticated", True):
+        actor = None
+    # Round-trip through JSON so the stored details hash the same when read back.
+    clean_details = json.loads(json.dumps(details or {}, default=str))
+    with transaction.atomic():
+        touched = JournalHead.objects.filter(pk=1).update(count=F("count") + 1)
+        if not touched:
+            JournalHead.objects.get_or_create(pk=1)
+            JournalHead.objects.filter(pk=1).update(count=F("count") + 1)
+        head = JournalHead.objects.select_for_update().get(pk=1)
+        entry = JournalEntry(
+            timestamp=timezone.now(),
+            actor_id=actor.pk if actor is not None else None,
+            actor_label=actor_label or (actor.email if actor is not None else ""),
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:300] if obj is not None else "",
+            collectivite_id=getattr(collectivite, "pk", collectivite),
+            ip=ip or client_ip(request),
+            details=clean_details,
+            previous_hash=head.last_hash,
+        )
+        entry.entry_hash = entry.compute_hash()
+        entry.save()
+        JournalHead.objects.filter(pk=1).update(last_hash=entry.entry_hash)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    checked: int
+    first_broken: JournalEntry | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+
+def verify_chain(batch_size: int = 2000) -> ChainCheck:
+    """Recompute every hash in order; name the first entry that does not match."""
+    previous = GENESIS_HASH
+    checked = 0
+    for entry in JournalEntry.objects.order_by("id").iterator(chunk_size=batch_size):
+        if entry.previous_hash != previous:
+            return ChainCheck(
+                checked,
+                entry,
+                "l'empreinte précédente ne correspond pas à l'entrée qui la précède "
+                "(entrée supprimée, insérée ou modifiée)",
+            )
+        if entry.compute_hash() != entry.entry_hash:
+            return ChainCheck(checked, entry, "le contenu de l'entrée a été modifié")
+        previous = entry.entry_hash
+        checked += 1
+    # The head is written in the same transaction as each entry, so a mismatch here means
+    # entries were removed from the end of the chain.
+    head = JournalHead.objects.filter(pk=1).first()
+    last = head.last_hash if head is not None else GENESIS_HASH
+    if last != previous:
+        return ChainCheck(checked, None, "des entrées ont été supprimées à la fin du journal")
+    return ChainCheck(checked)

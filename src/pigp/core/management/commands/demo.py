@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from pigp.core.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (sans effet si elles sont déjà là)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--force", action="store_true", help="Autoriser le chargement en production."
+        )
+
+    def handle(self, *args: object, force: bool = False, **options: object) -> None:
+        if settings.PRODUCTION and not force:
+            raise CommandError(
+                "Refusé : PIGP_ENV=production. Les comptes de démonstration ont un mot de passe "
+                "public ; utilisez --force si c'est vraiment voulu."
+            )
+        accounts = load_demo()
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+        for account in accounts:
+            self.stdout.write(f"  {account.email:<28} {account.role}")

@@ -1,0 +1,1 @@
+"""Pure format libraries: no Django import, schemas shipped as package data."""

@@ -1,0 +1,7 @@
+"""Settings for the test suite: the real ones, with tasks run immediately and a cheap hasher."""
+
+import os
+
+os.environ["PIGP_TESTING"] = "1"
+
+from pigp.settings import *  # noqa: E402, F403
