@@ -308,6 +308,7 @@ def _piece_depense(
     rng = plan.rng("dep", b, p)
     nature, nat_pce, obj = rng.choice(_NATURES_DEP)
     piece = etree.Element("Piece")
+    piece.tail = "\n"
     info = etree.SubElement(etree.SubElement(piece, "BlocPiece"), "InfoPce")
     _v(info, "IdPce", id_pce)
     _v(info, "TypPce", "01")
@@ -338,6 +339,7 @@ def _piece_recette(
     nature, nat_pce, obj = rng.choice(_NATURES_REC)
     sepa = rng.random() < 0.5
     piece = etree.Element("Piece")
+    piece.tail = "\n"
     bloc = etree.SubElement(piece, "BlocPiece")
     _v(bloc, "IdPce", id_pce)
     _v(bloc, "TypPce", "01")
@@ -395,7 +397,8 @@ def _write_head(xf: etree.xmlfile, h: _Header) -> None:
     rec = etree.SubElement(env, "Recepteur")
     _v(rec, "Sigle", "HELIOS")
     _v(rec, "Adresse", "DGFIP")
-    xf.write(env)
+    env.tail = "\n"
+    xf.write("\n", env)
     head = etree.Element("EnTetePES")
     _v(head, "DteStr", h.when.isoformat())
     _v(head, "IdPost", h.id_post)
@@ -404,6 +407,7 @@ def _write_head(xf: etree.xmlfile, h: _Header) -> None:
     _v(head, "CodCol", h.cod_col)
     _v(head, "CodBud", h.cod_bud)
     _v(head, "LibelleColBud", "COMMUNE DE DEMONSTRATION")
+    head.tail = "\n"
     xf.write(head)
 
 
@@ -431,12 +435,14 @@ def _write_domain(
         head = etree.Element(head_tag)
         _v(head, "IdVer", "2")
         _v(head, "InfoDematerialisee", "1" if signer else "0")
-        xf.write(head)
+        head.tail = "\n"
+        xf.write("\n", head)
         for b in range(nb_bord):
             id_bord = b + 1
             xml_id = f"BORD{prefix}{id_bord}"
             total = plan.bordereau_total(dom, b)
             bloc = etree.Element("BlocBordereau")
+            bloc.tail = "\n"
             _v(bloc, "Exer", h.exercice)
             _v(bloc, "IdBord", id_bord)
             _v(bloc, "DteBordEm", h.when.isoformat())
@@ -458,15 +464,17 @@ def _write_domain(
             )
             if signer:
                 bord = etree.Element("Bordereau", Id=xml_id)
+                bord.text = bord.tail = "\n"
                 bord.append(bloc)
                 bord.extend(pieces)
                 signer(bord)
                 xf.write(bord)
             else:
                 with xf.element("Bordereau", Id=xml_id):
-                    xf.write(bloc)
+                    xf.write("\n", bloc)
                     for piece in pieces:
                         xf.write(piece)
+                xf.write("\n")
             out["ids"].append(xml_id)
             out["bords"].append((dom, str(id_bord)))
             out[dom] += total
@@ -551,7 +559,7 @@ def generate_pes_aller(
     if sign and signer is None:
         from pigp.formats.pes import signature, testing
 
-        material = testing.test_signing_material()
+        material = testing.signing_material()
         signing_time = dt.datetime(exercice, 3, 14, 10, 0, tzinfo=dt.UTC)
 
         def signer(element: etree._Element) -> None:
