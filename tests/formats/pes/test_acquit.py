@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -19,17 +18,14 @@ from pigp.formats.pes.report import (
     Severity,
     SignatureInfo,
 )
+from pigp.formats.pes.schemas import MessageKind, get_schema
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
-XSD = SHARED / "reference/pes/xsd/v5.17/PES_V2/Rev0/PES_V2_Acquit_Autonome_V2.xsd"
 WHEN = dt.datetime(2025, 3, 15, 8, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
-    if not XSD.exists():
-        pytest.skip(f"schémas de référence absents ({XSD})")
-    return etree.XMLSchema(etree.parse(str(XSD)))
+    return get_schema("v5.17", MessageKind.ACQUIT_V2)
 
 
 def _bord(id_bord: str, domaine: str = "depense", pieces: tuple[str, ...] = ("1", "2")):

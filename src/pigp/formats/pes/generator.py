@@ -22,6 +22,8 @@ from typing import BinaryIO, Literal
 from lxml import etree
 from stdnum import luhn
 
+from .errors import PesError
+
 __all__ = ["GeneratedFlow", "GeneratorError", "generate_pes_aller", "minimal_pdf"]
 
 NS_ALLER = "http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller"
@@ -34,7 +36,7 @@ _CHUNK = 1 << 20
 Domaine = Literal["depense", "recette", "mixte"]
 
 
-class GeneratorError(ValueError):
+class GeneratorError(PesError, ValueError):
     """Invalid generator parameters."""
 
 

@@ -30,6 +30,7 @@ from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 
+from .errors import PesError
 from .report import Finding, Location, NumAnoAck, Scope, Severity, SignatureInfo
 
 __all__ = ["SignatureError", "TrustStore", "sign_bordereau", "verify_signatures"]
@@ -66,7 +67,7 @@ _CHUNK = 1 << 20
 _SAFE_PARSER = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 
 
-class SignatureError(ValueError):
+class SignatureError(PesError, ValueError):
     """A bordereau cannot be signed (no Id, missing key...)."""
 
 
