@@ -1,0 +1,673 @@
+"""Streaming readers of PES messages.
+
+``read_pes_aller`` walks a PES_Aller with lxml ``iterparse`` over a :class:`FlowStream`
+(no DOCTYPE, no entity, PJ content decoded on the side) and yields one record per header,
+bordereau, pièce, end of bordereau and PJ. Each element is cleared, and its preceding
+siblings deleted, as soon as its record is built, so memory depends on the size of one
+pièce, not of the flow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections import deque
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from lxml import etree
+
+from . import records as r
+from .errors import PesError, PesFormatError, PesLimitError, PesPjError
+from .pj import DEFAULT_MAX_DECOMPRESSED, PjContent, PjDecoder, Sink
+from .safety import HEAD_SIZE, PARSER_OPTIONS, FlowStream, Prolog, sniff
+from .schemas import NS_DSIG, MessageKind, MessageType, message_type
+
+Source = str | Path | bytes | IO[bytes]
+PjSinkFactory = Callable[[int], Sink | None]
+
+_DSIG_SIGNATURE = f"{{{NS_DSIG}}}Signature"
+_DOMAINS = {"PES_DepenseAller": "depense", "PES_RecetteAller": "recette"}
+_SWEEP_EVERY = 20_000
+
+
+@contextlib.contextmanager
+def open_source(source: Source) -> Iterator[BinaryIO]:
+    """A binary stream on ``source`` (path, bytes or binary file object)."""
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as fh:
+            yield fh
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(bytes(source))
+    elif hasattr(source, "read"):
+        yield source  # type: ignore[misc]
+    else:
+        raise PesError(f"source de flux PES non prise en charge : {type(source).__name__}")
+
+
+def read_head(raw: BinaryIO) -> tuple[bytes, Prolog]:
+    head = raw.read(HEAD_SIZE)
+    complete = len(head) < HEAD_SIZE
+    return head, sniff(head, complete=complete)
+
+
+# -- small helpers ----------------------------------------------------------------------
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _children(el: etree._Element) -> dict[str, etree._Element]:
+    out: dict[str, etree._Element] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in out:
+            out[tag] = child
+    return out
+
+
+def _v(kids: dict[str, etree._Element], name: str) -> str | None:
+    el = kids.get(name)
+    return None if el is None else el.get("V")
+
+
+def _amount(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return {"1": True, "true": True, "0": False, "false": False}.get(value.strip())
+
+
+def _pj_refs(parent: etree._Element) -> tuple[r.PjRef, ...]:
+    refs = []
+    for ref in parent.iterchildren("PJRef"):
+        k = _children(ref)
+        refs.append(
+            r.PjRef(
+                _v(k, "Support"), _v(k, "IdUnique"), _v(k, "NomPJ"), _v(k, "TypePJ"), ref.sourceline
+            )
+        )
+    return tuple(refs)
+
+
+def _tiers(el: etree._Element) -> r.Tiers:
+    info = _children(el.find("InfoTiers") if el.find("InfoTiers") is not None else el)
+    adresse = el.find("Adresse")
+    adr = None
+    if adresse is not None:
+        a = _children(adresse)
+        adr = r.Adresse(
+            _v(a, "Adr1"),
+            _v(a, "Adr2"),
+            _v(a, "Adr3"),
+            _v(a, "CP"),
+            _v(a, "Ville"),
+            _v(a, "CodPays"),
+        )
+    compte = el.find("CpteBancaire")
+    cpt = None
+    if compte is not None:
+        c = _children(compte)
+        cpt = r.CompteBancaire(
+            _v(c, "BIC"),
+            _v(c, "IBAN"),
+            _v(c, "CodeEtab"),
+            _v(c, "CodeGuic"),
+            _v(c, "IdCpte"),
+            _v(c, "CleRib"),
+            _v(c, "TitCpte"),
+            compte.sourceline,
+        )
+    return r.Tiers(
+        _v(info, "IdTiers"),
+        _v(info, "NatIdTiers"),
+        _v(info, "RefTiers"),
+        _v(info, "CatTiers"),
+        _v(info, "NatJur"),
+        _v(info, "TypTiers"),
+        _v(info, "Civilite"),
+        _v(info, "Nom"),
+        _v(info, "ComplNom"),
+        _v(info, "Prenom"),
+        adr,
+        cpt,
+        el.sourceline,
+    )
+
+
+def _header(root: etree._Element, enveloppe: etree._Element | None, entete: etree._Element):
+    p = _children(enveloppe.find("Parametres")) if enveloppe is not None else {}
+    if enveloppe is not None and enveloppe.find("Parametres") is None:
+        p = {}
+    em = enveloppe.find("Emetteur") if enveloppe is not None else None
+    e = _children(em) if em is not None else {}
+    h = _children(entete)
+    return r.FluxHeader(
+        root=_local(root.tag),
+        xml_id=root.get("Id"),
+        version=_v(p, "Version"),
+        typ_fic=_v(p, "TypFic"),
+        nom_fic=_v(p, "NomFic"),
+        emetteur_sigle=_v(e, "Sigle"),
+        emetteur_adresse=_v(e, "Adresse"),
+        dte_str=_v(h, "DteStr"),
+        id_post=_v(h, "IdPost"),
+        libelle_poste=_v(h, "LibellePoste"),
+        id_coll=_v(h, "IdColl"),
+        fin_jur=_v(h, "FinJur"),
+        cod_col=_v(h, "CodCol") or _v(h, "CodColl"),
+        cod_bud=_v(h, "CodBud"),
+        libelle_col_bud=_v(h, "LibelleColBud"),
+        line=entete.sourceline,
+    )
+
+
+def _drop_done(el: etree._Element) -> None:
+    """Free an element whose record is built, and the siblings before it."""
+    el.clear(keep_tail=True)
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+# -- PJ content -------------------------------------------------------------------------
+class _PjCollector:
+    """PjHandler decoding every Fichier as the FlowStream meets it."""
+
+    def __init__(self, factory: PjSinkFactory | None, max_size: int) -> None:
+        self._factory = factory
+        self._max = max_size
+        self._count = 0
+        self._decoder: PjDecoder | None = None
+        self._error: str | None = None
+        self.done: deque[tuple[PjContent | None, str | None]] = deque()
+
+    def start(self, line: int) -> None:
+        self._count += 1
+        sink = self._factory(self._count) if self._factory else None
+        self._decoder = PjDecoder(sink, max_size=self._max)
+        self._error = None
+
+    def data(self, chunk: bytes) -> None:
+        if self._decoder is None or self._error is not None:
+            return
+        try:
+            self._decoder.feed(chunk)
+        except PesPjError as exc:
+            self._error = str(exc)
+
+    def end(self) -> None:
+        if self._decoder is None:
+            return
+        content = None
+        if self._error is None:
+            try:
+                content = self._decoder.close()
+            except PesPjError as exc:
+                self._error = str(exc)
+        self.done.append((content, self._error))
+        self._decoder = None
+
+
+# -- PES_Aller --------------------------------------------------------------------------
+class AllerWalker:
+    """Turns iterparse events of a PES_Aller into records. Used by the reader and the
+    validator (which passes a schema so that libxml2 validates during the same pass)."""
+
+    def __init__(
+        self,
+        stream: FlowStream,
+        collector: _PjCollector,
+        *,
+        schema: etree.XMLSchema | None = None,
+    ) -> None:
+        self.stream = stream
+        self.collector = collector
+        self.schema = schema
+        self.root_tag: str | None = None
+        self.signatures = 0
+        self.iterparse: etree.iterparse | None = None
+
+    def __iter__(self) -> Iterator[r.PesAllerRecord]:
+        kwargs = dict(PARSER_OPTIONS)
+        if self.schema is not None:
+            kwargs["schema"] = self.schema
+        events = etree.iterparse(self.stream, events=("end",), remove_comments=True, **kwargs)
+        self.iterparse = events
+        root = None
+        enveloppe = None
+        bord_index = {"depense": 0, "recette": 0}
+        piece_index = 0
+        cur: dict[str, object] = {}
+        signed = False
+        pj_index = 0
+        pending_pj: deque[tuple[PjContent | None, str | None]] = deque()
+        seen = 0
+        for _event, el in events:
+            tag = el.tag
+            seen += 1
+            if root is None:
+                root = el.getroottree().getroot()
+                self.root_tag = root.tag
+            if seen % _SWEEP_EVERY == 0:
+                self._sweep(root)
+            if not isinstance(tag, str):
+                continue
+            parent = el.getparent()
+            ptag = parent.tag if parent is not None else None
+            if tag == "Fichier":
+                pending_pj.append(
+                    self.collector.done.popleft() if self.collector.done else (None, None)
+                )
+                continue
+            if ptag is not None and ptag == self.root_tag:
+                if tag == "Enveloppe":
+                    enveloppe = el
+                    continue
+                if tag == "EnTetePES":
+                    yield _header(root, enveloppe, el)
+                    enveloppe = None
+                    _drop_done(el)
+                elif tag == _DSIG_SIGNATURE:
+                    self.signatures += 1
+                    yield r.FlowSignature(el.get("Id"), el.sourceline)
+                    _drop_done(el)
+                elif tag in _DOMAINS or tag == "PES_PJ":
+                    _drop_done(el)
+                continue
+            if tag in ("EnTeteDepense", "EnTeteRecette") and ptag in _DOMAINS:
+                k = _children(el)
+                yield r.DomaineHeader(
+                    _DOMAINS[ptag],
+                    _v(k, "IdVer"),
+                    _bool(_v(k, "InfoDematerialisee")),
+                    el.sourceline,
+                )
+            elif tag == "BlocBordereau" and ptag == "Bordereau":
+                gp = parent.getparent()
+                domaine = _DOMAINS.get(gp.tag if gp is not None else "", "depense")
+                bord_index[domaine] += 1
+                piece_index = 0
+                signed = False
+                k = _children(el)
+                path = f"/{_local(self.root_tag)}/{gp.tag if gp is not None else ''}"
+                path += f"/Bordereau[{bord_index[domaine]}]"
+                bord = r.Bordereau(
+                    domaine=domaine,
+                    xml_id=parent.get("Id"),
+                    exercice=_v(k, "Exer"),
+                    id_bord=_v(k, "IdBord"),
+                    dte_bord_em=_v(k, "DteBordEm"),
+                    typ_bord=_v(k, "TypBord"),
+                    nbr_pce=_int(_v(k, "NbrPce")),
+                    mt_cumul_annuel=_amount(_v(k, "MtCumulAnnuel")),
+                    mt_bord_ht=_amount(_v(k, "MtBordHT") or _v(k, "MtBordHt")),
+                    mt_bord_tva=_amount(_v(k, "MtBordTVA")),
+                    index=bord_index[domaine],
+                    line=parent.sourceline,
+                    path=path,
+                )
+                cur = {"bord": bord}
+                yield bord
+            elif tag == "Piece" and ptag == "Bordereau":
+                piece_index += 1
+                bord = cur.get("bord")
+                if isinstance(bord, r.Bordereau):
+                    yield _piece(el, bord, piece_index)
+                _drop_done(el)
+            elif tag == _DSIG_SIGNATURE and ptag == "Bordereau":
+                signed = True
+                self.signatures += 1
+                _drop_done(el)
+            elif tag == "Bordereau" and ptag in _DOMAINS:
+                bord = cur.get("bord")
+                domaine = _DOMAINS[ptag]
+                if isinstance(bord, r.Bordereau):
+                    yield r.BordereauEnd(
+                        domaine,
+                        bord.id_bord,
+                        bord.xml_id,
+                        piece_index,
+                        signed,
+                        bord.index,
+                        el.sourceline,
+                        bord.path,
+                    )
+                cur = {}
+                _drop_done(el)
+            elif tag == "PJ" and ptag == "PES_PJ":
+                pj_index += 1
+                content, error = pending_pj.popleft() if pending_pj else (None, None)
+                yield _pj(el, pj_index, content, error, _local(self.root_tag))
+                _drop_done(el)
+
+    @staticmethod
+    def _sweep(root: etree._Element) -> None:
+        # Elements we do not turn into records (unknown, misplaced) must not pile up.
+        children = list(root)
+        for child in children[:-1]:
+            if child.tag not in ("Enveloppe",):
+                root.remove(child)
+
+
+def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
+    bloc = el.find("BlocPiece")
+    info_el = None
+    if bloc is not None:
+        info_el = bloc.find("InfoPce") if bord.domaine == "depense" else bloc
+    k = _children(info_el) if info_el is not None else {}
+    path = f"{bord.path}/Piece[{index}]"
+    lignes = []
+    for li, ldp in enumerate(el.iterchildren("LigneDePiece"), start=1):
+        blp = ldp.find("BlocLignePiece")
+        info = None
+        if blp is not None:
+            info = blp.find("InfoLignePce")
+            if info is None:
+                info = blp.find("InfoLignePiece")
+        lk = _children(info) if info is not None else {}
+        lignes.append(
+            r.Ligne(
+                id_ligne=_v(lk, "IdLigne"),
+                nature=_v(lk, "Nature"),
+                fonction=_v(lk, "Fonction"),
+                operation=_v(lk, "Operation"),
+                cod_prod_loc=_v(lk, "CodProdLoc"),
+                libelle=_v(lk, "LibVir1") or _v(lk, "ObjLignePce"),
+                mod_regl=_v(lk, "ModRegl"),
+                mt_ht=_amount(_v(lk, "MtHT")),
+                mt_tva=_amount(_v(lk, "MtTVA")),
+                pj_refs=_pj_refs(info) if info is not None else (),
+                tiers=tuple(_tiers(t) for t in ldp.iterchildren("Tiers")),
+                line=ldp.sourceline,
+                path=f"{path}/LigneDePiece[{li}]",
+            )
+        )
+    return r.Piece(
+        domaine=bord.domaine,
+        id_bord=bord.id_bord,
+        exercice=bord.exercice,
+        id_pce=_v(k, "IdPce"),
+        typ_pce=_v(k, "TypPce"),
+        nat_pce=_v(k, "NatPce"),
+        objet=_v(k, "Obj") or _v(k, "ObjPce"),
+        dte_ech=_v(k, "DteEch"),
+        pj_refs=_pj_refs(info_el) if info_el is not None else (),
+        lignes=tuple(lignes),
+        index=index,
+        line=el.sourceline,
+        path=path,
+    )
+
+
+def _pj(
+    el: etree._Element, index: int, content: PjContent | None, error: str | None, root: str
+) -> r.Pj:
+    k = _children(el)
+    fichier = el.find("Contenu/Fichier")
+    refs = []
+    for rc in el.iterchildren("RefCompta"):
+        c = _children(rc)
+        refs.append(
+            r.RefCompta(
+                _v(c, "Domaine"),
+                _v(c, "Exercice"),
+                _v(c, "TypeObjet"),
+                _v(c, "Identifiant"),
+                _v(c, "ComplementIdentifiant"),
+            )
+        )
+    return r.Pj(
+        id_unique=_v(k, "IdUnique"),
+        nom_pj=_v(k, "NomPJ"),
+        type_pj=_v(k, "TypePJ"),
+        description=_v(k, "Description"),
+        mime_type=fichier.get("MIMEType") if fichier is not None else None,
+        ref_compta=tuple(refs),
+        content=content,
+        error=error,
+        index=index,
+        line=el.sourceline,
+        path=f"/{root}/PES_PJ/PJ[{index}]",
+    )
+
+
+def _check_root(prolog: Prolog, expected: tuple[MessageKind, ...]) -> MessageType:
+    for problem in prolog.problems:
+        if problem.kind in ("empty", "compressed", "binary", "utf16", "doctype", "no-root"):
+            raise PesFormatError(f"flux illisible ({problem.kind} {problem.detail})".strip())
+    mt = message_type(prolog.root_namespace, prolog.root or "")
+    if mt is None or mt.kind not in expected:
+        raise PesFormatError(
+            f"élément racine {prolog.root!r} (espace de noms {prolog.root_namespace!r}) : "
+            f"attendu {', '.join(k.value for k in expected)}"
+        )
+    return mt
+
+
+def read_pes_aller(
+    source: Source,
+    *,
+    pj_sink: PjSinkFactory | None = None,
+    max_pj_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    max_size: int = 1_500_000_000,
+    max_elements: int = 50_000_000,
+) -> Iterator[r.PesAllerRecord]:
+    """Yield the records of a PES_Aller, streaming.
+
+    ``pj_sink(n)`` is called at the start of the n-th PJ content and returns where to write
+    the decoded document (or None to only measure and digest it). Raises
+    :class:`PesFormatError` for a file that is not a well-formed PES_Aller; it does not
+    validate against the schema (use :func:`pigp.formats.pes.validator.validate`).
+    """
+    with open_source(source) as raw:
+        head, prolog = read_head(raw)
+        _check_root(prolog, (MessageKind.ALLER,))
+        collector = _PjCollector(pj_sink, max_pj_decompressed)
+        stream = FlowStream(
+            raw, head=head, pj=collector, max_size=max_size, max_elements=max_elements
+        )
+        try:
+            yield from AllerWalker(stream, collector)
+        except etree.XMLSyntaxError as exc:
+            raise PesFormatError(f"XML mal formé : {exc}") from exc
+        except PesLimitError:
+            raise
+
+
+# -- PES_ACQUIT, PES_Retour, PES_ACQUIT_RETOUR ------------------------------------------
+def _iter_small(source: Source, expected: tuple[MessageKind, ...], unit: str):
+    """Yield (message type, element) for each ``unit`` element end (and the headers)."""
+    with open_source(source) as raw:
+        head, prolog = read_head(raw)
+        mt = _check_root(prolog, expected)
+        stream = FlowStream(raw, head=head)
+        try:
+            for _event, el in etree.iterparse(
+                stream, events=("end",), remove_comments=True, **PARSER_OPTIONS
+            ):
+                if el.tag in ("EnTetePES", unit) or el.tag.startswith("EnTete"):
+                    yield mt, el
+        except etree.XMLSyntaxError as exc:
+            raise PesFormatError(f"XML mal formé : {exc}") from exc
+
+
+def _ack_errors(el: etree._Element) -> tuple[r.AckError, ...]:
+    out = []
+    for e in el.iterchildren("Erreur"):
+        k = _children(e)
+        out.append(r.AckError(_v(k, "NumAnoAck"), _v(k, "LibelleAnoAck")))
+    return tuple(out)
+
+
+def read_acquit(source: Source) -> r.Acquit:
+    """Read a PES_ACQUIT (v2, or the flat v1)."""
+    header = None
+    id_ver = None
+    elements: list[r.AckElement] = []
+    version = 2
+    for mt, el in _iter_small(
+        source, (MessageKind.ACQUIT_V2, MessageKind.ACQUIT_V1), "ElementACQUIT"
+    ):
+        version = 1 if mt.kind is MessageKind.ACQUIT_V1 else 2
+        if el.tag == "EnTetePES":
+            root = el.getroottree().getroot()
+            header = _header(root, root.find("Enveloppe"), el)
+        elif el.tag == "EnTeteAcquit":
+            id_ver = el.find("IdVer").get("V") if el.find("IdVer") is not None else None
+        elif el.tag == "ElementACQUIT":
+            k = _children(el)
+            pieces = []
+            for dp in el.iterchildren("DetailPiece"):
+                pk = _children(dp)
+                lignes = tuple(
+                    r.AckLigne(_v(_children(dl), "NumLigne"), _ack_errors(dl))
+                    for dl in dp.iterchildren("DetailLigne")
+                )
+                pieces.append(r.AckPiece(_v(pk, "NumPiece"), _ack_errors(dp), lignes))
+            errors = _ack_errors(el)
+            if version == 1 and (_v(k, "NumAnoAck") or _v(k, "LibelleAnoAck")):
+                errors = (r.AckError(_v(k, "NumAnoAck"), _v(k, "LibelleAnoAck")),)
+            elements.append(
+                r.AckElement(
+                    domaine=_v(k, "DomaineAck"),
+                    etat=_bool(_v(k, "EtatAck")),
+                    num_bord=_v(k, "NumBord"),
+                    exercice_bord=_v(k, "ExerciceBord"),
+                    id_unique=_v(k, "IdUnique"),
+                    id_marche=_v(k, "IdMarche"),
+                    erreurs=errors,
+                    pieces=tuple(pieces),
+                    num_piece=_v(k, "NumPiece"),
+                    num_ligne=_v(k, "NumLigne"),
+                )
+            )
+            el.clear()
+    if header is None:
+        raise PesFormatError("PES_ACQUIT sans EnTetePES")
+    return r.Acquit(version, header, id_ver, tuple(elements))
+
+
+def read_acquit_retour(source: Source) -> r.AcquitRetour:
+    """Read a PES_ACQUIT_RETOUR (the ordonnateur's acknowledgement of a PES_Retour)."""
+    header = None
+    id_ver = None
+    elements = []
+    for _mt, el in _iter_small(source, (MessageKind.ACQUIT_RETOUR,), "ElementACQUIT_RETOUR"):
+        if el.tag == "EnTetePES":
+            root = el.getroottree().getroot()
+            header = _header(root, root.find("Enveloppe"), el)
+        elif el.tag == "EnTeteAcquit_Retour":
+            id_ver = el.find("IdVer").get("V") if el.find("IdVer") is not None else None
+        elif el.tag == "ElementACQUIT_RETOUR":
+            k = _children(el)
+            elements.append(
+                r.AcquitRetourElement(
+                    _v(k, "DomaineAckRetour"),
+                    _v(k, "NomFichierRetour"),
+                    _v(k, "TypRestit"),
+                    _v(k, "DateAcquit"),
+                )
+            )
+    if header is None:
+        raise PesFormatError("PES_ACQUIT_RETOUR sans EnTetePES")
+    return r.AcquitRetour(header, id_ver, tuple(elements))
+
+
+def read_retour(source: Source) -> Iterator[r.PesRetourRecord]:
+    """Yield the records of a PES_Retour (dépense or recette): header, domain, pièces."""
+    for _mt, el in _iter_small(source, (MessageKind.RETOUR,), "Piece"):
+        if el.tag == "EnTetePES":
+            root = el.getroottree().getroot()
+            yield _header(root, root.find("Enveloppe"), el)
+        elif el.tag in ("EnTeteDepense", "EnTeteRecette"):
+            k = _children(el)
+            domaine = "depense" if el.tag == "EnTeteDepense" else "recette"
+            yield r.RetourDomaine(domaine, _v(k, "TypRestit"), _v(k, "IdVer"), _v(k, "NatInf"))
+        elif el.tag == "Piece":
+            yield _retour_piece(el)
+            _drop_done(el)
+
+
+def _retour_piece(el: etree._Element) -> r.RetourPiece:
+    bordereau = el.getparent()
+    bloc = bordereau.find("BlocBordereau") if bordereau is not None else None
+    bk = _children(bloc) if bloc is not None else {}
+    domain_el = bordereau.getparent() if bordereau is not None else None
+    domaine = (
+        "recette" if domain_el is not None and domain_el.tag == "PES_RecetteRetour" else "depense"
+    )
+    info = el.find("InfoPiece")
+    if info is None:
+        info = el.find("BlocPiece")
+    k = _children(info) if info is not None else {}
+    lignes = []
+    mt_pay = None
+    mt_reco = None
+    for blp in el.iter("BlocLignePiece"):
+        ilp = blp.find("InfoLignePiece")
+        lk = _children(ilp) if ilp is not None else {}
+        lignes.append(
+            r.RetourLigne(
+                _v(lk, "IdLigne"),
+                _v(lk, "EtatLigPce"),
+                _v(lk, "ObsEtat"),
+                _amount(_v(lk, "MtHT")),
+                _amount(_v(lk, "MtTVA")),
+            )
+        )
+        for ip in blp.iterchildren("InfoPaiement"):
+            amount = _amount(_v(_children(ip), "MtPayTot"))
+            if amount is not None:
+                mt_pay = (mt_pay or Decimal(0)) + amount
+        for ir in blp.iterchildren("InfoRecouvrement"):
+            amount = _amount(_v(_children(ir), "MtRecoTot"))
+            if amount is not None:
+                mt_reco = (mt_reco or Decimal(0)) + amount
+    paiements = tuple(
+        r.Paiement(
+            _v(_children(p), "OrgEma"),
+            _v(_children(p), "DtePay"),
+            _amount(_v(_children(p), "MtPay")),
+        )
+        for p in el.iter("PaiementEmargement")
+    )
+    return r.RetourPiece(
+        domaine=domaine,
+        exercice=_v(bk, "Exer"),
+        id_bord=_v(bk, "IdBord"),
+        typ_bord=_v(bk, "TypBord"),
+        id_pce=_v(k, "IdPce"),
+        typ_pce=_v(k, "TypPce"),
+        nat_pce=_v(k, "NatPce"),
+        objet=_v(k, "Obj"),
+        dte_pce_pec=_v(k, "DtePcePec"),
+        etat=_v(k, "EtatPce"),
+        obs_etat=_v(k, "ObsEtat"),
+        commentaire=_v(k, "Commentaire"),
+        dte_pce_rej=_v(k, "DtePceRej"),
+        lignes=tuple(lignes),
+        paiements=paiements,
+        mt_pay_tot=mt_pay,
+        mt_reco_tot=mt_reco,
+        line=el.sourceline,
+    )
