@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from lxml import etree
@@ -225,4 +226,39 @@ def test_signatures(schema):
         ("5", "1", "12", []),
         ("3", "0", "13", ["ERREUR_SIGNATURE_BORDEREAU_INVALIDE"]),
         ("5", "0", "13", []),
+    ]
+
+
+def test_read_back_with_reader(schema):
+    from pigp.formats.pes.reader import read_acquit
+
+    findings = [
+        Finding(
+            NumAnoAck.AUTRE,
+            Severity.ERROR,
+            Scope.BORDEREAU,
+            "Ligne 3 du mandat 2 : compte fonction présent à tort.",
+            Location(bordereau="12", piece="2", ligne="3"),
+        )
+    ]
+    data = build_acquit(_report(findings), when=WHEN)
+    acquit = read_acquit(io.BytesIO(data))
+    assert acquit.version == 2 and acquit.id_ver == "2"
+    assert acquit.header.nom_fic == "PESALR2_213401722_250314_0001.xml"
+    assert acquit.header.cod_col == "123"
+    (bord, pj1, pj2) = acquit.elements
+    assert (bord.domaine, bord.etat, bord.num_bord, bord.exercice_bord) == (
+        "5",
+        False,
+        "12",
+        "2025",
+    )
+    (piece,) = bord.pieces
+    assert piece.num_piece == "2"
+    assert piece.lignes[0].num_ligne == "3"
+    assert piece.lignes[0].erreurs[0].num_ano == "ERREUR_AUTRE"
+    assert piece.lignes[0].erreurs[0].libelle == findings[0].message
+    assert [(e.domaine, e.etat, e.id_unique) for e in (pj1, pj2)] == [
+        ("4", True, "PJ0001"),
+        ("4", True, "PJ0002"),
     ]

@@ -166,18 +166,27 @@ def _pdf_parts(text: str, padding: int) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def minimal_pdf(text: str = "Piece justificative", size: int = 0) -> bytes:
-    """A small valid one-page PDF, padded with a stream object up to about ``size`` bytes."""
+def _pdf_layout(text: str, size: int) -> tuple[bytes, int, bytes]:
+    """Head, padding length and tail of a PDF of exactly ``size`` bytes when possible."""
     head, tail = _pdf_parts(text, 0)
-    padding = max(0, size - len(head) - len(tail) - 60)
+    if size <= len(head) + len(tail) + 64:
+        return head, 0, tail
+    padding = size - len(head) - len(tail)
+    for _ in range(4):  # offsets and /Length grow by a few digits: converge
+        head, tail = _pdf_parts(text, padding)
+        padding += size - (len(head) + padding + len(tail))
     head, tail = _pdf_parts(text, padding)
-    return head + b"%" * padding + tail if padding else head + tail
+    return head, padding, tail
+
+
+def minimal_pdf(text: str = "Piece justificative", size: int = 0) -> bytes:
+    """A small valid one-page PDF, padded with a stream object up to ``size`` bytes."""
+    head, padding, tail = _pdf_layout(text, size)
+    return head + b"%" * padding + tail
 
 
 def _pdf_chunks(text: str, size: int, rng: random.Random) -> Iterator[bytes]:
-    head, tail = _pdf_parts(text, 0)
-    padding = max(0, size - len(head) - len(tail) - 60)
-    head, tail = _pdf_parts(text, padding)
+    head, padding, tail = _pdf_layout(text, size)
     yield head
     incompressible = size > _BIG_PJ_THRESHOLD
     while padding:
