@@ -132,6 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "pigp.core.passwords.RepeatedCharacterValidator"},
+    {"NAME": "pigp.core.passwords.CommonStemValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 
@@ -149,7 +150,8 @@ AXES_COOLOFF_TIME = env_int("PIGP_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 # and locking the whole office after five typos would be worse than the threat (docs/decisions.md).
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_USERNAME_CALLABLE = "pigp.core.lockout.username_of"
+AXES_LOCKOUT_TEMPLATE = "portal/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("PIGP_AXES_ENABLED", True)
@@ -192,7 +194,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Portail de la gestion publique <ne-pas-repondre@pigp.local>")
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "Portail de la gestion publique <ne-pas-repondre@pigp.local>"
+)
 
 # Security headers; production turns the secure flags on.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,4 +4,4 @@ import os
 
 os.environ["PIGP_TESTING"] = "1"
 
-from pigp.settings import *  # noqa: E402, F403
+from pigp.settings import *  # noqa: F403

@@ -22,9 +22,11 @@ from pigp.core.models import (
     User,
 )
 
-DEMO_PASSWORD = "Portail-Demo-2026"
+DEMO_PASSWORD = "Portail-Demo-2026"  # noqa: S105 (public by design: demo accounts only)
 # Fixed TOTP keys so the demo's privileged accounts can be used at once (README gives the secret).
-DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # base32: GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+DEMO_TOTP_KEY = (
+    "3132333435363738393031323334353637383930"  # base32: GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,13 @@ class DemoAccount:
 
 
 ACCOUNTS = [
-    DemoAccount("ordonnateur@demo.pigp.fr", "Ordonnateur : toutes les applications (Saint-Orens, Muret)"),
+    DemoAccount(
+        "ordonnateur@demo.pigp.fr", "Ordonnateur : toutes les applications (Saint-Orens, Muret)"
+    ),
     DemoAccount("lecture@demo.pigp.fr", "Ordonnateur en consultation seule (Saint-Orens)"),
-    DemoAccount("comptable@demo.pigp.fr", "Comptable du SGC de Muret (double authentification)", True),
+    DemoAccount(
+        "comptable@demo.pigp.fr", "Comptable du SGC de Muret (double authentification)", True
+    ),
     DemoAccount("juge@demo.pigp.fr", "Juge des comptes, CRC Occitanie"),
     DemoAccount("admin@demo.pigp.fr", "Administrateur national (double authentification)", True),
 ]
@@ -55,7 +61,10 @@ COLLECTIVITES = [
         NatureCollectivite.COMMUNE,
         "031042",
         "31",
-        [("055", "00", "Budget principal", Nomenclature.M57), ("055", "01", "Eau et assainissement", Nomenclature.M4)],
+        [
+            ("055", "00", "Budget principal", Nomenclature.M57),
+            ("055", "01", "Eau et assainissement", Nomenclature.M4),
+        ],
     ),
     (
         "21310395500018",
@@ -71,7 +80,10 @@ COLLECTIVITES = [
         NatureCollectivite.EPCI,
         "031042",
         "31",
-        [("426", "00", "Budget principal", Nomenclature.M57), ("426", "02", "Ordures ménagères", Nomenclature.M57)],
+        [
+            ("426", "00", "Budget principal", Nomenclature.M57),
+            ("426", "02", "Ordures ménagères", Nomenclature.M57),
+        ],
     ),
     (
         "22810001200019",
@@ -108,7 +120,9 @@ def _grant(user: User, coll: Collectivite, app: str, profil: str, comptable: Use
     )
     hab.decidee_le = hab.demandee_le
     hab.save(update_fields=["decidee_le"])
-    journal.record("habilitation_accordee", actor=comptable, obj=hab, collectivite=coll, details={"demo": True})
+    journal.record(
+        "habilitation_accordee", actor=comptable, obj=hab, collectivite=coll, details={"demo": True}
+    )
 
 
 def _totp(user: User) -> None:
@@ -144,10 +158,17 @@ def load_demo() -> list[DemoAccount]:
     )
     comptable = _user("comptable@demo.pigp.fr", "Claire", "Comptable", poste=postes["031042"])
     _totp(comptable)
-    comptable_albi = _user("comptable.albi@demo.pigp.fr", "Albin", "Comptable", poste=postes["081013"])
+    comptable_albi = _user(
+        "comptable.albi@demo.pigp.fr", "Albin", "Comptable", poste=postes["081013"]
+    )
     _totp(comptable_albi)
     admin = _user(
-        "admin@demo.pigp.fr", "Adèle", "Administratrice", is_national_admin=True, is_staff=True, is_superuser=True
+        "admin@demo.pigp.fr",
+        "Adèle",
+        "Administratrice",
+        is_national_admin=True,
+        is_staff=True,
+        is_superuser=True,
     )
     _totp(admin)
     _user("juge@demo.pigp.fr", "Jules", "Juge", juridiction=crc)

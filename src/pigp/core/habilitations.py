@@ -31,11 +31,10 @@ class HabilitationError(Exception):
 
 
 def _notify(subject: str, body: str, recipients: list[str]) -> None:
+    """Enqueue the mail; with the database backend the task row commits with the decision."""
     recipients = [r for r in recipients if r]
     if recipients:
-        transaction.on_commit(
-            lambda: send_notification.enqueue(subject=subject, body=body, recipients=recipients)
-        )
+        send_notification.enqueue(subject=subject, body=body, recipients=recipients)
 
 
 def _set_password_link(user: User) -> str:
@@ -105,7 +104,11 @@ def request_habilitation(
             obj=habilitation,
             collectivite=collectivite,
             request=request,
-            details={"application": application, "profil": profil, "beneficiaire": beneficiary.email},
+            details={
+                "application": application,
+                "profil": profil,
+                "beneficiaire": beneficiary.email,
+            },
         )
     agents = list(collectivite.poste.agents.filter(is_active=True).values_list("email", flat=True))
     _notify(

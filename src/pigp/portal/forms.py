@@ -89,7 +89,9 @@ class HabilitationRequestForm(PortalForm):
         help_text="Laissez vide pour un accès sans date de fin.",
     )
     commentaire = forms.CharField(
-        label="Commentaire pour le comptable", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Commentaire pour le comptable",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean_date_fin(self) -> Any:

@@ -2,166 +2,511 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import pigp.core.models.users
-import pigp.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import pigp.core.models.users
+import pigp.core.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timestamp', models.DateTimeField(db_index=True, verbose_name='date')),
-                ('actor_id', models.BigIntegerField(blank=True, null=True, verbose_name="identifiant de l'acteur")),
-                ('actor_label', models.CharField(blank=True, max_length=254, verbose_name='acteur')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, max_length=64, verbose_name="type d'objet")),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name="identifiant de l'objet")),
-                ('object_repr', models.CharField(blank=True, max_length=300, verbose_name='objet')),
-                ('collectivite_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='collectivité')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='adresse IP')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='détails')),
-                ('previous_hash', models.CharField(max_length=64, verbose_name='empreinte précédente')),
-                ('entry_hash', models.CharField(max_length=64, unique=True, verbose_name='empreinte')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("timestamp", models.DateTimeField(db_index=True, verbose_name="date")),
+                (
+                    "actor_id",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="identifiant de l'acteur"
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, max_length=254, verbose_name="acteur"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="action")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=64, verbose_name="type d'objet"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="identifiant de l'objet"
+                    ),
+                ),
+                ("object_repr", models.CharField(blank=True, max_length=300, verbose_name="objet")),
+                (
+                    "collectivite_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="collectivité"
+                    ),
+                ),
+                (
+                    "ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="adresse IP"),
+                ),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="détails")),
+                (
+                    "previous_hash",
+                    models.CharField(max_length=64, verbose_name="empreinte précédente"),
+                ),
+                (
+                    "entry_hash",
+                    models.CharField(max_length=64, unique=True, verbose_name="empreinte"),
+                ),
             ],
             options={
-                'verbose_name': 'entrée du journal',
-                'verbose_name_plural': 'journal',
-                'ordering': ['id'],
+                "verbose_name": "entrée du journal",
+                "verbose_name_plural": "journal",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='JournalHead',
+            name="JournalHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
-                ('count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'tête du journal',
+                "verbose_name": "tête du journal",
             },
         ),
         migrations.CreateModel(
-            name='Juridiction',
+            name="Juridiction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nom', models.CharField(max_length=200, unique=True, verbose_name='nom')),
-                ('departements', models.CharField(help_text='Codes séparés par des virgules, ex. « 31, 32, 81, 82 ».', max_length=400, verbose_name='départements couverts')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nom", models.CharField(max_length=200, unique=True, verbose_name="nom")),
+                (
+                    "departements",
+                    models.CharField(
+                        help_text="Codes séparés par des virgules, ex. « 31, 32, 81, 82 ».",
+                        max_length=400,
+                        verbose_name="départements couverts",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'juridiction',
-                'verbose_name_plural': 'juridictions',
-                'ordering': ['nom'],
+                "verbose_name": "juridiction",
+                "verbose_name_plural": "juridictions",
+                "ordering": ["nom"],
             },
         ),
         migrations.CreateModel(
-            name='PosteComptable',
+            name="PosteComptable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('codique', models.CharField(max_length=7, unique=True, validators=[pigp.core.validators.validate_codique], verbose_name='codique')),
-                ('nom', models.CharField(max_length=200, verbose_name='nom')),
-                ('adresse', models.TextField(blank=True, verbose_name='adresse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "codique",
+                    models.CharField(
+                        max_length=7,
+                        unique=True,
+                        validators=[pigp.core.validators.validate_codique],
+                        verbose_name="codique",
+                    ),
+                ),
+                ("nom", models.CharField(max_length=200, verbose_name="nom")),
+                ("adresse", models.TextField(blank=True, verbose_name="adresse")),
             ],
             options={
-                'verbose_name': 'poste comptable',
-                'verbose_name_plural': 'postes comptables',
-                'ordering': ['nom'],
+                "verbose_name": "poste comptable",
+                "verbose_name_plural": "postes comptables",
+                "ordering": ["nom"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='adresse électronique')),
-                ('is_national_admin', models.BooleanField(default=False, verbose_name='administrateur national')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('juridiction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='membres', to='core.juridiction', verbose_name='membre de la juridiction')),
-                ('poste', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='agents', to='core.postecomptable', verbose_name='agent du poste comptable')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        max_length=254, unique=True, verbose_name="adresse électronique"
+                    ),
+                ),
+                (
+                    "is_national_admin",
+                    models.BooleanField(default=False, verbose_name="administrateur national"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "juridiction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="membres",
+                        to="core.juridiction",
+                        verbose_name="membre de la juridiction",
+                    ),
+                ),
+                (
+                    "poste",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agents",
+                        to="core.postecomptable",
+                        verbose_name="agent du poste comptable",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'utilisateur',
-                'verbose_name_plural': 'utilisateurs',
-                'ordering': ['last_name', 'first_name', 'email'],
+                "verbose_name": "utilisateur",
+                "verbose_name_plural": "utilisateurs",
+                "ordering": ["last_name", "first_name", "email"],
             },
             managers=[
-                ('objects', pigp.core.models.users.UserManager()),
+                ("objects", pigp.core.models.users.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Collectivite',
+            name="Collectivite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('siret', models.CharField(max_length=14, unique=True, validators=[pigp.core.validators.validate_siret], verbose_name='SIRET')),
-                ('nom', models.CharField(max_length=200, verbose_name='nom')),
-                ('nature', models.CharField(choices=[('commune', 'Commune'), ('departement', 'Département'), ('region', 'Région'), ('epci', 'EPCI'), ('eps', 'Établissement public de santé'), ('autre_epl', 'Autre établissement public local')], max_length=20, verbose_name='nature')),
-                ('departement', models.CharField(db_index=True, max_length=3, validators=[pigp.core.validators.validate_departement], verbose_name='département')),
-                ('poste', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='collectivites', to='core.postecomptable', verbose_name='poste comptable')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "siret",
+                    models.CharField(
+                        max_length=14,
+                        unique=True,
+                        validators=[pigp.core.validators.validate_siret],
+                        verbose_name="SIRET",
+                    ),
+                ),
+                ("nom", models.CharField(max_length=200, verbose_name="nom")),
+                (
+                    "nature",
+                    models.CharField(
+                        choices=[
+                            ("commune", "Commune"),
+                            ("departement", "Département"),
+                            ("region", "Région"),
+                            ("epci", "EPCI"),
+                            ("eps", "Établissement public de santé"),
+                            ("autre_epl", "Autre établissement public local"),
+                        ],
+                        max_length=20,
+                        verbose_name="nature",
+                    ),
+                ),
+                (
+                    "departement",
+                    models.CharField(
+                        db_index=True,
+                        max_length=3,
+                        validators=[pigp.core.validators.validate_departement],
+                        verbose_name="département",
+                    ),
+                ),
+                (
+                    "poste",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="collectivites",
+                        to="core.postecomptable",
+                        verbose_name="poste comptable",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'collectivité',
-                'verbose_name_plural': 'collectivités',
-                'ordering': ['nom'],
+                "verbose_name": "collectivité",
+                "verbose_name_plural": "collectivités",
+                "ordering": ["nom"],
             },
         ),
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cod_col', models.CharField(max_length=3, validators=[pigp.core.validators.validate_cod_col], verbose_name='code collectivité (CodCol)')),
-                ('cod_bud', models.CharField(max_length=2, validators=[pigp.core.validators.validate_cod_bud], verbose_name='code budget (CodBud)')),
-                ('libelle', models.CharField(max_length=200, verbose_name='libellé')),
-                ('nomenclature', models.CharField(choices=[('M57', 'M57'), ('M14', 'M14'), ('M4', 'M4 (services publics industriels et commerciaux)'), ('M22', 'M22 (établissements sociaux et médico-sociaux)'), ('M21', 'M21 (établissements publics de santé)'), ('M52', 'M52'), ('M71', 'M71'), ('M31', "M31 (offices publics de l'habitat)")], default='M57', max_length=4, verbose_name='nomenclature')),
-                ('actif', models.BooleanField(default=True, verbose_name='actif')),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='budgets', to='core.collectivite', verbose_name='collectivité')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cod_col",
+                    models.CharField(
+                        max_length=3,
+                        validators=[pigp.core.validators.validate_cod_col],
+                        verbose_name="code collectivité (CodCol)",
+                    ),
+                ),
+                (
+                    "cod_bud",
+                    models.CharField(
+                        max_length=2,
+                        validators=[pigp.core.validators.validate_cod_bud],
+                        verbose_name="code budget (CodBud)",
+                    ),
+                ),
+                ("libelle", models.CharField(max_length=200, verbose_name="libellé")),
+                (
+                    "nomenclature",
+                    models.CharField(
+                        choices=[
+                            ("M57", "M57"),
+                            ("M14", "M14"),
+                            ("M4", "M4 (services publics industriels et commerciaux)"),
+                            ("M22", "M22 (établissements sociaux et médico-sociaux)"),
+                            ("M21", "M21 (établissements publics de santé)"),
+                            ("M52", "M52"),
+                            ("M71", "M71"),
+                            ("M31", "M31 (offices publics de l'habitat)"),
+                        ],
+                        default="M57",
+                        max_length=4,
+                        verbose_name="nomenclature",
+                    ),
+                ),
+                ("actif", models.BooleanField(default=True, verbose_name="actif")),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="budgets",
+                        to="core.collectivite",
+                        verbose_name="collectivité",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget',
-                'verbose_name_plural': 'budgets',
-                'ordering': ['collectivite__nom', 'cod_col', 'cod_bud'],
-                'constraints': [models.UniqueConstraint(fields=('collectivite', 'cod_col', 'cod_bud'), name='budget_unique_par_collectivite')],
+                "verbose_name": "budget",
+                "verbose_name_plural": "budgets",
+                "ordering": ["collectivite__nom", "cod_col", "cod_bud"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("collectivite", "cod_col", "cod_bud"),
+                        name="budget_unique_par_collectivite",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Habilitation',
+            name="Habilitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('application', models.CharField(choices=[('extranet', 'Extranet Hélios'), ('passerelle', 'Passerelle'), ('chorus', 'Chorus Pro'), ('orc', 'ORC (archives)')], max_length=20, verbose_name='application')),
-                ('profil', models.CharField(choices=[('consultation', 'Consultation'), ('transmission', 'Transmission'), ('administration', 'Administration locale')], max_length=20, verbose_name='profil')),
-                ('statut', models.CharField(choices=[('demandee', 'Demandée'), ('active', 'Active'), ('refusee', 'Refusée'), ('revoquee', 'Révoquée')], default='demandee', max_length=20, verbose_name='statut')),
-                ('demandee_le', models.DateTimeField(default=django.utils.timezone.now, verbose_name='demandée le')),
-                ('decidee_le', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('motif', models.TextField(blank=True, verbose_name='motif')),
-                ('date_fin', models.DateField(blank=True, null=True, verbose_name='date de fin')),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='habilitations', to='core.collectivite', verbose_name='collectivité')),
-                ('decidee_par', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('demandee_par', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='demandée par')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='habilitations', to=settings.AUTH_USER_MODEL, verbose_name='utilisateur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "application",
+                    models.CharField(
+                        choices=[
+                            ("extranet", "Extranet Hélios"),
+                            ("passerelle", "Passerelle"),
+                            ("chorus", "Chorus Pro"),
+                            ("orc", "ORC (archives)"),
+                        ],
+                        max_length=20,
+                        verbose_name="application",
+                    ),
+                ),
+                (
+                    "profil",
+                    models.CharField(
+                        choices=[
+                            ("consultation", "Consultation"),
+                            ("transmission", "Transmission"),
+                            ("administration", "Administration locale"),
+                        ],
+                        max_length=20,
+                        verbose_name="profil",
+                    ),
+                ),
+                (
+                    "statut",
+                    models.CharField(
+                        choices=[
+                            ("demandee", "Demandée"),
+                            ("active", "Active"),
+                            ("refusee", "Refusée"),
+                            ("revoquee", "Révoquée"),
+                        ],
+                        default="demandee",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "demandee_le",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="demandée le"
+                    ),
+                ),
+                (
+                    "decidee_le",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("motif", models.TextField(blank=True, verbose_name="motif")),
+                ("date_fin", models.DateField(blank=True, null=True, verbose_name="date de fin")),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="habilitations",
+                        to="core.collectivite",
+                        verbose_name="collectivité",
+                    ),
+                ),
+                (
+                    "decidee_par",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "demandee_par",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="demandée par",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="habilitations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="utilisateur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'habilitation',
-                'verbose_name_plural': 'habilitations',
-                'ordering': ['-demandee_le'],
-                'indexes': [models.Index(fields=['user', 'statut'], name='core_habili_user_id_c934c9_idx'), models.Index(fields=['collectivite', 'statut'], name='core_habili_collect_1d8963_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('statut__in', ['demandee', 'active'])), fields=('user', 'collectivite', 'application'), name='habilitation_unique_ouverte')],
+                "verbose_name": "habilitation",
+                "verbose_name_plural": "habilitations",
+                "ordering": ["-demandee_le"],
+                "indexes": [
+                    models.Index(fields=["user", "statut"], name="core_habili_user_id_c934c9_idx"),
+                    models.Index(
+                        fields=["collectivite", "statut"], name="core_habili_collect_1d8963_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("statut__in", ["demandee", "active"])),
+                        fields=("user", "collectivite", "application"),
+                        name="habilitation_unique_ouverte",
+                    )
+                ],
             },
         ),
     ]

@@ -52,6 +52,16 @@ class JournalEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or not self._state.adding:
+            raise JournalImmutableError(
+                "Le journal est en ajout seul : une entrée ne se modifie pas."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise JournalImmutableError("Le journal est en ajout seul : une entrée ne se supprime pas.")
+
     def content(self) -> dict[str, Any]:
         """The fields the hash covers, in a stable form."""
         return {
@@ -71,14 +81,6 @@ class JournalEntry(models.Model):
         payload = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256((self.previous_hash + payload).encode("utf-8")).hexdigest()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None or not self._state.adding:
-            raise JournalImmutableError("Le journal est en ajout seul : une entrée ne se modifie pas.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise JournalImmutableError("Le journal est en ajout seul : une entrée ne se supprime pas.")
-
 
 class JournalHead(models.Model):
     """One row holding the last hash; locking it serialises writers of the chain."""
@@ -88,3 +90,6 @@ class JournalHead(models.Model):
 
     class Meta:
         verbose_name = "tête du journal"
+
+    def __str__(self) -> str:
+        return f"{self.count} entrées, dernière empreinte {self.last_hash[:12]}…"

@@ -14,9 +14,7 @@ from pigp.core.validators import (
 
 
 class PosteComptable(models.Model):
-    codique = models.CharField(
-        "codique", max_length=7, unique=True, validators=[validate_codique]
-    )
+    codique = models.CharField("codique", max_length=7, unique=True, validators=[validate_codique])
     nom = models.CharField("nom", max_length=200)
     adresse = models.TextField("adresse", blank=True)
 
@@ -76,7 +74,9 @@ class Budget(models.Model):
     collectivite = models.ForeignKey(
         Collectivite, on_delete=models.PROTECT, related_name="budgets", verbose_name="collectivité"
     )
-    cod_col = models.CharField("code collectivité (CodCol)", max_length=3, validators=[validate_cod_col])
+    cod_col = models.CharField(
+        "code collectivité (CodCol)", max_length=3, validators=[validate_cod_col]
+    )
     cod_bud = models.CharField("code budget (CodBud)", max_length=2, validators=[validate_cod_bud])
     libelle = models.CharField("libellé", max_length=200)
     nomenclature = models.CharField(

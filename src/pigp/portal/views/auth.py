@@ -23,7 +23,7 @@ from pigp.portal.forms import LoginForm, NewPasswordForm, ResetRequestForm, Toke
 
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
+    template_name = "portal/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
     extra_context = {"title": "Connexion"}
@@ -36,36 +36,41 @@ class LogoutView(auth_views.LogoutView):
 @method_decorator(login_not_required, name="dispatch")
 class ResetView(auth_views.PasswordResetView):
     form_class = ResetRequestForm
-    template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    template_name = "portal/password_reset_form.html"
+    email_template_name = "portal/password_reset_email.txt"
+    subject_template_name = "portal/password_reset_subject.txt"
     success_url = reverse_lazy("portal:password_reset_done")
     extra_context = {"title": "Mot de passe oublié"}
 
 
 @method_decorator(login_not_required, name="dispatch")
 class ResetDoneView(auth_views.PasswordResetDoneView):
-    template_name = "registration/password_reset_done.html"
+    template_name = "portal/password_reset_done.html"
     extra_context = {"title": "Courriel envoyé"}
 
 
 @method_decorator(login_not_required, name="dispatch")
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
-    template_name = "registration/password_reset_confirm.html"
+    template_name = "portal/password_reset_confirm.html"
     success_url = reverse_lazy("portal:password_reset_complete")
     extra_context = {"title": "Nouveau mot de passe"}
 
     def form_valid(self, form: NewPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
-        journal.record("mot_de_passe_reinitialise", actor=form.user, obj=form.user, request=self.request)
+        journal.record(
+            "mot_de_passe_reinitialise", actor=form.user, obj=form.user, request=self.request
+        )
         return response
 
 
 @method_decorator(login_not_required, name="dispatch")
 class ResetCompleteView(auth_views.PasswordResetCompleteView):
-    template_name = "registration/password_reset_complete.html"
+    template_name = "portal/password_reset_complete.html"
     extra_context = {"title": "Mot de passe modifié"}
+
+
+THROTTLED = "Trop d'essais : patientez quelques instants avant de saisir un nouveau code."
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -82,19 +87,31 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if user.is_verified():
         messages.info(request, "La double authentification est déjà active sur votre compte.")
         return redirect("portal:account")
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        # Registering a new device must not stand in for the code of the existing one:
+        # the password alone would otherwise be enough to pass the second factor.
+        return redirect("portal:otp_verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Application d'authentification", confirmed=False)
+        device = TOTPDevice.objects.create(
+            user=user, name="Application d'authentification", confirmed=False
+        )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", THROTTLED)
+        elif device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             journal.record("double_authentification_activee", actor=user, obj=user, request=request)
             messages.success(request, "La double authentification est activée.")
             return redirect("portal:home")
-        form.add_error("token", "Code incorrect ou expiré. Saisissez le code affiché maintenant.")
+        else:
+            form.add_error(
+                "token", "Code incorrect ou expiré. Saisissez le code affiché maintenant."
+            )
     uri = device.config_url
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000091")
     secret = base64.b32encode(device.bin_key).decode("ascii")
@@ -125,14 +142,13 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         for device in devices:
             allowed, _ = device.verify_is_allowed()
             if not allowed:
-                form.add_error(
-                    "token",
-                    "Trop d'essais : patientez quelques instants avant de saisir un nouveau code.",
-                )
+                form.add_error("token", THROTTLED)
                 break
             if device.verify_token(token):
                 otp_login(request, device)
-                journal.record("double_authentification_reussie", actor=user, obj=user, request=request)
+                journal.record(
+                    "double_authentification_reussie", actor=user, obj=user, request=request
+                )
                 return redirect(_safe_next(request))
         else:
             journal.record("double_authentification_echouee", actor=user, obj=user, request=request)

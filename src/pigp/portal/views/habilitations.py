@@ -41,7 +41,9 @@ def request_access(request: HttpRequest) -> HttpResponse:
                 "Vous serez prévenu par courriel de sa décision.",
             )
             return redirect("portal:account")
-    return render(request, "portal/request_access.html", {"title": "Demander un accès", "form": form})
+    return render(
+        request, "portal/request_access.html", {"title": "Demander un accès", "form": form}
+    )
 
 
 def comptable_demandes(request: HttpRequest) -> HttpResponse:
@@ -106,5 +108,7 @@ def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
             messages.success(request, f"Habilitation de {habilitation.user.email} révoquée.")
     except services.HabilitationError as exc:
         messages.error(request, str(exc))
-    target = "portal:comptable_habilitations" if decision == "revoquer" else "portal:comptable_demandes"
+    target = (
+        "portal:comptable_habilitations" if decision == "revoquer" else "portal:comptable_demandes"
+    )
     return redirect(target)

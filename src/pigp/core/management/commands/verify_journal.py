@@ -9,7 +9,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         check = verify_chain()
         if check.intact:
-            self.stdout.write(self.style.SUCCESS(f"Journal intègre : {check.checked} entrée(s) vérifiée(s)."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Journal intègre : {check.checked} entrée(s) vérifiée(s).")
+            )
             return
         where = (
             f"entrée n° {check.first_broken.pk} ({check.first_broken.timestamp:%Y-%m-%d %H:%M:%S}, "
