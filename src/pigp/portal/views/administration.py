@@ -16,7 +16,11 @@ MAX_UPLOAD = 20 * 1024 * 1024
 def import_csv(request: HttpRequest) -> HttpResponse:
     if not request.user.is_national_admin:
         raise Http404("Page introuvable.")
-    form = CsvImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        # Bound even without a file, so that the missing file is reported.
+        form = CsvImportForm(request.POST, request.FILES)
+    else:
+        form = CsvImportForm()
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["fichier"]

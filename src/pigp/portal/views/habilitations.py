@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,11 +14,13 @@ from pigp.core.models import Habilitation, StatutHabilitation
 from pigp.portal.forms import DecisionForm, HabilitationRequestForm
 
 PAGE_SIZE = 50
+DECISIONS = {"accorder", "refuser", "revoquer"}
 
 
 @require_http_methods(["GET", "POST"])
 def request_access(request: HttpRequest) -> HttpResponse:
-    form = HabilitationRequestForm(request.POST or None)
+    # Bound on every POST, even an empty one, so that missing fields are reported.
+    form = HabilitationRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -90,6 +92,9 @@ def comptable_habilitations(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     habilitation = get_habilitation_for_comptable(request.user, pk)
+    if decision not in DECISIONS:
+        # Anything else used to fall through to a revocation.
+        raise Http404("Décision inconnue.")
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Formulaire invalide : vérifiez la date de fin.")
