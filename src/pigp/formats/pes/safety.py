@@ -228,6 +228,11 @@ class FlowStream:
         self._tag_tail = b""
         self._last = b""
 
+    @property
+    def finished(self) -> bool:
+        """True once the whole input has been read and passed on."""
+        return self._eof and not self._pending and not self._out
+
     # lxml calls read(n) and accepts shorter answers; b"" means end of file.
     def read(self, n: int = -1) -> bytes:
         want = n if n and n > 0 else self._chunk

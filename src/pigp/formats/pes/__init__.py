@@ -1,0 +1,73 @@
+"""PES V2 (Protocole d'Échange Standard) of the DGFiP: schemas, readers, validation.
+
+A pure library (no Django). Entry points:
+
+* :func:`validate` — checks a flow in Hélios' order and returns a :class:`Report`;
+* :func:`read_pes_aller`, :func:`read_acquit`, :func:`read_retour`,
+  :func:`read_acquit_retour` — streaming readers returning typed records;
+* :func:`decode_pj` — streaming gzip+base64 decoding of a PJ content.
+
+See ``docs/pes.md`` for the layers, codes and limits.
+"""
+
+from __future__ import annotations
+
+from .context import NullContext, PlatformContext
+from .errors import (
+    PesError,
+    PesFormatError,
+    PesLimitError,
+    PesPjError,
+    PesPjTooLargeError,
+    PesSchemaError,
+    PesSchemaUnavailableError,
+    PesUnsafeXmlError,
+)
+from .pj import PjContent, PjDecoder, decode_pj
+from .reader import read_acquit, read_acquit_retour, read_pes_aller, read_retour
+from .report import (
+    BordereauSummary,
+    Finding,
+    Location,
+    NumAnoAck,
+    Report,
+    Scope,
+    Severity,
+    SignatureInfo,
+)
+from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS, MessageKind, get_schema
+from .validator import ValidationOptions, validate
+
+__all__ = [
+    "DEFAULT_VERSION",
+    "SUPPORTED_VERSIONS",
+    "BordereauSummary",
+    "Finding",
+    "Location",
+    "MessageKind",
+    "NullContext",
+    "NumAnoAck",
+    "PesError",
+    "PesFormatError",
+    "PesLimitError",
+    "PesPjError",
+    "PesPjTooLargeError",
+    "PesSchemaError",
+    "PesSchemaUnavailableError",
+    "PesUnsafeXmlError",
+    "PjContent",
+    "PjDecoder",
+    "PlatformContext",
+    "Report",
+    "Scope",
+    "Severity",
+    "SignatureInfo",
+    "ValidationOptions",
+    "decode_pj",
+    "get_schema",
+    "read_acquit",
+    "read_acquit_retour",
+    "read_pes_aller",
+    "read_retour",
+    "validate",
+]

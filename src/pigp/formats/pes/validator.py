@@ -1,0 +1,635 @@
+"""Validation of a PES flow, in the order of Hélios' Guichet XML.
+
+1. safety and envelope (empty, size, encoding, DOCTYPE/entities, limits, root);
+2. XSD of the version in force, streaming (libxml2 validates while lxml parses);
+3. signatures, when the flow carries any (``signature.verify_signatures``);
+4. business rules (``rules.RuleEngine``), fed by the same streaming pass as 2.
+
+Layers 2 and 4 share one pass over the file. A second pass happens only for a flow that
+fails the schema: to locate the errors (line, element path) when the flow is small
+enough to hold as a tree, and to try the versions accepted during a transition.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from lxml import etree
+
+from .context import NullContext, PlatformContext
+from .errors import PesError, PesLimitError, PesSchemaUnavailableError, PesUnsafeXmlError
+from .pj import DEFAULT_MAX_DECOMPRESSED
+from .reader import AllerWalker, Source, _PjCollector, open_source, read_head
+from .report import Finding, Location, NumAnoAck, Report, Scope, Severity, SignatureInfo
+from .rules import RuleEngine
+from .safety import PARSER_OPTIONS, FlowStream, Prolog
+from .schemas import (
+    DEFAULT_VERSION,
+    MESSAGE_TYPES,
+    NS_LEGACY_2009,
+    MessageKind,
+    MessageType,
+    check_version,
+    get_schema,
+    message_type,
+)
+
+if TYPE_CHECKING:
+    from .signature import TrustStore
+
+# Below this size (PJ content excluded) a schema-invalid flow is re-read as a tree so that
+# every error gets its line and element path; above, the streaming messages are kept.
+LOCATE_MAX_SIZE = 24_000_000
+MAX_SCHEMA_FINDINGS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationOptions:
+    version: str = DEFAULT_VERSION
+    accepted_versions: tuple[str, ...] = ()  # extra versions tolerated during a transition
+    max_size: int = 1_500_000_000
+    max_depth: int = 256
+    max_elements: int = 50_000_000
+    max_pj_decompressed: int = DEFAULT_MAX_DECOMPRESSED
+    trust: TrustStore | None = None
+    production: bool = False
+    check_signatures: bool = True
+    # The triplet table is derived, not the official grid (data/TRIPLETS_ORIGIN.md):
+    # an unknown triplet is a warning unless this is set.
+    strict_triplets: bool = False
+
+
+@dataclass
+class _Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    root: str | None = None
+    schema_version: str = DEFAULT_VERSION
+    signatures: tuple[SignatureInfo, ...] = ()
+    engine: RuleEngine | None = None
+
+
+def _flux(code: NumAnoAck, message: str, rule: str, **loc: object) -> Finding:
+    return Finding(code, Severity.ERROR, Scope.FLUX, message, Location(**loc), rule)  # type: ignore[arg-type]
+
+
+def validate(
+    source: Source,
+    *,
+    options: ValidationOptions | None = None,
+    context: PlatformContext | None = None,
+) -> Report:
+    """Validate a PES flow (path, bytes or binary file object) and return its report."""
+    options = options or ValidationOptions()
+    check_version(options.version)
+    for v in options.accepted_versions:
+        check_version(v)
+    context = context or NullContext()
+    out = _Outcome(schema_version=options.version)
+    path = Path(source) if isinstance(source, (str, Path)) else None
+    if path is not None:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise PesError(f"fichier illisible : {path} ({exc.strerror})") from exc
+        if size > options.max_size:
+            out.findings.append(
+                _flux(
+                    NumAnoAck.AUTRE,
+                    f"Le fichier fait {size} octets, au-delà de la taille maximale admise "
+                    f"({options.max_size} octets).",
+                    "max-size",
+                )
+            )
+            return _report(out)
+    with open_source(source) as raw:
+        if not _seekable(raw):
+            with tempfile.TemporaryFile() as spool:
+                _copy(raw, spool, options.max_size)
+                spool.seek(0)
+                _run(spool, None, options, context, out)
+        else:
+            _run(raw, path, options, context, out)
+    return _report(out)
+
+
+def _seekable(raw: BinaryIO) -> bool:
+    try:
+        return raw.seekable()
+    except (AttributeError, OSError):
+        return False
+
+
+def _copy(src: BinaryIO, dst: BinaryIO, limit: int) -> None:
+    total = 0
+    while chunk := src.read(1 << 20):
+        total += len(chunk)
+        if total > limit + 1:
+            break
+        dst.write(chunk)
+
+
+def _report(out: _Outcome) -> Report:
+    engine = out.engine
+    h = engine.header if engine else None
+    return Report(
+        schema_version=out.schema_version,
+        root=out.root,
+        findings=tuple(out.findings),
+        bordereaux=tuple(engine.summaries) if engine else (),
+        pj_ids=tuple(engine.pj_ids) if engine else (),
+        signatures=out.signatures,
+        nom_fic=h.nom_fic if h else None,
+        id_post=h.id_post if h else None,
+        id_coll=h.id_coll if h else None,
+        cod_col=h.cod_col if h else None,
+        cod_bud=h.cod_bud if h else None,
+    )
+
+
+# -- layer 1 ----------------------------------------------------------------------------
+_PROLOG_MESSAGES = {
+    "empty": (NumAnoAck.FLUX_VIDE, "Le fichier est vide : aucun flux PES à traiter."),
+    "compressed": (
+        NumAnoAck.ENCODING,
+        "Le fichier est une archive compressée ({detail}) et non un flux XML PES : "
+        "déposez le fichier XML décompressé.",
+    ),
+    "binary": (
+        NumAnoAck.SCHEMA_INCOMPLET,
+        "Le fichier n'est pas un document XML (contenu binaire ou texte ne commençant pas "
+        "par une balise).",
+    ),
+    "utf16": (
+        NumAnoAck.ENCODING,
+        "Le fichier est encodé en UTF-16 : un flux PES doit être encodé en ISO-8859-1 (ou UTF-8).",
+    ),
+    "bad-encoding": (
+        NumAnoAck.ENCODING,
+        "L'encodage du fichier ({detail}) n'est pas admis : un flux PES doit être encodé en "
+        "ISO-8859-1 (ou UTF-8) et le déclarer dans son en-tête <?xml … encoding=…?>.",
+    ),
+    "encoding-mismatch": (
+        NumAnoAck.ENCODING,
+        "Le fichier déclare l'encodage {detail} mais contient des caractères qui ne sont pas "
+        "du {detail} valide.",
+    ),
+    "doctype": (
+        NumAnoAck.SCHEMA_INCOMPLET,
+        "Le fichier contient une déclaration DOCTYPE ou ENTITY, interdite dans un flux PES "
+        "(risque d'entités externes ou d'expansion d'entités).",
+    ),
+    "no-root": (
+        NumAnoAck.SCHEMA_INCOMPLET,
+        "Le fichier ne contient pas d'élément racine XML lisible.",
+    ),
+}
+
+
+def _prolog_findings(prolog: Prolog) -> tuple[list[Finding], bool]:
+    findings = []
+    fatal = False
+    for p in prolog.problems:
+        if p.kind == "mojibake":
+            findings.append(
+                Finding(
+                    NumAnoAck.ENCODING,
+                    Severity.WARNING,
+                    Scope.FLUX,
+                    "Le fichier déclare l'encodage ISO-8859-1 mais semble encodé en UTF-8 : "
+                    "les caractères accentués seront mal lus.",
+                    Location(line=1),
+                    "encoding-mojibake",
+                )
+            )
+            continue
+        code, text = _PROLOG_MESSAGES[p.kind]
+        detail = p.detail
+        if p.kind == "bad-encoding" and detail == "undeclared-not-utf8":
+            text = (
+                "Le fichier ne déclare pas son encodage et n'est pas en UTF-8 : ajoutez "
+                '<?xml version="1.0" encoding="ISO-8859-1"?> en tête du flux.'
+            )
+        findings.append(_flux(code, text.format(detail=detail), f"prolog-{p.kind}", line=1))
+        fatal = True
+    return findings, fatal
+
+
+def _root_problem(prolog: Prolog) -> Finding | None:
+    name, ns = prolog.root, prolog.root_namespace
+    loc = {"path": f"/{name}", "line": prolog.root_line}
+    if ns == NS_LEGACY_2009:
+        return _flux(
+            NumAnoAck.VERSION_PES,
+            f"Le fichier est un message « {name} » de l'ancien format PES (2009, espace de "
+            f"noms {ns}) : format inconnu ou périmé, non pris en charge.",
+            "legacy-format",
+            **loc,
+        )
+    expected = [mt for mt in MESSAGE_TYPES if mt.root == name]
+    if expected:
+        wanted = " ou ".join(sorted({mt.namespace for mt in expected}))
+        got = f"l'espace de noms « {ns} »" if ns else "aucun espace de noms"
+        return _flux(
+            NumAnoAck.SCHEMA_INCOMPLET,
+            f"L'élément racine « {name} » est dans {got} ; attendu : {wanted}.",
+            "root-namespace",
+            **loc,
+        )
+    return _flux(
+        NumAnoAck.SCHEMA_INCOMPLET,
+        f"L'élément racine « {name} » n'est pas celui d'un message PES (attendu PES_Aller, "
+        "PES_ACQUIT, PES_Retour ou PES_ACQUIT_RETOUR).",
+        "root-unknown",
+        **loc,
+    )
+
+
+# -- the pass ---------------------------------------------------------------------------
+def _run(
+    raw: BinaryIO,
+    path: Path | None,
+    options: ValidationOptions,
+    context: PlatformContext,
+    out: _Outcome,
+) -> None:
+    start = raw.tell()
+    head, prolog = read_head(raw)
+    findings, fatal = _prolog_findings(prolog)
+    out.findings.extend(findings)
+    if fatal:
+        return
+    out.root = prolog.root
+    mt = message_type(prolog.root_namespace, prolog.root or "")
+    if mt is None:
+        problem = _root_problem(prolog)
+        if problem:
+            out.findings.append(problem)
+        return
+    if mt.kind is MessageKind.DOC_BUDGETAIRE:
+        out.findings.append(
+            Finding(
+                NumAnoAck.AUTRE,
+                Severity.INFO,
+                Scope.FLUX,
+                "Document budgétaire non vérifié : le schéma DocumentBudgetaire.xsd de la "
+                "DGFiP n'est pas compilable par libxml2 (modèle de contenu non déterministe).",
+                Location(path=f"/{mt.root}", line=prolog.root_line),
+                "docbudg-not-checked",
+            )
+        )
+        return
+    try:
+        schema = get_schema(options.version, mt.kind)
+    except PesSchemaUnavailableError as exc:
+        out.findings.append(
+            Finding(NumAnoAck.AUTRE, Severity.INFO, Scope.FLUX, str(exc), Location(), "xsd-missing")
+        )
+        schema = None
+    engine = (
+        RuleEngine(context, strict_triplets=options.strict_triplets)
+        if mt.kind is MessageKind.ALLER
+        else None
+    )
+    out.engine = engine
+    errors, signatures, filtered_size = _stream_pass(raw, head, schema, engine, options, mt)
+    if errors is None:
+        if engine is not None:
+            out.findings.extend(engine.finish())
+    elif isinstance(errors, Finding):
+        out.findings.append(errors)
+        return  # not well-formed or unsafe: nothing else can be trusted
+    else:
+        schema_findings = errors
+        if filtered_size <= LOCATE_MAX_SIZE:
+            raw.seek(start)
+            schema_findings = _locate(raw, options, mt) or errors
+        accepted = _try_accepted(raw, start, options, mt)
+        if accepted:
+            out.schema_version = accepted
+            out.findings.append(
+                Finding(
+                    NumAnoAck.VERSION_PES,
+                    Severity.WARNING,
+                    Scope.FLUX,
+                    f"Le flux n'est pas conforme au schéma {options.version} en vigueur mais "
+                    f"l'est au schéma {accepted}, encore accepté pendant la période de "
+                    f"transition. Premier écart avec {options.version} : "
+                    f"{schema_findings[0].message}",
+                    schema_findings[0].location,
+                    "xsd-transition",
+                )
+            )
+        else:
+            out.findings.extend(schema_findings)
+        if engine is not None:
+            out.findings.extend(engine.finish())
+    if signatures and options.check_signatures:
+        raw.seek(start)
+        infos, sig_findings = _signatures(raw if path is None else path, options)
+        out.signatures = infos
+        out.findings.extend(sig_findings)
+
+
+class SchemaTee:
+    """Feeds the bytes lxml reads for the walker into a second, validating parser.
+
+    lxml's ``iterparse(schema=…)`` hides well-formedness errors once a schema is attached
+    (a truncated file then ends without any exception), so structure and records come
+    from a parser without schema and the schema verdict from this one, in the same pass.
+    """
+
+    _UNITS = ("Piece", "PJ", "Bordereau", "ElementACQUIT", "LigneDePiece")
+
+    def __init__(self, stream: FlowStream, schema: etree.XMLSchema) -> None:
+        self._stream = stream
+        self._parser = etree.XMLPullParser(
+            events=("end",), tag=self._UNITS, schema=schema, **PARSER_OPTIONS
+        )
+        self._feeds = 0
+        self._root: etree._Element | None = None
+        self.broken = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if data and not self.broken:
+            try:
+                self._parser.feed(data)
+            except etree.XMLSyntaxError:
+                self.broken = True  # the walker's parser reports it with its line
+                return data
+            for _ev, el in self._parser.read_events():
+                if self._root is None:
+                    self._root = el.getroottree().getroot()
+                el.clear(keep_tail=True)
+                parent = el.getparent()
+                while parent is not None and el.getprevious() is not None:
+                    del parent[0]
+            self._feeds += 1
+            if self._root is not None and self._feeds % 64 == 0:
+                for child in list(self._root)[:-1]:
+                    self._root.remove(child)
+        return data
+
+    def verdict(self) -> list[etree._LogEntry]:
+        """Schema errors of the whole input (empty list when valid)."""
+        if self.broken:
+            return []
+        try:
+            self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            return [e for e in exc.error_log if e.domain_name == "SCHEMASV"] or list(exc.error_log)[
+                -1:
+            ]
+        return []
+
+
+def _stream_pass(
+    raw: BinaryIO,
+    head: bytes,
+    schema: etree.XMLSchema | None,
+    engine: RuleEngine | None,
+    options: ValidationOptions,
+    mt: MessageType,
+) -> tuple[list[Finding] | Finding | None, int, int]:
+    """One pass: records for the rules + schema verdict. Returns (errors, signatures, size)."""
+    collector = _PjCollector(None, options.max_pj_decompressed)
+    stream = FlowStream(
+        raw,
+        head=head,
+        pj=collector if engine is not None else None,
+        max_size=options.max_size,
+        max_elements=options.max_elements,
+        max_depth=options.max_depth,
+    )
+    etree.clear_error_log()  # lxml mixes the thread's earlier errors into the next report
+    tee = SchemaTee(stream, schema) if schema is not None else None
+    source = tee if tee is not None else stream
+    walker = AllerWalker(source, collector) if engine is not None else None  # type: ignore[arg-type]
+    try:
+        if walker is not None and engine is not None:
+            for record in walker:
+                engine.feed(record)
+        else:
+            for _ev, el in etree.iterparse(source, events=("end",), **PARSER_OPTIONS):
+                parent = el.getparent()
+                if parent is not None and parent.getparent() is None:
+                    el.clear()
+    except PesUnsafeXmlError as exc:
+        return _flux(NumAnoAck.SCHEMA_INCOMPLET, f"{exc}.", "doctype", line=stream.line), 0, 0
+    except PesLimitError as exc:
+        return _flux(NumAnoAck.AUTRE, f"{exc}.", "limit", line=stream.line), 0, 0
+    except etree.XMLSyntaxError as exc:
+        # The log also holds the validating parser's messages: keep the parser's own.
+        entry = next(
+            (
+                e
+                for e in exc.error_log
+                if e.domain_name not in ("SCHEMASV", "SCHEMASP")
+                and e.level_name in ("ERROR", "FATAL")
+            ),
+            None,
+        )
+        message = entry.message if entry else str(exc)
+        line = (entry.line if entry else None) or exc.lineno or stream.line
+        return _wellformed_finding(message, line, stream), 0, 0
+    signatures = walker.signatures if walker is not None else 0
+    entries = tee.verdict() if tee is not None else []
+    if not entries:
+        return None, signatures, stream.size
+    findings = [_schema_finding(e.message, None, "", options.version) for e in entries]
+    return findings[:MAX_SCHEMA_FINDINGS], signatures, stream.size
+
+
+def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> Finding:
+    low = message.lower()
+    if "encoding" in low or "utf-8" in low or "invalid char" in low or "bytes" in low:
+        return _flux(
+            NumAnoAck.ENCODING,
+            f"Ligne {line} : caractère invalide pour l'encodage déclaré du fichier "
+            f"({message.strip()}).",
+            "encoding-invalid",
+            line=line,
+        )
+    if "excessive depth" in low or "huge" in low:
+        return _flux(
+            NumAnoAck.AUTRE,
+            f"Ligne {line} : le document dépasse les limites du lecteur XML ({message.strip()}).",
+            "limit",
+            line=line,
+        )
+    at_end = stream.finished and line is not None and line >= stream.line - 1
+    if "extra content" in low:
+        return _flux(
+            NumAnoAck.SCHEMA_INCOMPLET,
+            f"Ligne {line} : du contenu suit la fin de l'élément racine ({message.strip()}).",
+            "extra-content",
+            line=line,
+        )
+    if "premature end" in low or (at_end and "entity" not in low):
+        return _flux(
+            NumAnoAck.SCHEMA_INCOMPLET,
+            f"Le fichier est tronqué : le document XML s'arrête avant sa fin (ligne {line}).",
+            "truncated",
+            line=line,
+        )
+    if "entity" in low:
+        return _flux(
+            NumAnoAck.SCHEMA_INCOMPLET,
+            f"Ligne {line} : référence à une entité non définie ({message.strip()}) ; les "
+            "entités ne sont pas admises dans un flux PES.",
+            "entity",
+            line=line,
+        )
+    return _flux(
+        NumAnoAck.SCHEMA_INCOMPLET,
+        f"Ligne {line} : le fichier n'est pas un XML bien formé ({message.strip()}).",
+        "not-well-formed",
+        line=line,
+    )
+
+
+_RX_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
+_RX_NOT_EXPECTED = re.compile(r"This element is not expected\.(?: Expected is (.*)\.)?", re.S)
+_RX_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (.*)\.", re.S)
+_RX_VALUE = re.compile(r"(?:\[facet '([^']+)'\] )?The value '([^']*)'", re.S)
+_RX_ATOMIC = re.compile(r"'([^']*)' is not a valid value of the (?:atomic|local atomic) type", re.S)
+_RX_REQUIRED_ATTR = re.compile(r"The attribute '([^']+)' is required but missing", re.S)
+_FACETS = {
+    "pattern": "ne respecte pas le format attendu",
+    "enumeration": "n'est pas dans la liste des valeurs autorisées",
+    "maxLength": "est trop longue",
+    "minLength": "est trop courte ou vide",
+    "totalDigits": "a trop de chiffres",
+    "fractionDigits": "a trop de décimales",
+    "minExclusive": "est trop petite (doit être strictement positive)",
+    "minInclusive": "est trop petite",
+    "maxInclusive": "est trop grande",
+}
+
+
+def _clean_ns(text: str) -> str:
+    return re.sub(r"\{[^}]*\}", "", text).replace("one of (", "l'un de (").strip()
+
+
+def french_schema_message(message: str) -> tuple[str, str | None]:
+    """French wording of a libxml2 schema message, and the element it names."""
+    m = _RX_ELEMENT.match(message.strip())
+    if not m:
+        return f"non conforme au schéma ({message.strip()})", None
+    element, attribute, rest = _clean_ns(m.group(1)), m.group(2), m.group(3)
+    if ne := _RX_NOT_EXPECTED.search(rest):
+        expected = f" ; attendu : {_clean_ns(ne.group(1))}" if ne.group(1) else ""
+        return f"l'élément « {element} » n'est pas attendu à cet endroit{expected}.", element
+    if mi := _RX_MISSING.search(rest):
+        return (
+            f"il manque un élément obligatoire dans « {element} » ; attendu : "
+            f"{_clean_ns(mi.group(1))}.",
+            element,
+        )
+    if ra := _RX_REQUIRED_ATTR.search(rest):
+        return f"l'attribut obligatoire « {ra.group(1)} » manque sur « {element} ».", element
+    value = None
+    facet = None
+    if va := _RX_VALUE.search(rest):
+        facet, value = va.group(1), va.group(2)
+    elif at := _RX_ATOMIC.search(rest):
+        value = at.group(1)
+    if value is not None:
+        what = _FACETS.get(facet or "", "n'est pas une valeur valide")
+        where = f"« {element} »" + (f" (attribut {attribute})" if attribute else "")
+        return f"la valeur « {value} » de {where} {what} ({rest.strip()}).", element
+    return f"élément « {element} » : {rest.strip()}", element
+
+
+def _schema_finding(message: str, line: int | None, path: str, version: str = "") -> Finding:
+    text, element = french_schema_message(message)
+    where = f"ligne {line}, " if line else ""
+    path = re.sub(r"/\w+:", "/", path) if path else (f"…/{element}" if element else "")
+    label = f" {version}" if version else ""
+    return Finding(
+        NumAnoAck.SCHEMA_INCOMPLET,
+        Severity.ERROR,
+        Scope.FLUX,
+        f"Flux non conforme au schéma PES{label} ({where}{path}) : {text}",
+        Location(path=path, line=line),
+        "xsd",
+    )
+
+
+def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[Finding]:
+    """Re-read a small schema-invalid flow as a tree: every error gets its line and path."""
+    head, _prolog = read_head(raw)
+    stream = FlowStream(raw, head=head, max_size=options.max_size)
+    try:
+        tree = etree.parse(stream, etree.XMLParser(**PARSER_OPTIONS))
+    except (etree.XMLSyntaxError, PesError):
+        return []
+    schema = get_schema(options.version, mt.kind)
+    if schema.validate(tree):
+        return []
+    return [
+        _schema_finding(e.message, e.line or None, e.path or "", options.version)
+        for e in schema.error_log
+        if e.domain_name == "SCHEMASV"
+    ][:MAX_SCHEMA_FINDINGS]
+
+
+def _try_accepted(
+    raw: BinaryIO, start: int, options: ValidationOptions, mt: MessageType
+) -> str | None:
+    """First accepted (transition) version the flow is valid against, if any."""
+    for version in options.accepted_versions:
+        if version == options.version:
+            continue
+        raw.seek(start)
+        head, _prolog = read_head(raw)
+        stream = FlowStream(raw, head=head, max_size=options.max_size)
+        tee = SchemaTee(stream, get_schema(version, mt.kind))
+        try:
+            while tee.read(1 << 16):
+                pass
+        except PesError:
+            return None
+        if not tee.verdict() and not tee.broken:
+            return version
+    return None
+
+
+def _signatures(
+    source: BinaryIO | Path, options: ValidationOptions
+) -> tuple[tuple[SignatureInfo, ...], Iterable[Finding]]:
+    try:
+        from .signature import verify_signatures
+    except ImportError:
+        return (), [
+            Finding(
+                NumAnoAck.AUTRE,
+                Severity.INFO,
+                Scope.SIGNATURE,
+                "Les signatures électroniques du flux n'ont pas été vérifiées (module de "
+                "vérification indisponible).",
+                Location(),
+                "signature-skipped",
+            )
+        ]
+    try:
+        return verify_signatures(source, trust=options.trust, production=options.production)
+    except PesError as exc:
+        return (), [
+            Finding(
+                NumAnoAck.SIGNATURE_ILLISIBLE,
+                Severity.ERROR,
+                Scope.SIGNATURE,
+                f"Les signatures du flux n'ont pas pu être lues : {exc}",
+                Location(),
+                "signature-unreadable",
+            )
+        ]
+
+
+__all__ = ["ValidationOptions", "french_schema_message", "validate"]
