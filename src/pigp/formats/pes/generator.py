@@ -496,7 +496,7 @@ def _pj_for(pj_ids: list[str], index: int) -> str | None:
 
 
 def _write_pj(
-    xf: etree.xmlfile, plan: _Plan, pj_ids: list[str], pj_size: int, domaine: str
+    xf: etree.xmlfile, plan: _Plan, pj_ids: list[str], sizes: list[int], domaine: str
 ) -> None:
     with xf.element("PES_PJ"):
         head = etree.Element("EnTetePES_PJ")
@@ -506,6 +506,7 @@ def _write_pj(
             rng = plan.rng("pj", i)
             with xf.element("PJ"):
                 with xf.element("Contenu"), xf.element("Fichier", MIMEType="application/pdf"):
+                    pj_size = sizes[i]
                     level = 1 if pj_size > _BIG_PJ_THRESHOLD else 6
                     text = f"Piece justificative {id_unique}"
                     for part in gzip_base64_chunks(_pdf_chunks(text, pj_size, rng), level=level):
@@ -549,15 +550,22 @@ def generate_pes_aller(
     exercice: int = 2025,
     nom_fic: str | None = None,
     signer: Signer | None = None,
+    pj_sizes: tuple[int, ...] | None = None,
 ) -> GeneratedFlow:
     """Write a PES_Aller valid against the v5.17 schemas.
 
     ``bordereaux`` is per domain (``mixte`` writes both a dépense and a recette part).
-    ``pj`` PJ of ``pj_size`` bytes each (a PDF; above 1 MB its padding is incompressible)
+    ``pj`` PJ of ``pj_size`` bytes each, or one PJ per size of ``pj_sizes`` (a PDF;
+    above 1 MB its padding is incompressible)
     are put in PES_PJ and referenced (PJRef) by the first pièces. ``sign`` signs every
     bordereau (XAdES-BES, rsa-sha256) with the test certificate of ``testing.py`` unless a
     ``signer`` is given.
     """
+    if pj_sizes is not None:
+        pj = len(pj_sizes)
+    sizes = list(pj_sizes) if pj_sizes is not None else [pj_size] * pj
+    if any(size < 0 for size in sizes):
+        raise GeneratorError("la taille d'une PJ ne peut pas être négative")
     if bordereaux < 1 or pieces < 1 or lignes < 1 or pj < 0 or pj_size < 0:
         raise GeneratorError("bordereaux, pieces et lignes doivent être ≥ 1, pj et pj_size ≥ 0")
     if pieces > 99_999:
@@ -593,7 +601,7 @@ def generate_pes_aller(
                     refs = pj_ids if dom == domains[0] else []
                     _write_domain(xf, plan, dom, header, bordereaux, refs, signer, out)
                 if pj:
-                    _write_pj(xf, plan, pj_ids, pj_size, domains[0])
+                    _write_pj(xf, plan, pj_ids, sizes, domains[0])
     finally:
         if path:
             raw.close()  # type: ignore[union-attr]

@@ -1,0 +1,225 @@
+"""Benchmark of PES_Aller validation: pigp vs xmllint --stream vs xmlschema.
+
+    python benchmarks/pes_validate.py            # 10 000 and 100 000 pièces, ~1 GB with PJ
+    python benchmarks/pes_validate.py --quick    # 1 000 pièces and ~50 MB, under a minute
+
+Flows are generated (deterministic) into a temporary folder. Each validator runs in its
+own child process so that its peak RSS (ru_maxrss) is its own. Targets: ours ≤ 1.5 ×
+xmllint, xmlschema ≥ 10 × ours, peak RSS of ours < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pigp.formats.pes.generator import generate_pes_aller
+from pigp.formats.pes.schemas import MessageKind, schema_path
+
+MB = 1_000_000
+XMLLINT = "/usr/bin/xmllint"
+
+OURS = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from pigp.formats.pes.validator import validate
+    t = time.perf_counter()
+    report = validate(sys.argv[1])
+    elapsed = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"elapsed": elapsed, "rss": rss, "valid": report.valid,
+                      "findings": len(report.findings), "errors": len(report.errors),
+                      "first": report.errors[0].message[:160] if report.errors else None}))
+    """
+)
+XMLSCHEMA = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import xmlschema
+    t0 = time.perf_counter()
+    schema = xmlschema.XMLSchema(sys.argv[2])
+    t = time.perf_counter()
+    resource_ = xmlschema.XMLResource(sys.argv[1], lazy=True)
+    errors = sum(1 for _ in schema.iter_errors(resource_))
+    elapsed = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"elapsed": elapsed, "build": t - t0, "rss": rss, "valid": errors == 0,
+                      "errors": errors}))
+    """
+)
+
+
+@dataclass
+class Flow:
+    label: str
+    path: Path
+    size: int
+    pieces: int
+    pj: int
+    signed: bool
+
+
+@dataclass
+class Run:
+    elapsed: float | None
+    rss: int | None = None
+    valid: bool | None = None
+    note: str = ""
+
+
+def _child(code: str, *args: str, timeout: float) -> Run:
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Run(None, note=f"> {timeout:.0f} s (abandonné)")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return Run(None, note=f"échec : {last[:120]}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    note = f"{data.get('errors', 0)} erreur(s)" if not data["valid"] else ""
+    if data.get("first"):
+        note += f" — {data['first']}"
+    return Run(data["elapsed"], data["rss"], data["valid"], note)
+
+
+def _xmllint(path: Path, xsd: Path, timeout: float, *, stream: bool = True) -> Run:
+    # --huge: PJ text nodes exceed libxml2's default 10 MB limit.
+    cmd = [XMLLINT, *(["--stream"] if stream else []), "--noout", "--huge"]
+    cmd += ["--schema", str(xsd), str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return Run(None, note=f"> {timeout:.0f} s")
+    elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss = after * 1024 if after > before else None  # max over children: only if it grew
+    note = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[0][:120]
+    return Run(elapsed, rss, proc.returncode == 0, note)
+
+
+def _generate(folder: Path, quick: bool) -> list[Flow]:
+    specs: list[tuple[str, dict]] = []
+    if quick:
+        specs.append(("1 000 pièces, signé", {"bordereaux": 5, "pieces": 100, "sign": True}))
+        # Several mid-size PJ: xmllint --stream is quadratic on one huge text node.
+        specs.append(
+            ("~50 Mo avec PJ", {"bordereaux": 5, "pieces": 100, "pj_sizes": (6 * MB,) * 6})
+        )
+    else:
+        specs.append(("10 000 pièces, signé", {"bordereaux": 5, "pieces": 1000, "sign": True}))
+        specs.append(("100 000 pièces", {"bordereaux": 50, "pieces": 1000}))
+        specs.append(
+            (
+                "~1 Go avec PJ (dont 200 Mo)",
+                {"bordereaux": 50, "pieces": 1000, "pj_sizes": (200 * MB,) * 3 + (60 * MB,)},
+            )
+        )
+    flows = []
+    for i, (label, kw) in enumerate(specs):
+        path = folder / f"flow{i}.xml"
+        t = time.perf_counter()
+        g = generate_pes_aller(path, seed=i, domaine="mixte", **kw)
+        print(
+            f"  généré {label:<28} {g.size / MB:9.1f} Mo  {g.pieces:>7} pièces "
+            f"en {time.perf_counter() - t:5.1f} s",
+            flush=True,
+        )
+        flows.append(Flow(label, path, g.size, g.pieces, g.pj, g.signed))
+    return flows
+
+
+def _fmt_s(run: Run) -> str:
+    return f"{run.elapsed:8.2f}" if run.elapsed is not None else "       -"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 000 pièces et ~50 Mo")
+    parser.add_argument("--keep", type=Path, help="dossier où garder les flux générés")
+    parser.add_argument(
+        "--xmlschema-max-size",
+        type=int,
+        default=400 * MB,
+        help="au-delà de cette taille, xmlschema n'est pas lancé (trop long)",
+    )
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument(
+        "--xmllint-timeout",
+        type=float,
+        default=900.0,
+        help="xmllint --stream is quadratic on huge text nodes (PJ): cap its run time",
+    )
+    args = parser.parse_args(argv)
+
+    xsd = schema_path("v5.17", MessageKind.ALLER)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="pes_bench_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"Flux générés dans {folder} (schéma {xsd.name} v5.17)", flush=True)
+    try:
+        flows = _generate(folder, args.quick)
+        rows = []
+        for flow in flows:
+            print(f"\n{flow.label} ({flow.size / MB:.1f} Mo) :", flush=True)
+            ours = _child(OURS, str(flow.path), timeout=args.timeout)
+            print(f"  pigp             {_fmt_s(ours)} s  {ours.note}", flush=True)
+            lint = _xmllint(flow.path, xsd, args.xmllint_timeout)
+            print(f"  xmllint --stream {_fmt_s(lint)} s  {lint.note}", flush=True)
+            tree = _xmllint(flow.path, xsd, args.xmllint_timeout, stream=False)
+            print(f"  xmllint (arbre)  {_fmt_s(tree)} s  {tree.note}", flush=True)
+            if flow.size > args.xmlschema_max_size:
+                xs = Run(None, note=f"non lancé (> {args.xmlschema_max_size / MB:.0f} Mo)")
+            else:
+                xs = _child(XMLSCHEMA, str(flow.path), str(xsd), timeout=args.timeout)
+            print(f"  xmlschema        {_fmt_s(xs)} s  {xs.note}", flush=True)
+            rows.append((flow, ours, lint, tree, xs))
+        _summary(rows)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _ratio(a: Run, b: Run, fmt: str) -> str:
+    return format(a.elapsed / b.elapsed, fmt) + "×" if a.elapsed and b.elapsed else "-"
+
+
+def _summary(rows) -> None:
+    print("\nRésumé (secondes ; RSS = pic mémoire du processus de validation pigp)")
+    header = (
+        f"{'flux':<30}{'Mo':>8}{'pigp':>9}{'lint-str':>9}{'lint-arb':>9}{'xmlschema':>10}"
+        f"{'pigp/str':>10}{'pigp/arb':>10}{'xmlsch/pigp':>12}{'RSS pigp':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for flow, ours, lint, tree, xs in rows:
+        rss = f"{ours.rss / MB:.0f} Mo" if ours.rss else "-"
+        print(
+            f"{flow.label:<30}{flow.size / MB:8.1f}{_fmt_s(ours):>9}{_fmt_s(lint):>9}"
+            f"{_fmt_s(tree):>9}{_fmt_s(xs):>10}{_ratio(ours, lint, '.2f'):>10}"
+            f"{_ratio(ours, tree, '.2f'):>10}{_ratio(xs, ours, '.1f'):>12}{rss:>10}"
+        )
+    print(
+        "lint-str = xmllint --stream --noout --huge --schema ; lint-arb = le même sans --stream.\n"
+        "Cibles : pigp/xmllint --stream ≤ 1.5×, xmlschema/pigp ≥ 10×, RSS pigp < 300 Mo."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
