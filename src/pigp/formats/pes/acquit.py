@@ -67,8 +67,12 @@ def _digits(value: str | None, max_len: int) -> str | None:
     return value if _DIGITS.fullmatch(value) and len(value) <= max_len else None
 
 
+# Characters XML 1.0 cannot carry (a message may quote raw bytes of a broken flow).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _texte(value: str, max_len: int) -> str:
-    value = " ".join(value.split()) or "-"
+    value = " ".join(_NOT_XML.sub("\ufffd", value).split()) or "-"
     return value if len(value) <= max_len else value[: max_len - 1] + "…"
 
 

@@ -10,6 +10,7 @@ EncaissementEmargement DteReco / MtReco), this writes a PES_Retour valid against
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,6 +62,10 @@ _TYP_RESTIT = {
     **dict.fromkeys(("P", "RP", "PO", "RPO"), "02"),
     **dict.fromkeys(("S", "RS", "SO", "RSO", "CO", "RCO"), "03"),
 }
+
+
+# Characters XML 1.0 cannot carry.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class RetourError(PesError, ValueError):
@@ -173,7 +178,7 @@ def _check(value: str, allowed: frozenset[str], what: str) -> str:
 def _text(value: str | None, max_len: int) -> str | None:
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = " ".join(_NOT_XML.sub("\ufffd", value).split())
     return value[:max_len] if value else None
 
 
