@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature as InvalidSignatureError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
@@ -121,12 +123,6 @@ class TrustStore:
         return None
 
 
-try:  # cryptography raises its own InvalidSignature from verify_directly_issued_by
-    from cryptography.exceptions import InvalidSignature as InvalidSignatureError
-except ImportError:  # pragma: no cover
-    InvalidSignatureError = ValueError  # type: ignore[misc,assignment]
-
-
 def _is_ca(cert: x509.Certificate) -> bool:
     try:
         return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -195,7 +191,7 @@ def sign_bordereau(
     sp_digest = _sub(sp_ref, DS, "DigestValue")
     value = _sub(sig, DS, "SignatureValue", Id=f"{sig_id}_SV")
     x509_data = _sub(_sub(sig, DS, "KeyInfo"), DS, "X509Data")
-    _sub(x509_data, DS, "X509Certificate", _b64(cert.public_bytes(_DER)))
+    _sub(x509_data, DS, "X509Certificate", _b64(cert.public_bytes(Encoding.DER)))
 
     obj = _sub(sig, DS, "Object")
     qp = etree.SubElement(
@@ -234,11 +230,6 @@ def sign_bordereau(
     value.text = _b64(signed)
     bordereau.append(sig)
     return sig
-
-
-from cryptography.hazmat.primitives.serialization import Encoding as _Encoding  # noqa: E402
-
-_DER = _Encoding.DER
 
 
 # --- verification -----------------------------------------------------------------------
@@ -426,7 +417,7 @@ def _check_signing_certificate(props, cert, what, codes, finding) -> None:
         declared = base64.b64decode("".join(value.split()))
     except binascii.Error:
         declared = b""
-    if declared != algo(cert.public_bytes(_DER)).digest():
+    if declared != algo(cert.public_bytes(Encoding.DER)).digest():
         raise _Fail(
             codes.invalide,
             f"{what} : l'empreinte du certificat déclarée dans la signature ne correspond pas "
@@ -489,6 +480,7 @@ _LIBELLES = {"depense": "dépense", "recette": "recette"}
 
 def _prescan(f: BinaryIO) -> tuple[int, bool, bool, bool]:
     """Size, "some Signature tag may exist", "the flow itself is signed", DOCTYPE seen."""
+    start = f.tell()
     size, found, carry = 0, False, b""
     head = f.read(64 * 1024)
     doctype = b"<!DOCTYPE" in head
@@ -499,9 +491,9 @@ def _prescan(f: BinaryIO) -> tuple[int, bool, bool, bool]:
             found = True
         carry = chunk[-16:]
         chunk = f.read(_CHUNK)
-    f.seek(max(0, size - _TAIL))
+    f.seek(start + max(0, size - _TAIL))
     flux_signed = bool(_FLUX_SIG_AT_END.search(f.read()))
-    f.seek(0)
+    f.seek(start)
     return size, found, flux_signed, doctype
 
 
