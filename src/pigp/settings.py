@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "pigp.core",
+    "pigp.passerelle",
     "pigp.portal",
 ]
 
@@ -169,6 +170,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("PIGP_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env_str("PIGP_MEDIA_ROOT", str(VAR_DIR / "media")))
+
+# Files: every kept file is content-addressed in the "objects" storage.
+PIGP_OBJECTS_DIR = Path(env_str("PIGP_OBJECTS_DIR", str(VAR_DIR / "objects")))
+PIGP_SPOOL_DIR = Path(env_str("PIGP_SPOOL_DIR", str(VAR_DIR / "spool")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "objects": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PIGP_OBJECTS_DIR), "file_permissions_mode": 0o640},
+    },
+}
+
+# Passerelle limits.
+PIGP_PASSERELLE_MAX_SIZE = env_int("PIGP_PASSERELLE_MAX_SIZE", 500_000_000)
+PIGP_PASSERELLE_MAX_DECOMPRESSED = env_int("PIGP_PASSERELLE_MAX_DECOMPRESSED", 1_000_000_000)
+PIGP_PASSERELLE_MAX_ZIP_ENTRIES = env_int("PIGP_PASSERELLE_MAX_ZIP_ENTRIES", 100)
+PIGP_PES_VERSION = env_str("PIGP_PES_VERSION", "v5.17")
+PIGP_PES_ACCEPTED_VERSIONS = tuple(env_list("PIGP_PES_ACCEPTED_VERSIONS"))
+PIGP_PASSERELLE_STUCK_MINUTES = env_int("PIGP_PASSERELLE_STUCK_MINUTES", 30)
+PIGP_PASSERELLE_LEASE_SECONDS = env_int("PIGP_PASSERELLE_LEASE_SECONDS", 900)
 
 # Background work.
 TASKS = {

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.mail import send_mail
+from django.utils import timezone
 from django_tasks import task
 
 
@@ -12,3 +15,10 @@ def send_notification(subject: str, body: str, recipients: list[str]) -> int:
     if not recipients:
         return 0
     return send_mail(subject, body, None, recipients, fail_silently=False)
+
+
+def enqueue_later(t, delay: datetime.timedelta, /, **kwargs: object):  # type: ignore[no-untyped-def]
+    """Enqueue `t` to run after `delay` when the backend can defer, at once otherwise (tests)."""
+    if t.get_backend().supports_defer:
+        t = t.using(run_after=timezone.now() + delay)
+    return t.enqueue(**kwargs)

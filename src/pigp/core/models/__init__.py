@@ -1,3 +1,4 @@
+from pigp.core.models.files import StoredFile
 from pigp.core.models.habilitations import Application, Habilitation, Profil, StatutHabilitation
 from pigp.core.models.journal import JournalEntry, JournalHead
 from pigp.core.models.organisations import (
@@ -23,5 +24,6 @@ __all__ = [
     "PosteComptable",
     "Profil",
     "StatutHabilitation",
+    "StoredFile",
     "User",
 ]

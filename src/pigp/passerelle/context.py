@@ -1,0 +1,57 @@
+"""What the platform knows, answered to the PES validator."""
+
+from __future__ import annotations
+
+from pigp.core.models import Budget, Collectivite, PosteComptable
+from pigp.passerelle.models import AcceptedBordereau, Flux, ReceivedPj, StatutFlux
+
+
+class PlatformPesContext:
+    """Implements `pigp.formats.pes.PlatformContext` over the database, for one flow."""
+
+    def __init__(self, flux: Flux) -> None:
+        self.flux = flux
+
+    def known_poste(self, id_post: str) -> bool | None:
+        return PosteComptable.objects.filter(codique=id_post).exists()
+
+    def collectivite_siret_matches(self, id_post: str, id_coll: str) -> bool | None:
+        return Collectivite.objects.filter(siret=id_coll, poste__codique=id_post).exists()
+
+    def budget_active(self, id_coll: str, cod_col: str, cod_bud: str) -> bool | None:
+        return Budget.objects.filter(
+            collectivite__siret=id_coll, cod_col=cod_col, cod_bud=cod_bud, actif=True
+        ).exists()
+
+    def nomfic_used(self, cod_col: str, nom_fic: str) -> bool | None:
+        return (
+            Flux.objects.filter(
+                collectivite_id=self.flux.collectivite_id, nom_fic=nom_fic, budget__cod_col=cod_col
+            )
+            .exclude(pk=self.flux.pk)
+            .exclude(statut__in=[StatutFlux.REFUSE, StatutFlux.ANNULE])
+            .exists()
+        )
+
+    def bordereau_already_accepted(
+        self, id_coll: str, cod_col: str, cod_bud: str, exercice: str, typ_bord: str, id_bord: str
+    ) -> bool | None:
+        return (
+            AcceptedBordereau.objects.filter(
+                budget__collectivite__siret=id_coll,
+                budget__cod_col=cod_col,
+                budget__cod_bud=cod_bud,
+                exercice=exercice,
+                typ_bord=typ_bord,
+                id_bord=id_bord,
+            )
+            .exclude(flux_id=self.flux.pk)
+            .exists()
+        )
+
+    def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:
+        return (
+            ReceivedPj.objects.filter(collectivite__siret=id_coll, id_unique=id_unique)
+            .exclude(flux_id=self.flux.pk)
+            .exists()
+        )

@@ -1,0 +1,32 @@
+"""Status changes of a flow: each one is stored in its history and journaled."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from pigp.core import journal
+from pigp.passerelle.models import Flux, FluxEvent, StatutFlux
+
+
+def set_status(
+    flux: Flux,
+    statut: StatutFlux,
+    message: str = "",
+    *,
+    actor: str = "passerelle",
+    extra_fields: tuple[str, ...] = (),
+) -> None:
+    with transaction.atomic():
+        flux.statut = statut
+        flux.message = message
+        flux.status_changed_at = timezone.now()
+        flux.save(update_fields=["statut", "message", "status_changed_at", *extra_fields])
+        FluxEvent.objects.create(flux=flux, statut=statut, message=message, actor=actor)
+        journal.record(
+            f"flux_{statut}",
+            actor_label=actor,
+            obj=flux,
+            collectivite=flux.collectivite_id,
+            details={"message": message[:500]},
+        )

@@ -1,0 +1,243 @@
+"""One intake service behind the web page, the API and the SFTP server.
+
+The upload is streamed to a spool file while it is digested, fsynced, moved into the
+content-addressed store, and only then is the flow row committed and the sender answered.
+A manifest written before the move lets `passerelle_sweep` reclaim a file whose commit was
+lost in a crash. The same content sent twice for a collectivité returns the existing flow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from pigp.core import files
+from pigp.core.models import Collectivite, StoredFile, User
+from pigp.passerelle.history import set_status
+from pigp.passerelle.models import Canal, Flux, FluxEvent, KindFlux, ServiceAccount, StatutFlux
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class IntakeError(Exception):
+    """A deposit refused before any flow could be created (message in French)."""
+
+
+@dataclass(frozen=True)
+class Received:
+    flux: Flux
+    created: bool
+
+
+def manifest_dir() -> Path:
+    path = files.spool_dir() / "manifests"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_manifest(intake_id: str, data: dict[str, object]) -> Path:
+    path = manifest_dir() / f"{intake_id}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+    return path
+
+
+def _create_flux(
+    stored: StoredFile,
+    *,
+    collectivite: Collectivite,
+    canal: str,
+    filename: str,
+    sender_user: User | None,
+    sender_account: ServiceAccount | None,
+    actor: str,
+    refused_reason: str = "",
+) -> Received:
+    existing = Flux.objects.filter(
+        collectivite=collectivite, fichier=stored, direction="aller"
+    ).first()
+    if existing is not None:
+        return Received(existing, False)
+    try:
+        with transaction.atomic():
+            flux = Flux.objects.create(
+                collectivite=collectivite,
+                canal=canal,
+                original_name=filename[:255],
+                fichier=stored,
+                sender_user=sender_user,
+                sender_account=sender_account,
+            )
+            FluxEvent.objects.create(
+                flux=flux, statut=StatutFlux.POSTE, message="Fichier reçu et conservé.", actor=actor
+            )
+            if refused_reason:
+                set_status(flux, StatutFlux.REFUSE, refused_reason, actor="passerelle")
+    except IntegrityError:
+        return Received(
+            Flux.objects.get(collectivite=collectivite, fichier=stored, direction="aller"), False
+        )
+    if not refused_reason:
+        from pigp.passerelle.pipeline import enqueue_processing
+
+        transaction.on_commit(lambda: enqueue_processing(flux.pk))
+    return Received(flux, True)
+
+
+def receive(
+    stream: BinaryIO,
+    *,
+    filename: str,
+    collectivite: Collectivite,
+    canal: str,
+    sender_user: User | None = None,
+    sender_account: ServiceAccount | None = None,
+) -> list[Received]:
+    """Store a deposit durably and create its flow(s); archives give one flow per entry."""
+    if canal not in Canal.values:
+        raise ValueError(canal)
+    actor = (
+        sender_user.email if sender_user else (sender_account.email if sender_account else canal)
+    )
+    limit = settings.PIGP_PASSERELLE_MAX_SIZE
+    try:
+        with files.spool(stream, max_size=limit) as spooled:
+            if spooled.size == 0:
+                raise IntakeError("Le fichier est vide : rien n'a été déposé.")
+            with spooled.path.open("rb") as fh:
+                magic = fh.read(4)
+            common = {
+                "collectivite": collectivite,
+                "canal": canal,
+                "sender_user": sender_user,
+                "sender_account": sender_account,
+                "actor": actor,
+            }
+            if magic.startswith(GZIP_MAGIC) or magic == ZIP_MAGIC:
+                return _receive_archive(spooled, filename, magic, common)
+            return [_keep_and_create(spooled, filename, common)]
+    except files.FileTooLargeError as exc:
+        raise IntakeError(str(exc)) from exc
+
+
+def _keep_and_create(
+    spooled: files.SpooledFile,
+    filename: str,
+    common: dict[str, object],
+    *,
+    refused_reason: str = "",
+    media_type: str = "application/xml",
+) -> Received:
+    collectivite = common["collectivite"]
+    manifest = _write_manifest(
+        spooled.sha256,
+        {
+            "sha256": spooled.sha256,
+            "size": spooled.size,
+            "filename": filename,
+            "collectivite": collectivite.pk,  # type: ignore[attr-defined]
+            "canal": common["canal"],
+            "sender_user": getattr(common["sender_user"], "pk", None),
+            "sender_account": getattr(common["sender_account"], "pk", None),
+            "refused_reason": refused_reason,
+        },
+    )
+    stored = files.keep(spooled, media_type=media_type)
+    received = _create_flux(stored, filename=filename, refused_reason=refused_reason, **common)  # type: ignore[arg-type]
+    manifest.unlink(missing_ok=True)
+    return received
+
+
+def _receive_archive(
+    spooled: files.SpooledFile, filename: str, magic: bytes, common: dict[str, object]
+) -> list[Received]:
+    max_out = settings.PIGP_PASSERELLE_MAX_DECOMPRESSED
+    try:
+        if magic.startswith(GZIP_MAGIC):
+            inner = filename[:-3] if filename.lower().endswith(".gz") else filename + ".xml"
+            with gzip.open(spooled.path, "rb") as src:
+                return [_receive_member(src, inner, max_out, common)]
+        with zipfile.ZipFile(spooled.path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) > settings.PIGP_PASSERELLE_MAX_ZIP_ENTRIES:
+                raise _ArchiveRefused(
+                    f"L'archive contient {len(members)} fichiers ; au plus "
+                    f"{settings.PIGP_PASSERELLE_MAX_ZIP_ENTRIES} sont acceptés par dépôt."
+                )
+            if sum(m.file_size for m in members) > max_out:
+                raise _ArchiveRefused(_too_big(max_out))
+            results = []
+            for member in members:
+                with archive.open(member) as src:
+                    results.append(
+                        _receive_member(src, Path(member.filename).name, max_out, common)
+                    )
+            return results
+    except _ArchiveRefused as exc:
+        return [
+            _keep_and_create(
+                spooled,
+                filename,
+                common,
+                refused_reason=str(exc),
+                media_type="application/octet-stream",
+            )
+        ]
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        reason = f"Archive illisible ou tronquée : {exc}. Le fichier reçu est conservé tel quel."
+        return [
+            _keep_and_create(
+                spooled,
+                filename,
+                common,
+                refused_reason=reason,
+                media_type="application/octet-stream",
+            )
+        ]
+
+
+class _ArchiveRefused(Exception):
+    pass
+
+
+def _too_big(limit: int) -> str:
+    return (
+        f"Le contenu décompressé de l'archive dépasse {limit // 1_000_000} Mo : archive refusée "
+        "(protection contre les « bombes de décompression »)."
+    )
+
+
+class _Limited(io.RawIOBase):
+    def __init__(self, src: BinaryIO, limit: int) -> None:
+        self.src, self.left = src, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.src.read(files.CHUNK if size is None or size < 0 else size)
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise _ArchiveRefused(_too_big(settings.PIGP_PASSERELLE_MAX_DECOMPRESSED))
+        return chunk
+
+
+def _receive_member(src: BinaryIO, name: str, limit: int, common: dict[str, object]) -> Received:
+    with files.spool(_Limited(src, limit), max_size=limit + 1) as member:  # type: ignore[arg-type]
+        if member.size == 0:
+            raise _ArchiveRefused(f"Le fichier « {name} » de l'archive est vide.")
+        return _keep_and_create(member, name, common)
+
+
+def kinds_for_upload() -> list[str]:
+    return [KindFlux.PES_ALLER, KindFlux.PES_ACQUIT_RETOUR, KindFlux.PAIN_001, KindFlux.PAIN_008]

@@ -1,0 +1,364 @@
+"""Processing of a received flow: a background task, idempotent and resumable.
+
+A flow is claimed with a lease (a conditional UPDATE, so two workers never process it at
+once); a worker killed mid-flow leaves the lease to expire, and `recover_stale` hands the
+flow to the next worker. Every step writes what it produced under a stable name, so a
+second run finds it and does not duplicate it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+from pigp.core import files
+from pigp.core.tasks import enqueue_later
+from pigp.passerelle import mailbox
+from pigp.passerelle.context import PlatformPesContext
+from pigp.passerelle.detect import Detected, detect
+from pigp.passerelle.history import set_status
+from pigp.passerelle.models import (
+    AcceptedBordereau,
+    Flux,
+    FluxFinding,
+    KindFlux,
+    MailboxItem,
+    ReceivedPj,
+    StatutFlux,
+)
+from pigp.passerelle.models.flux import PROCESSABLE
+from pigp.passerelle.signals import flux_accepted
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def enqueue_processing(flux_id: int) -> None:
+    process_flux.enqueue(flux_id=flux_id)
+
+
+def claim(flux_id: int) -> Flux | None:
+    """Take the flow for processing, or return None if another worker holds it or it is done."""
+    now = timezone.now()
+    lease = now + datetime.timedelta(seconds=settings.PIGP_PASSERELLE_LEASE_SECONDS)
+    free = Q(statut__in=PROCESSABLE) | Q(statut=StatutFlux.EN_COURS, lease_until__lt=now)
+    with transaction.atomic():
+        taken = Flux.objects.filter(free, pk=flux_id).update(lease_until=lease)
+        if not taken:
+            return None
+        flux = Flux.objects.select_related("collectivite", "collectivite__poste", "fichier").get(
+            pk=flux_id
+        )
+        flux.attempts += 1
+        flux.save(update_fields=["attempts"])
+        if flux.statut != StatutFlux.EN_COURS:
+            set_status(flux, StatutFlux.EN_COURS, "Contrôles en cours.")
+    return flux
+
+
+@task()
+def process_flux(flux_id: int) -> str:
+    flux = claim(flux_id)
+    if flux is None:
+        return "déjà traité ou en cours"
+    try:
+        _process(flux)
+    except Exception as exc:
+        log.exception("flux %s: technical error", flux_id)
+        flux.lease_until = None
+        if flux.attempts >= MAX_ATTEMPTS:
+            set_status(
+                flux,
+                StatutFlux.ERREUR,
+                f"Erreur technique persistante après {flux.attempts} tentatives ({type(exc).__name__}). "
+                "Le fichier est conservé ; l'équipe d'exploitation est prévenue.",
+                extra_fields=("lease_until",),
+            )
+        else:
+            set_status(
+                flux,
+                StatutFlux.ERREUR,
+                f"Erreur technique ({type(exc).__name__}) : nouvelle tentative automatique.",
+                extra_fields=("lease_until",),
+            )
+            enqueue_later(
+                process_flux, datetime.timedelta(seconds=30 * flux.attempts), flux_id=flux_id
+            )
+        return "erreur"
+    return flux.statut
+
+
+def _process(flux: Flux) -> None:
+    with files.local_path(flux.fichier) as path:
+        detected = detect(path)
+        if flux.kind != detected.kind:
+            flux.kind = detected.kind
+            flux.save(update_fields=["kind"])
+        if detected.kind is KindFlux.PES_ALLER:
+            _process_pes_aller(flux, path, detected)
+        elif detected.kind is KindFlux.PES_ACQUIT_RETOUR:
+            _process_acquit_retour(flux, path)
+        elif detected.kind in (KindFlux.PAIN_001, KindFlux.PAIN_008):
+            _process_sepa(flux, path)
+        elif detected.kind in (KindFlux.PES_ACQUIT, KindFlux.PES_RETOUR):
+            _refuse(
+                flux,
+                f"Un fichier {detected.kind.label} est émis par le comptable : il ne se dépose pas "
+                "sur la passerelle. Il arrive dans votre boîte aux lettres.",
+            )
+        else:
+            _refuse(flux, detected.reason or "Fichier non reconnu.")
+
+
+def _refuse(flux: Flux, message: str) -> None:
+    flux.lease_until = None
+    set_status(flux, StatutFlux.REFUSE, message, extra_fields=("lease_until",))
+
+
+def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+    FluxFinding.objects.filter(flux=flux).delete()
+    FluxFinding.objects.bulk_create(
+        [
+            FluxFinding(
+                flux=flux,
+                code=str(f.code),
+                severity=str(f.severity),
+                scope=str(getattr(f, "scope", "flux")),
+                message=f.message,
+                path=(f.location.path or "")[:500],
+                line=f.location.line,
+                bordereau=(f.location.bordereau or "")[:40],
+                piece=(f.location.piece or "")[:40],
+                ligne=(f.location.ligne or "")[:40],
+                pj=(f.location.pj or "")[:100],
+            )
+            for f in findings
+        ],
+        batch_size=500,
+    )
+
+
+def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: ignore[no-untyped-def]
+    from pigp.formats.pes import Finding, Location, NumAnoAck, Scope, Severity, validate
+    from pigp.formats.pes.acquit import build_acquit
+    from pigp.formats.pes.validator import ValidationOptions
+
+    header = detected.header or {}
+    options = ValidationOptions(
+        version=settings.PIGP_PES_VERSION,
+        accepted_versions=settings.PIGP_PES_ACCEPTED_VERSIONS,
+        production=settings.PRODUCTION,
+    )
+    report = validate(path, options=options, context=PlatformPesContext(flux))
+    extra = []
+    coll = flux.collectivite
+    if report.id_coll and report.id_coll != coll.siret:
+        extra.append(
+            Finding(
+                code=NumAnoAck.SIRET,
+                severity=Severity.ERROR,
+                scope=Scope.FLUX,
+                message=(
+                    f"Ce flux concerne la collectivité de SIRET {report.id_coll} (IdColl) ; il a été "
+                    f"déposé pour {coll.nom} (SIRET {coll.siret}). Déposez-le pour la bonne "
+                    "collectivité, si vous y êtes habilité."
+                ),
+                location=Location(path="/PES_Aller/EnTetePES/IdColl"),
+                rule="idcoll-deposant",
+            )
+        )
+    if extra:
+        report = dataclasses.replace(report, findings=(*report.findings, *extra))
+    budget = None
+    cod_col, cod_bud = (
+        report.cod_col or header.get("CodCol"),
+        report.cod_bud or header.get("CodBud"),
+    )
+    if cod_col and cod_bud:
+        budget = coll.budgets.filter(cod_col=cod_col, cod_bud=cod_bud).first()
+    nom_fic = (report.nom_fic or header.get("NomFic") or "")[:100]
+    acquit_bytes = build_acquit(report, flow_name=nom_fic or flux.original_name)
+    accepted = report.accepted_bordereaux()
+    blocked = report.flux_blocked or (bool(report.bordereaux) and not accepted)
+    with transaction.atomic():
+        _save_findings(flux, report.findings)
+        flux.schema_version = report.schema_version
+        flux.nom_fic = nom_fic
+        flux.budget = budget
+        flux.summary = {
+            "bordereaux": [
+                {
+                    "id_bord": b.id_bord,
+                    "domaine": b.domaine,
+                    "exercice": b.exercice,
+                    "typ_bord": b.typ_bord,
+                    "nbr_pce": b.nbr_pce,
+                    "accepte": b in accepted and not blocked,
+                }
+                for b in report.bordereaux
+            ],
+            "pj": len(report.pj_ids),
+            "erreurs": len(report.errors),
+            "signatures": [
+                {"cible": s.target, "valide": s.valid, "signataire": s.signer}
+                for s in report.signatures
+            ],
+        }
+        flux.save(update_fields=["schema_version", "nom_fic", "budget", "summary"])
+        item = mailbox.deliver(
+            coll, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit_bytes, related_flux=flux
+        )
+        flux.acquit = item.fichier
+        flux.lease_until = None
+        if blocked:
+            first = report.errors[0].message if report.errors else "Flux refusé."
+            set_status(
+                flux,
+                StatutFlux.REFUSE,
+                f"Flux refusé : {len(report.errors)} anomalie(s) bloquante(s). {first}",
+                extra_fields=("acquit", "lease_until"),
+            )
+            return
+        if budget is not None:
+            for b in accepted:
+                AcceptedBordereau.objects.get_or_create(
+                    budget=budget,
+                    exercice=b.exercice or "",
+                    typ_bord=b.typ_bord or "",
+                    id_bord=b.id_bord,
+                    defaults={"flux": flux},
+                )
+        for id_unique in report.pj_ids:
+            ReceivedPj.objects.get_or_create(
+                collectivite=coll, id_unique=id_unique, defaults={"flux": flux}
+            )
+        set_status(
+            flux,
+            StatutFlux.TRANSMIS,
+            "Flux transmis au comptable.",
+            extra_fields=("acquit", "lease_until"),
+        )
+        total = len(accepted) == len(report.bordereaux)
+        flux.acquit_total = total
+        message = (
+            "Acquittement reçu : flux accepté en totalité."
+            if total
+            else f"Acquittement reçu : {len(accepted)} bordereau(x) accepté(s) sur {len(report.bordereaux)}."
+        )
+        set_status(flux, StatutFlux.ACQUITTE, message, extra_fields=("acquit_total",))
+        transaction.on_commit(
+            lambda: flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
+        )
+
+
+def _acquit_name(flux: Flux) -> str:
+    base = flux.nom_fic or flux.original_name.rsplit(".", 1)[0]
+    return f"ACQUIT_{flux.pk}_{base}.xml"[:255]
+
+
+def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
+    from pigp.formats.pes import PesError, read_acquit_retour
+
+    try:
+        acquit = read_acquit_retour(path)
+    except PesError as exc:
+        _refuse(flux, f"PES_ACQUIT_RETOUR illisible : {exc}")
+        return
+    names = [e.nom_fichier_retour for e in acquit.elements if e.nom_fichier_retour]
+    items = list(
+        MailboxItem.objects.filter(
+            collectivite=flux.collectivite, kind=KindFlux.PES_RETOUR, name__in=names
+        )
+    )
+    if not items:
+        _refuse(
+            flux,
+            "Ce PES_ACQUIT_RETOUR ne correspond à aucun PES_Retour de votre boîte aux lettres "
+            f"({', '.join(names) or 'aucun nom de fichier retour indiqué'}).",
+        )
+        return
+    with transaction.atomic():
+        for item in items:
+            if item.acknowledged_by_id is None:
+                item.acknowledged_by = flux
+                item.save(update_fields=["acknowledged_by"])
+        flux.related = items[0].related_flux
+        flux.lease_until = None
+        set_status(
+            flux,
+            StatutFlux.TRANSMIS,
+            f"Accusé de réception de {len(items)} PES_Retour transmis au comptable.",
+            extra_fields=("related", "lease_until"),
+        )
+
+
+def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
+    try:
+        from pigp.formats.sepa import validate as validate_sepa
+    except ImportError:
+        _refuse(flux, "Le contrôle des fichiers SEPA n'est pas disponible sur cette installation.")
+        return
+    report = validate_sepa(path)
+    errors = [f for f in report.findings if str(f.severity) == "error"]
+    with transaction.atomic():
+        _save_sepa_findings(flux, report.findings)
+        flux.schema_version = getattr(report, "version", "")[:10]
+        flux.lease_until = None
+        flux.save(update_fields=["schema_version"])
+        if errors:
+            set_status(
+                flux,
+                StatutFlux.REFUSE,
+                f"Fichier SEPA refusé : {len(errors)} anomalie(s). {errors[0].message}",
+                extra_fields=("lease_until",),
+            )
+        else:
+            set_status(
+                flux,
+                StatutFlux.TRANSMIS,
+                "Fichier SEPA contrôlé et transmis au comptable.",
+                extra_fields=("lease_until",),
+            )
+
+
+def _save_sepa_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+    FluxFinding.objects.filter(flux=flux).delete()
+    FluxFinding.objects.bulk_create(
+        [
+            FluxFinding(
+                flux=flux,
+                code=str(f.code)[:64],
+                severity=str(f.severity),
+                scope="flux",
+                message=f.message,
+                path=(getattr(f, "path", "") or "")[:500],
+                line=getattr(f, "line", None),
+            )
+            for f in findings
+        ]
+    )
+
+
+def recover_stale() -> list[int]:
+    """Flows left "en cours" by a worker that died: release them and enqueue them again."""
+    now = timezone.now()
+    stale = list(
+        Flux.objects.filter(statut=StatutFlux.EN_COURS, lease_until__lt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    orphaned = list(
+        Flux.objects.filter(
+            statut=StatutFlux.POSTE, created_at__lt=now - datetime.timedelta(minutes=5)
+        ).values_list("pk", flat=True)
+    )
+    for pk in [*stale, *orphaned]:
+        enqueue_processing(pk)
+    return [*stale, *orphaned]

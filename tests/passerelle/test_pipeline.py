@@ -1,0 +1,159 @@
+import gzip
+import io
+import zipfile
+
+import pytest
+
+from pigp.core import files
+from pigp.passerelle import intake
+from pigp.passerelle.models import (
+    AcceptedBordereau,
+    Flux,
+    FluxFinding,
+    KindFlux,
+    MailboxItem,
+    StatutFlux,
+)
+from pigp.passerelle.signals import flux_accepted
+from tests.conftest import make_user
+from tests.passerelle.conftest import sample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _deposit(coll, content: bytes, name="flux.xml", user=None):
+    return intake.receive(
+        io.BytesIO(content), filename=name, collectivite=coll, canal="web", sender_user=user
+    )
+
+
+def test_real_sample_accepted_acknowledged_and_signalled(sicoval):
+    received = []
+    flux_accepted.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="t1")
+    try:
+        [r] = _deposit(sicoval, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+    finally:
+        flux_accepted.disconnect(dispatch_uid="t1")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert r.created
+    assert flux.kind == KindFlux.PES_ALLER
+    assert flux.statut == StatutFlux.ACQUITTE, flux.message
+    assert flux.acquit_total is True
+    assert flux.nom_fic == "SICOVAL201512104"
+    assert flux.budget.cod_col == "100"
+    assert flux.schema_version == "v5.17"
+    statuts = list(flux.events.values_list("statut", flat=True))
+    assert statuts == ["poste", "en_cours", "transmis", "acquitte"]
+    acquit = MailboxItem.objects.get(related_flux=flux)
+    assert acquit.kind == KindFlux.PES_ACQUIT and acquit.fichier == flux.acquit
+    from pigp.formats.pes import read_acquit
+
+    parsed = read_acquit(files.local_path(acquit.fichier).__enter__())
+    assert parsed is not None
+    assert AcceptedBordereau.objects.filter(flux=flux).count() == 1
+    assert len(received) == 1 and received[0]["flux"].pk == flux.pk
+
+
+def test_same_file_twice_returns_the_existing_flow(sicoval):
+    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    [first] = _deposit(sicoval, content)
+    [second] = _deposit(sicoval, content, name="autre-nom.xml")
+    assert first.flux.pk == second.flux.pk and not second.created
+    assert Flux.objects.count() == 1
+
+
+def test_business_errors_refuse_with_findings(simu):
+    [r] = _deposit(simu, sample("aller/simu_depense_pj.xml").read_bytes())
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE
+    codes = set(FluxFinding.objects.filter(flux=flux).values_list("code", flat=True))
+    assert "ERREUR_CUMUL_MONTANTS" in codes
+    assert flux.acquit is not None
+
+
+def test_wrong_collectivite_refused(sicoval, simu):
+    [r] = _deposit(simu, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE
+    assert FluxFinding.objects.filter(flux=flux, code="ERREUR_SIRET").exists()
+
+
+def test_disabled_budget_refused(sicoval):
+    sicoval.budgets.update(actif=False)
+    [r] = _deposit(sicoval, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE
+    assert FluxFinding.objects.filter(flux=flux, code="ERREUR_CODE_COLLECTIVITE_BUDGET").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x00\x01binary garbage\xff", "XML"),
+        (b"<?xml version='1.0'?><racine/>", "racine"),
+        (b'<PES_Aller xmlns="urn:autre"/>', "espace de noms"),
+    ],
+)
+def test_unclassifiable_file_refused_with_reason_and_kept(sicoval, content, expected):
+    [r] = _deposit(sicoval, content, name="bizarre.bin")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE
+    assert expected in flux.message
+    with files.open_stored(flux.fichier) as fh:
+        assert fh.read() == content
+
+
+def test_empty_file_refused_before_any_flow(sicoval):
+    with pytest.raises(intake.IntakeError, match="vide"):
+        _deposit(sicoval, b"")
+    assert Flux.objects.count() == 0
+
+
+def test_size_limit(sicoval, settings):
+    settings.PIGP_PASSERELLE_MAX_SIZE = 100
+    with pytest.raises(intake.IntakeError, match="taille maximale"):
+        _deposit(sicoval, b"x" * 101)
+
+
+def test_gzip_and_zip_accepted(sicoval):
+    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    [r] = _deposit(sicoval, gzip.compress(content), name="flux.xml.gz")
+    assert r.flux.original_name == "flux.xml"
+    assert Flux.objects.get(pk=r.flux.pk).statut == StatutFlux.ACQUITTE
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.xml", content)
+        z.writestr("b.xml", b"<autre/>")
+    results = _deposit(sicoval, buf.getvalue(), name="lot.zip")
+    assert len(results) == 2
+    assert (
+        results[0].flux.pk == r.flux.pk and not results[0].created
+    )  # same content as the gzip one
+    assert results[1].created and results[1].flux.original_name == "b.xml"
+
+
+def test_gzip_bomb_refused_original_kept(sicoval, settings):
+    settings.PIGP_PASSERELLE_MAX_DECOMPRESSED = 1_000_000
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    [r] = _deposit(sicoval, bomb, name="bombe.xml.gz")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE and "décompress" in flux.message
+    assert flux.fichier.size == len(bomb)
+
+
+def test_zip_entry_count_limit(sicoval, settings):
+    settings.PIGP_PASSERELLE_MAX_ZIP_ENTRIES = 3
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(5):
+            z.writestr(f"f{i}.xml", b"<a/>")
+    [r] = _deposit(sicoval, buf.getvalue(), name="lot.zip")
+    assert r.flux.statut == StatutFlux.REFUSE and "5 fichiers" in r.flux.message
+
+
+def test_claim_is_exclusive(sicoval):
+    from pigp.passerelle.pipeline import claim
+
+    user = make_user("u@example.fr")
+    [r] = _deposit(sicoval, b"<pas-pes/>", user=user)
+    assert claim(r.flux.pk) is None  # already refused: nothing to do
