@@ -20,6 +20,7 @@ from pigp.formats.pes.signature import (
     SignatureError,
     TrustStore,
     sign_bordereau,
+    sign_bordereaux,
     verify_signatures,
 )
 
@@ -244,3 +245,15 @@ def test_unsigned_flow_and_pj_section_not_parsed(signed_flow):
 def test_sign_requires_id(material):
     with pytest.raises(SignatureError):
         sign_bordereau(etree.Element("Bordereau"), material.key, material.cert)
+
+
+def test_sign_bordereaux_of_a_parsed_flow(material, tmp_path):
+    buf = io.BytesIO()
+    generate_pes_aller(buf, domaine="mixte", bordereaux=2, pieces=2)
+    root = etree.fromstring(buf.getvalue())
+    assert sign_bordereaux(root, material.key, material.cert, when=WHEN) == 4
+    assert sign_bordereaux(root, material.key, material.cert, when=WHEN) == 0  # already signed
+    out = tmp_path / "s.xml"
+    etree.ElementTree(root).write(str(out), encoding="ISO-8859-1", xml_declaration=True)
+    infos, findings = verify_signatures(out)
+    assert len(infos) == 4 and all(i.valid for i in infos) and not findings

@@ -35,7 +35,13 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 from .errors import PesError
 from .report import Finding, Location, NumAnoAck, Scope, Severity, SignatureInfo
 
-__all__ = ["SignatureError", "TrustStore", "sign_bordereau", "verify_signatures"]
+__all__ = [
+    "SignatureError",
+    "TrustStore",
+    "sign_bordereau",
+    "sign_bordereaux",
+    "verify_signatures",
+]
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES_122 = "http://uri.etsi.org/01903/v1.2.2#"
@@ -230,6 +236,27 @@ def sign_bordereau(
     value.text = _b64(signed)
     bordereau.append(sig)
     return sig
+
+
+def sign_bordereaux(
+    root: etree._Element,
+    key: rsa.RSAPrivateKey,
+    cert: x509.Certificate,
+    *,
+    when: dt.datetime | None = None,
+) -> int:
+    """Sign every unsigned bordereau of a parsed PES_Aller (demo, tests); returns the count.
+
+    The generator signs while it streams (``sign_bordereau`` per bordereau); this is for a
+    flow already in memory. InfoDematerialisee / MtCumulAnnuel stay the caller's business.
+    """
+    count = 0
+    for domaine in _DOMAINES:
+        for bord in root.iterfind(f"{domaine}/Bordereau"):
+            if bord.find(f"{{{DS}}}Signature") is None:
+                sign_bordereau(bord, key, cert, when=when)
+                count += 1
+    return count
 
 
 # --- verification -----------------------------------------------------------------------
