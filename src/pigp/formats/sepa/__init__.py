@@ -14,6 +14,18 @@ See ``docs/sepa.md`` for the rules, codes and limits.
 
 from __future__ import annotations
 
+from .camt import (
+    CamtBalance,
+    CamtDocument,
+    CamtEntry,
+    CamtStatement,
+    CamtTransaction,
+    CreditDebit,
+    iter_camt_entries,
+    read_camt,
+    validate_camt,
+)
+from .camt_writer import StatementLine, write_camt
 from .errors import (
     SepaError,
     SepaFormatError,
@@ -26,6 +38,14 @@ from .errors import (
 from .report import BatchSummary, Code, Finding, Location, SepaReport, Severity
 from .safety import DEFAULT_MAX_SIZE, Source
 from .schemas import (
+    CAMT_053_02,
+    CAMT_053_08,
+    CAMT_054_02,
+    CAMT_054_08,
+    PAIN_001_03,
+    PAIN_001_09,
+    PAIN_008_02,
+    PAIN_008_08,
     SUPPORTED_MESSAGES,
     MessageFamily,
     SepaMessage,
@@ -33,15 +53,40 @@ from .schemas import (
     get_schema,
 )
 from .validate import validate
+from .writers import (
+    CreditTransfer,
+    DirectDebit,
+    Party,
+    SequenceType,
+    write_credit_transfer,
+    write_direct_debit,
+)
 
 __all__ = [
+    "CAMT_053_02",
+    "CAMT_053_08",
+    "CAMT_054_02",
+    "CAMT_054_08",
     "DEFAULT_MAX_SIZE",
+    "PAIN_001_03",
+    "PAIN_001_09",
+    "PAIN_008_02",
+    "PAIN_008_08",
     "SUPPORTED_MESSAGES",
     "BatchSummary",
+    "CamtBalance",
+    "CamtDocument",
+    "CamtEntry",
+    "CamtStatement",
+    "CamtTransaction",
     "Code",
+    "CreditDebit",
+    "CreditTransfer",
+    "DirectDebit",
     "Finding",
     "Location",
     "MessageFamily",
+    "Party",
     "SepaError",
     "SepaFormatError",
     "SepaInvalidOutputError",
@@ -51,9 +96,17 @@ __all__ = [
     "SepaSchemaError",
     "SepaUnsafeXmlError",
     "SepaWriterError",
+    "SequenceType",
     "Severity",
     "Source",
+    "StatementLine",
     "detect",
     "get_schema",
+    "iter_camt_entries",
+    "read_camt",
     "validate",
+    "validate_camt",
+    "write_camt",
+    "write_credit_transfer",
+    "write_direct_debit",
 ]

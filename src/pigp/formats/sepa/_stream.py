@@ -40,6 +40,10 @@ MAX_SCHEMA_FINDINGS = 20
 
 
 class Handler(Protocol):
+    # Elements at most this deep (Document = 1) are dropped once handled; deeper ones stay
+    # until their ancestor at that depth ends, so a handler can read a whole record.
+    clear_depth: int
+
     def start(self, elem: etree._Element, path: list[str]) -> None: ...
     def end(self, elem: etree._Element, path: list[str]) -> None: ...
 
@@ -189,15 +193,12 @@ def _stream(out: Outcome, stream: SafeStream, handler: Handler) -> None:
                 handler.start(elem, path)
                 continue
             handler.end(elem, path)
+            depth = len(path)
             path.pop()
             if not path:
                 closed = True
-            # Bounded memory: the element is read, drop it and what came before it.
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+            if depth <= handler.clear_depth:
+                release(elem)
         if not closed:  # second barrier against a silently truncated file
             out.add(Code.MALFORMED, "Le fichier XML est mal formé : il est tronqué.")
             return
@@ -229,6 +230,15 @@ _LIBXML_WRAPPED = re.compile(r"^line \d+: b['\"](.*)['\"]$", re.S)
 def _clean_libxml(text: str) -> str:
     match = _LIBXML_WRAPPED.match(text.strip())
     return match.group(1) if match else text
+
+
+def release(elem: etree._Element) -> None:
+    """Bounded memory: ``elem`` is read, drop it and the siblings before it."""
+    elem.clear()
+    parent = elem.getparent()
+    if parent is not None:
+        while elem.getprevious() is not None:
+            del parent[0]
 
 
 def _schema_message(message: SepaMessage, text: str) -> str:

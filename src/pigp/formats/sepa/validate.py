@@ -59,6 +59,8 @@ class _Tx:
 
 
 class _PainHandler:
+    clear_depth = 1 << 30  # only leaves are read: every element is dropped at its end
+
     def __init__(
         self, message: SepaMessage, today: date, max_days_past: int, max_days_ahead: int
     ) -> None:
