@@ -30,7 +30,24 @@ PjSinkFactory = Callable[[int], Sink | None]
 
 _DSIG_SIGNATURE = f"{{{NS_DSIG}}}Signature"
 _DOMAINS = {"PES_DepenseAller": "depense", "PES_RecetteAller": "recette"}
-_SWEEP_EVERY = 20_000
+_SWEEP_EVERY = 64  # reads
+# Only these elements produce events: leaves are read from their parent's subtree, which
+# keeps the Python work per pièce small.
+_WALK_TAGS = (
+    "Enveloppe",
+    "EnTetePES",
+    "EnTeteDepense",
+    "EnTeteRecette",
+    "BlocBordereau",
+    "Piece",
+    "Bordereau",
+    "PES_DepenseAller",
+    "PES_RecetteAller",
+    "PES_PJ",
+    "PJ",
+    "Fichier",
+    _DSIG_SIGNATURE,
+)
 
 
 @contextlib.contextmanager
@@ -47,10 +64,23 @@ def open_source(source: Source) -> Iterator[BinaryIO]:
         raise PesError(f"source de flux PES non prise en charge : {type(source).__name__}")
 
 
+MAX_PROLOG = 1 << 20  # comments before the root are legal; a megabyte of them is plenty
+
+
 def read_head(raw: BinaryIO) -> tuple[bytes, Prolog]:
+    """The first bytes of the flow (up to the root start tag) and what they say."""
     head = raw.read(HEAD_SIZE)
-    complete = len(head) < HEAD_SIZE
-    return head, sniff(head, complete=complete)
+    while True:
+        complete = len(head) % HEAD_SIZE != 0 or not head
+        prolog = sniff(head, complete=complete)
+        if complete or len(head) >= MAX_PROLOG:
+            return head, prolog
+        if not any(p.kind == "no-root" for p in prolog.problems):
+            return head, prolog
+        more = raw.read(HEAD_SIZE)
+        if not more:
+            return head, sniff(head, complete=True)
+        head += more
 
 
 # -- small helpers ----------------------------------------------------------------------
@@ -246,12 +276,15 @@ class AllerWalker:
         self.root_tag: str | None = None
         self.signatures = 0
         self.iterparse: etree.iterparse | None = None
+        self.root: etree._Element | None = None
 
     def __iter__(self) -> Iterator[r.PesAllerRecord]:
         kwargs = dict(PARSER_OPTIONS)
         if self.schema is not None:
             kwargs["schema"] = self.schema
-        events = etree.iterparse(self.stream, events=("end",), remove_comments=True, **kwargs)
+        events = etree.iterparse(
+            _SweepingReader(self), events=("end",), tag=_WALK_TAGS, remove_comments=True, **kwargs
+        )
         self.iterparse = events
         root = None
         enveloppe = None
@@ -261,15 +294,12 @@ class AllerWalker:
         signed = False
         pj_index = 0
         pending_pj: deque[tuple[PjContent | None, str | None]] = deque()
-        seen = 0
         for _event, el in events:
             tag = el.tag
-            seen += 1
             if root is None:
                 root = el.getroottree().getroot()
                 self.root_tag = root.tag
-            if seen % _SWEEP_EVERY == 0:
-                self._sweep(root)
+                self.root = root
             if not isinstance(tag, str):
                 continue
             parent = el.getparent()
@@ -360,13 +390,29 @@ class AllerWalker:
                 yield _pj(el, pj_index, content, error, _local(self.root_tag))
                 _drop_done(el)
 
-    @staticmethod
-    def _sweep(root: etree._Element) -> None:
-        # Elements we do not turn into records (unknown, misplaced) must not pile up.
-        children = list(root)
-        for child in children[:-1]:
-            if child.tag not in ("Enveloppe",):
+    def sweep(self) -> None:
+        """Drop finished children of the root that no event will ever free (unknown or
+        misplaced elements, which produce no event) so that they cannot pile up."""
+        root = self.root
+        if root is None or len(root) < 2:
+            return
+        for child in list(root)[:-1]:
+            if child.tag != "Enveloppe":
                 root.remove(child)
+
+
+class _SweepingReader:
+    """The walker's input: the flow stream, with a periodic sweep of the tree."""
+
+    def __init__(self, walker: AllerWalker) -> None:
+        self._walker = walker
+        self._reads = 0
+
+    def read(self, n: int = -1) -> bytes:
+        self._reads += 1
+        if self._reads % _SWEEP_EVERY == 0:
+            self._walker.sweep()
+        return self._walker.stream.read(n)
 
 
 def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:

@@ -12,7 +12,7 @@ import csv
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from schwifty import BIC, IBAN
@@ -41,6 +41,29 @@ MIME_MAGIC = {
     "image/png": (b"\x89PNG",),
     "image/jpeg": (b"\xff\xd8",),
 }
+
+
+@lru_cache(maxsize=8192)
+def iban_valid(value: str) -> bool:
+    try:
+        IBAN(value)
+    except (SchwiftyException, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=8192)
+def bic_valid(value: str) -> bool:
+    try:
+        BIC(value)
+    except (SchwiftyException, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=8192)
+def siret_valid(value: str) -> bool:
+    return bool(siret.is_valid(value))
 
 
 @cache
@@ -154,7 +177,7 @@ class RuleEngine:
                 location=Location(path=f"{where.path}/IdPost", line=h.line),
                 rule="idpost-unknown",
             )
-        if h.id_coll is not None and not siret.is_valid(h.id_coll):
+        if h.id_coll is not None and not siret_valid(h.id_coll):
             self._add(
                 NumAnoAck.SIRET,
                 f"L'identifiant de la collectivité (IdColl) « {h.id_coll} » n'est pas un SIRET "
@@ -320,29 +343,23 @@ class RuleEngine:
 
     def _check_tiers(self, t: r.Tiers, loc: Location) -> None:
         c = t.compte
-        if c is not None and c.iban:
-            try:
-                IBAN(c.iban)
-            except (SchwiftyException, ValueError):
-                self._add(
-                    NumAnoAck.AUTRE,
-                    f"Domiciliation erronée : l'IBAN « {c.iban} » du tiers {t.nom or ''} n'est "
-                    "pas valide (clé de contrôle ou longueur).",
-                    location=loc,
-                    rule="iban",
-                )
-        if c is not None and c.bic:
-            try:
-                BIC(c.bic)
-            except (SchwiftyException, ValueError):
-                self._add(
-                    NumAnoAck.AUTRE,
-                    f"Domiciliation erronée : le BIC « {c.bic} » du tiers {t.nom or ''} n'est "
-                    "pas valide.",
-                    location=loc,
-                    rule="bic",
-                )
-        if t.nat_id_tiers == "01" and t.id_tiers and not siret.is_valid(t.id_tiers):
+        if c is not None and c.iban and not iban_valid(c.iban):
+            self._add(
+                NumAnoAck.AUTRE,
+                f"Domiciliation erronée : l'IBAN « {c.iban} » du tiers {t.nom or ''} n'est "
+                "pas valide (clé de contrôle ou longueur).",
+                location=loc,
+                rule="iban",
+            )
+        if c is not None and c.bic and not bic_valid(c.bic):
+            self._add(
+                NumAnoAck.AUTRE,
+                f"Domiciliation erronée : le BIC « {c.bic} » du tiers {t.nom or ''} n'est "
+                "pas valide.",
+                location=loc,
+                rule="bic",
+            )
+        if t.nat_id_tiers == "01" and t.id_tiers and not siret_valid(t.id_tiers):
             self._add(
                 NumAnoAck.AUTRE,
                 f"Le SIRET « {t.id_tiers} » du tiers {t.nom or ''} (IdTiers, NatIdTiers 01) "

@@ -236,6 +236,8 @@ class FlowStream:
     # lxml calls read(n) and accepts shorter answers; b"" means end of file.
     def read(self, n: int = -1) -> bytes:
         want = n if n and n > 0 else self._chunk
+        if self.size > self._max_size:
+            raise PesLimitError(f"le fichier dépasse la taille maximale de {self._max_size} octets")
         while len(self._out) < want and not (self._eof and not self._pending):
             if not self._eof:
                 chunk = self._raw.read(self._chunk)
