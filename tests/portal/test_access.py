@@ -196,11 +196,6 @@ def test_registering_a_new_device_cannot_replace_the_existing_one(client, compta
     assert client.get("/comptable/demandes/").status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SecondFactorMiddleware (src/pigp/portal/middleware.py:42) puts the full path in "
-    "?next= without quoting it: a query string with '&' is cut at the first '&'.",
-)
 def test_second_factor_redirect_keeps_the_whole_query_string(client, comptable):
     TOTPDevice.objects.create(user=comptable, name="app", confirmed=True)
     client.force_login(comptable)

@@ -325,11 +325,14 @@ def test_account_of_comptable_offers_2fa_state(client, comptable):
 # ------------------------------------------------------------------- request form
 
 
-def test_request_form_get(client, reader):
+def test_request_form_get(client, reader, other_collectivite):
     client.force_login(reader)
     response = client.get("/habilitations/demander/")
     assert response.status_code == 200
-    assert 'name="collectivite"' in text(response)
+    page = text(response)
+    assert 'name="siret"' in page
+    # The form names the collectivité by SIRET: it lists none of the platform's collectivités.
+    assert "Saint-Orens" not in page and "Tarn" not in page
 
 
 def test_request_creates_a_pending_request_and_notifies_the_comptable(
@@ -340,7 +343,7 @@ def test_request_creates_a_pending_request_and_notifies_the_comptable(
         response = client.post(
             "/habilitations/demander/",
             {
-                "collectivite": collectivite.pk,
+                "siret": collectivite.siret,
                 "application": "chorus",
                 "profil": "consultation",
                 "commentaire": "Arrivée au service",
@@ -366,7 +369,7 @@ def test_request_creates_a_pending_request_and_notifies_the_comptable(
 
 def test_duplicate_request_is_a_french_error_not_a_500(client, entitled, collectivite):
     client.force_login(entitled)
-    data = {"collectivite": collectivite.pk, "application": "passerelle", "profil": "transmission"}
+    data = {"siret": collectivite.siret, "application": "passerelle", "profil": "transmission"}
     response = client.post("/habilitations/demander/", data)
     assert response.status_code == 200
     assert "Une demande ou une habilitation est déjà ouverte" in text(response)
@@ -375,7 +378,7 @@ def test_duplicate_request_is_a_french_error_not_a_500(client, entitled, collect
 
 def test_duplicate_pending_request_is_refused(client, outsider, collectivite):
     client.force_login(outsider)
-    data = {"collectivite": collectivite.pk, "application": "orc", "profil": "consultation"}
+    data = {"siret": collectivite.siret, "application": "orc", "profil": "consultation"}
     assert client.post("/habilitations/demander/", data).status_code == 302
     response = client.post("/habilitations/demander/", data)
     assert response.status_code == 200
@@ -390,7 +393,7 @@ def test_non_admin_cannot_ask_for_a_colleague(client, request, collectivite, who
     response = client.post(
         "/habilitations/demander/",
         {
-            "collectivite": collectivite.pk,
+            "siret": collectivite.siret,
             "application": "orc",
             "profil": "consultation",
             "beneficiaire": "collegue@example.fr",
@@ -412,7 +415,7 @@ def test_admin_of_another_collectivite_cannot_ask_for_a_colleague_here(
     response = client.post(
         "/habilitations/demander/",
         {
-            "collectivite": collectivite.pk,
+            "siret": collectivite.siret,
             "application": "orc",
             "profil": "consultation",
             "beneficiaire": "collegue@example.fr",
@@ -430,7 +433,7 @@ def test_local_admin_asks_for_a_colleague(
         response = client.post(
             "/habilitations/demander/",
             {
-                "collectivite": collectivite.pk,
+                "siret": collectivite.siret,
                 "application": "extranet",
                 "profil": "consultation",
                 "beneficiaire": "Nouveau.Collegue@Example.fr",
@@ -460,7 +463,7 @@ def test_request_with_a_past_end_date_is_refused(client, outsider, collectivite)
     response = client.post(
         "/habilitations/demander/",
         {
-            "collectivite": collectivite.pk,
+            "siret": collectivite.siret,
             "application": "orc",
             "profil": "consultation",
             "date_fin": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
@@ -863,3 +866,29 @@ def test_import_without_file_is_a_form_error(client, national_admin):
     response = client.post("/administration/import/", {})
     assert response.status_code == 200
     assert "Ce champ est obligatoire." in text(response)
+
+
+def test_request_with_unknown_siret_gets_a_french_error(client, reader):
+    client.force_login(reader)
+    response = client.post(
+        "/habilitations/demander/",
+        {"siret": "21310555400099", "application": "orc", "profil": "consultation"},
+    )
+    assert response.status_code == 200
+    assert "Aucune collectivité" in text(response)
+
+
+def test_comptable_cannot_decide_their_own_request(client, comptable, collectivite):
+    from pigp.core.models import Habilitation
+
+    hab = Habilitation.objects.create(
+        user=comptable,
+        collectivite=collectivite,
+        application="orc",
+        profil="consultation",
+        demandee_par=comptable,
+    )
+    verified_client(client, comptable)
+    client.post(f"/comptable/habilitations/{hab.pk}/accorder/")
+    hab.refresh_from_db()
+    assert hab.statut == "demandee"

@@ -141,6 +141,11 @@ def _decide(
 ) -> Habilitation:
     if comptable.poste_id is None or comptable.poste_id != habilitation.collectivite.poste_id:
         raise HabilitationError("Cette habilitation ne relève pas de votre poste comptable.")
+    if habilitation.user_id == comptable.pk:
+        raise HabilitationError(
+            "Vous ne pouvez pas décider d'une habilitation qui vous concerne : un autre agent "
+            "du poste doit le faire."
+        )
     with transaction.atomic():
         locked = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
         if not locked.can_become(statut):

@@ -69,10 +69,11 @@ class TokenForm(PortalForm):
 
 
 class HabilitationRequestForm(PortalForm):
-    collectivite = forms.ModelChoiceField(
-        label="Collectivité",
-        queryset=Collectivite.objects.select_related("poste").order_by("nom"),
-        empty_label="Choisissez une collectivité",
+    siret = forms.CharField(
+        label="SIRET de la collectivité",
+        max_length=20,
+        help_text="14 chiffres, par exemple 21310555400017.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     application = forms.ChoiceField(label="Application", choices=Application.choices)
     profil = forms.ChoiceField(label="Profil", choices=Profil.choices)
@@ -93,6 +94,18 @@ class HabilitationRequestForm(PortalForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def clean_siret(self) -> Collectivite:
+        # The collectivité is named by its SIRET rather than picked from a list, so the
+        # form does not list every collectivité of the platform to any user.
+        value = "".join(self.cleaned_data["siret"].split())
+        collectivite = Collectivite.objects.select_related("poste").filter(siret=value).first()
+        if collectivite is None:
+            raise forms.ValidationError(
+                "Aucune collectivité n'est inscrite sur le portail avec ce SIRET. Vérifiez-le "
+                "auprès de votre service financier ou de votre comptable public."
+            )
+        return collectivite
 
     def clean_date_fin(self) -> Any:
         value = self.cleaned_data.get("date_fin")

@@ -7,6 +7,7 @@ national administrators must set one up before using the portal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -39,7 +40,7 @@ class SecondFactorMiddleware:
         if name in EXEMPT_URL_NAMES or request.path.startswith("/static/"):
             return None
         if user_has_device(user, confirmed=True):
-            return redirect(f"{reverse('portal:otp_verify')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('portal:otp_verify')}?next={quote(request.get_full_path())}")
         if user.requires_second_factor:
             return redirect(reverse("portal:otp_setup"))
         return None

@@ -26,7 +26,7 @@ def request_access(request: HttpRequest) -> HttpResponse:
         try:
             services.request_habilitation(
                 requester=request.user,
-                collectivite=data["collectivite"],
+                collectivite=data["siret"],
                 application=data["application"],
                 profil=data["profil"],
                 beneficiary_email=data["beneficiaire"] or None,
