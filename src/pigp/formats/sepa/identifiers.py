@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 from schwifty import BIC, IBAN
@@ -10,6 +11,7 @@ from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError
 
 
+@functools.lru_cache(maxsize=4096)
 def iban_problem(value: str) -> str | None:
     """Why ``value`` is not a valid IBAN (French), or None."""
     try:
@@ -22,6 +24,7 @@ def iban_problem(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def bic_problem(value: str) -> str | None:
     try:
         BIC(value)
@@ -30,6 +33,7 @@ def bic_problem(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def creditor_id_problem(value: str) -> str | None:
     """Why ``value`` is not a valid SEPA creditor identifier (ICS), or None."""
     try:
