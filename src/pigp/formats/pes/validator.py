@@ -531,6 +531,12 @@ def french_schema_message(message: str) -> tuple[str, str | None]:
             f"{_clean_ns(mi.group(1))}.",
             element,
         )
+    if "Character content is not allowed" in rest:
+        return (
+            f"l'élément « {element} » ne doit pas contenir de texte : sa valeur se met dans "
+            "l'attribut V.",
+            element,
+        )
     if ra := _RX_REQUIRED_ATTR.search(rest):
         return f"l'attribut obligatoire « {ra.group(1)} » manque sur « {element} ».", element
     value = None
