@@ -195,6 +195,12 @@ PIGP_PES_ACCEPTED_VERSIONS = tuple(env_list("PIGP_PES_ACCEPTED_VERSIONS"))
 PIGP_PASSERELLE_STUCK_MINUTES = env_int("PIGP_PASSERELLE_STUCK_MINUTES", 30)
 PIGP_PASSERELLE_LEASE_SECONDS = env_int("PIGP_PASSERELLE_LEASE_SECONDS", 900)
 
+# SFTP server (manage.py sftp_server): host key generated on first start (mode 0600).
+PIGP_SFTP_HOST_KEY = Path(env_str("PIGP_SFTP_HOST_KEY", str(VAR_DIR / "sftp_host_key")))
+PIGP_SFTP_MAX_SESSIONS = env_int("PIGP_SFTP_MAX_SESSIONS", 50)
+PIGP_SFTP_IDLE_TIMEOUT = env_int("PIGP_SFTP_IDLE_SECONDS", 600)
+PIGP_SFTP_DB_THREADS = env_int("PIGP_SFTP_DB_THREADS", 4)
+
 # Background work.
 TASKS = {
     "default": {
