@@ -5,7 +5,7 @@ host=${1:-127.0.0.1}
 port=${2:-8000}
 py=.venv/bin/python
 
-$py manage.py db_worker --queue-name default --no-reload &
+$py manage.py pigp_worker &
 worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true' EXIT INT TERM
 

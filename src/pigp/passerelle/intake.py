@@ -150,6 +150,7 @@ def _keep_and_create(
             "sender_user": getattr(common["sender_user"], "pk", None),
             "sender_account": getattr(common["sender_account"], "pk", None),
             "refused_reason": refused_reason,
+            "spool_path": str(spooled.path),
         },
     )
     stored = files.keep(spooled, media_type=media_type)

@@ -1,0 +1,27 @@
+"""The task worker: first hand back flows a dead worker left behind, then run db_worker."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from pigp.passerelle.pipeline import recover_stale
+
+
+class Command(BaseCommand):
+    help = "Reprend les flux abandonnés par un worker arrêté, puis traite les tâches en attente."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--queue-name", default="default")
+        parser.add_argument("--max-tasks", type=int, default=None)
+
+    def handle(
+        self, *args: object, queue_name: str, max_tasks: int | None, **options: object
+    ) -> None:
+        recovered = recover_stale()
+        if recovered:
+            self.stdout.write(f"{len(recovered)} flux repris : {', '.join(map(str, recovered))}")
+        worker_args = ["--queue-name", queue_name, "--no-reload", "--no-startup-delay"]
+        if max_tasks:
+            worker_args += ["--max-tasks", str(max_tasks)]
+        call_command("db_worker", *worker_args)
