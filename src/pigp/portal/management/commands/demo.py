@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pigp.core.demo import DEMO_PASSWORD, load_demo
+from pigp.passerelle.demo import load_demo as load_passerelle_demo
 
 
 class Command(BaseCommand):
@@ -19,7 +20,10 @@ class Command(BaseCommand):
                 "public ; utilisez --force si c'est vraiment voulu."
             )
         accounts = load_demo()
+        flows = load_passerelle_demo()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        if flows:
+            self.stdout.write(f"{flows} flux déposés sur la passerelle (traités par le worker).")
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
         for account in accounts:
             self.stdout.write(f"  {account.email:<28} {account.role}")
