@@ -417,3 +417,18 @@ def test_detect_unknown() -> None:
     assert detect(b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pain.001.001.11'/>") is None
     assert detect(b"<PES_Aller/>") is None
     assert str(detect(SAMPLES / "camt053.v2.minimal.xml")) == "camt.053.001.02"
+
+
+def test_concurrent_validations_do_not_mix_their_errors() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    bad = mutate(P1, b"<ChrgBr>SLEV</ChrgBr>", b"<ChrgBr>XXXX</ChrgBr>")
+    line = bad[: bad.index(b"XXXX")].count(b"\n") + 1
+
+    def run(i: int) -> tuple[bool, tuple[tuple[str, int | None], ...]]:
+        report = validate(bad if i % 2 else P1, today=TODAY)
+        return report.valid, tuple((f.code.value, f.location.line) for f in report.findings)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = set(pool.map(run, range(80)))
+    assert results == {(True, ()), (False, (("schema", line),))}

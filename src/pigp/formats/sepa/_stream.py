@@ -33,7 +33,7 @@ from .safety import (
     sniff_root,
     source_size,
 )
-from .schemas import NS_PREFIX, SepaMessage, get_schema, message_for_namespace
+from .schemas import NS_PREFIX, SepaMessage, get_schema, message_for_namespace, validate_tree
 
 LOCATE_LIMIT = 20 * 1024 * 1024  # in-memory second pass for schema errors up to this size
 MAX_SCHEMA_FINDINGS = 20
@@ -258,7 +258,6 @@ def _readable(text: str) -> str:
 def _locate_schema_errors(out: Outcome, source: Source) -> None:
     """Second pass, in memory: every schema error with its line and path."""
     assert out.message is not None
-    schema = get_schema(out.message)
     try:
         with opened(source) as fh:
             if fh.seekable():
@@ -266,24 +265,22 @@ def _locate_schema_errors(out: Outcome, source: Source) -> None:
             tree = etree.parse(fh, etree.XMLParser(**PARSER_OPTIONS))
     except (OSError, etree.XMLSyntaxError):
         return
-    if schema.validate(tree):
-        return
     located: list[Finding] = []
-    for entry in list(schema.error_log)[:MAX_SCHEMA_FINDINGS]:
+    for error in validate_tree(out.message, tree)[:MAX_SCHEMA_FINDINGS]:
         path = ""
-        if entry.path:
+        if error.path:
             try:
-                nodes = tree.xpath(entry.path)
+                nodes = tree.xpath(error.path)
             except etree.XPathError:
                 nodes = []
-            if nodes and isinstance(nodes[0], etree._Element):
+            if isinstance(nodes, list) and nodes and isinstance(nodes[0], etree._Element):
                 path = element_path(nodes[0])
         located.append(
             Finding(
                 Code.SCHEMA,
                 Severity.ERROR,
-                _schema_message(out.message, entry.message),
-                Location(path, entry.line or None),
+                _schema_message(out.message, error.message),
+                Location(path, error.line),
             )
         )
     if located:

@@ -107,3 +107,28 @@ def get_schema(message: SepaMessage) -> etree.XMLSchema:
                 raise SepaSchemaError(f"schéma {path.name} inutilisable : {exc}") from exc
             _cache[message.name] = schema
         return schema
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    line: int | None
+    path: str | None  # XPath given by libxml2, e.g. /*/*/*[2]/*[11]
+    message: str
+
+
+_validate_locks: dict[str, threading.Lock] = {m.name: threading.Lock() for m in SUPPORTED_MESSAGES}
+
+
+def validate_tree(
+    message: SepaMessage, tree: etree._Element | etree._ElementTree
+) -> tuple[SchemaError, ...]:
+    """Schema errors of an in-memory document (empty when valid).
+
+    An ``XMLSchema`` keeps one error log: validations of the same schema are serialised so
+    that concurrent callers never read each other's errors.
+    """
+    schema = get_schema(message)
+    with _validate_locks[message.name]:
+        if schema.validate(tree):
+            return ()
+        return tuple(SchemaError(e.line or None, e.path, e.message) for e in schema.error_log)

@@ -33,7 +33,7 @@ from .schemas import (
     PAIN_008_02,
     PAIN_008_08,
     SepaMessage,
-    get_schema,
+    validate_tree,
 )
 
 MAX_AMOUNT = Decimal("999999999.99")
@@ -205,10 +205,10 @@ def _set(root: etree._Element, xpath: str, ns: dict[str, str], value: str) -> No
 
 def validate_output(root: etree._Element, message: SepaMessage) -> None:
     """Raise :class:`SepaInvalidOutputError` unless ``root`` matches ``message``'s schema."""
-    schema = get_schema(message)
-    if not schema.validate(root):
-        errors = tuple(f"ligne {e.line} : {e.message}" for e in schema.error_log)
+    errors = validate_tree(message, root)
+    if errors:
+        lines = tuple(f"ligne {e.line} : {e.message}" for e in errors)
         raise SepaInvalidOutputError(
-            f"le fichier {message.name} produit n'est pas conforme au schéma : {errors[0]}",
-            errors,
+            f"le fichier {message.name} produit n'est pas conforme au schéma : {lines[0]}",
+            lines,
         )
