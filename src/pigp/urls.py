@@ -12,6 +12,7 @@ urlpatterns = [
         RedirectView.as_view(url="/connexion/?next=/admin/", permanent=False),
     ),
     path("admin/", admin.site.urls),
+    path("passerelle/comptes/", include("pigp.passerelle.account_urls")),
     path("passerelle/", include("pigp.passerelle.urls")),
     path("api/", include("pigp.api.urls")),
     path("", include("pigp.portal.urls")),

@@ -1,5 +1,42 @@
-from django.urls import path  # noqa: F401
+"""API routes: v1 of the passerelle, the OpenAPI schema and its documentation pages.
+
+Every route is `login_not_required`: the portal's LoginRequiredMiddleware would redirect to the
+login page, whereas an API answers 401/403 in JSON; DRF's permission classes decide instead.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from pigp.api import views
 
 app_name = "api"
 
-urlpatterns: list = []
+
+def _open(view):  # type: ignore[no-untyped-def]
+    return login_not_required(view)
+
+
+urlpatterns = [
+    path("v1/flux/", _open(views.FluxListView.as_view()), name="flux-list"),
+    path("v1/flux/<int:pk>/", _open(views.FluxDetailView.as_view()), name="flux-detail"),
+    path(
+        "v1/flux/<int:pk>/acquittement/",
+        _open(views.FluxAcquitView.as_view()),
+        name="flux-acquittement",
+    ),
+    path("v1/flux/<int:pk>/annuler/", _open(views.FluxCancelView.as_view()), name="flux-annuler"),
+    path("v1/boite/", _open(views.MailboxListView.as_view()), name="boite-list"),
+    path(
+        "v1/boite/<int:pk>/fichier/", _open(views.MailboxFileView.as_view()), name="boite-fichier"
+    ),
+    path(
+        "v1/boite/<int:pk>/acquitter/",
+        _open(views.MailboxAcknowledgeView.as_view()),
+        name="boite-acquitter",
+    ),
+    # Public: the schema and its documentation describe the API, they give no access to data.
+    path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", _open(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", _open(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+]
