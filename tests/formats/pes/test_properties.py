@@ -58,14 +58,15 @@ WEIRD_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("
 
 def _mutate_tree(data: bytes, index: int, kind: str, text: str) -> bytes:
     root = etree.fromstring(data, PARSER)
+    text = "".join(c for c in text if c.isprintable())  # what XML can carry at all
     elements = list(root.iter())
     el = elements[index % len(elements)]
     parent = el.getparent()
     if kind == "value":
         if "V" in el.attrib:
-            el.set("V", "".join(c for c in text if c.isprintable()))
+            el.set("V", text)
         elif el.text:
-            el.text = "".join(c for c in text if c.isprintable())
+            el.text = text
     elif kind == "remove" and parent is not None:
         parent.remove(el)
     elif kind == "duplicate" and parent is not None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
 import io
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 
-from pigp.formats.pes import testing
+from pigp.formats.pes import testing, xades
 from pigp.formats.pes.generator import generate_pes_aller
 from pigp.formats.pes.report import NumAnoAck, Scope, Severity
 from pigp.formats.pes.schemas import MessageKind, get_schema
@@ -257,3 +260,53 @@ def test_sign_bordereaux_of_a_parsed_flow(material, tmp_path):
     etree.ElementTree(root).write(str(out), encoding="ISO-8859-1", xml_declaration=True)
     infos, findings = verify_signatures(out)
     assert len(infos) == 4 and all(i.valid for i in infos) and not findings
+
+
+def _detached_bordereau(data: bytes) -> etree._Element:
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
+    return copy.deepcopy(root.find(".//Bordereau"))
+
+
+@pytest.mark.parametrize("path", [SHA256_SAMPLE, SHA1_SAMPLE])
+@pytest.mark.parametrize("tamper", [None, "amount", "signed-properties", "signature-value"])
+def test_fast_engine_agrees_with_signxml(path, tamper):
+    data = _sample(path)
+    if tamper == "amount":
+        data = data.replace(b'<MtHT V="39724.75"/>', b'<MtHT V="39724.70"/>', 1)
+    elif tamper == "signed-properties":
+        data = data.replace(b"<xad:ClaimedRole>Ordonnateur", b"<xad:ClaimedRole>Comptable", 1)
+    elif tamper == "signature-value":
+        data = data.replace(b'_SV">', b'_SV">AAAA', 1)
+    outcomes = []
+    for engine in ("auto", "signxml"):
+        bord = _detached_bordereau(data)
+        der = base64.b64decode(bord.findtext(f".//{{{DS}}}X509Certificate").replace("\n", ""))
+        cert = x509.load_der_x509_certificate(der)
+        when = dt.datetime.fromisoformat(bord.findtext(".//{*}SigningTime").replace("Z", "+00:00"))
+        try:
+            used = xades.core_verify(bord, cert, when, engine=engine)
+            outcomes.append(("ok", used))
+        except xades.XadesError as exc:
+            outcomes.append((type(exc).__name__, engine))
+    (fast, used), (reference, _) = outcomes
+    assert fast == reference
+    if fast == "ok":
+        assert used == "lxml"  # the real samples are in the fast profile
+    expected = {
+        None: "ok",
+        "amount": "XadesDigestError",
+        "signed-properties": "XadesDigestError",
+        "signature-value": "XadesSignatureError",
+    }[tamper]
+    assert fast == expected
+
+
+def test_outside_profile_falls_back_to_signxml(material):
+    buf = io.BytesIO()
+    generate_pes_aller(buf, pieces=1, sign=True)
+    bord = _detached_bordereau(buf.getvalue())
+    method = bord.find(f".//{{{DS}}}CanonicalizationMethod")
+    # inclusive C14N: outside the Hélios profile, and SignedInfo no longer matches
+    method.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
+    with pytest.raises(xades.XadesSignatureError):
+        xades.core_verify(bord, material.cert, WHEN)

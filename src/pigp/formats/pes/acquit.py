@@ -76,6 +76,15 @@ def _texte(value: str, max_len: int) -> str:
     return value if len(value) <= max_len else value[: max_len - 1] + "…"
 
 
+# V_BaseString + V_BaseAlphanum (Simple_Type.xsd): no " ", ".", "nc", nor only zeros.
+_BASE_TEXTE = re.compile(r"(?=.*[^0])(?:[^ .]|n[^c]|[^n]c|[^n][^c]|...+)")
+
+
+def _nom_fic(value: str | None) -> str:
+    value = _texte(value, 100) if value else ""
+    return value if _BASE_TEXTE.fullmatch(value) else "FLUX_ILLISIBLE"
+
+
 def _erreur(parent: etree._Element, finding: Finding) -> None:
     err = etree.SubElement(parent, "Erreur")
     _v(err, "NumAnoAck", finding.code.value)
@@ -149,7 +158,7 @@ def build_acquit(
     par = etree.SubElement(env, "Parametres")
     _v(par, "Version", "2")
     _v(par, "TypFic", "PESALR2")
-    _v(par, "NomFic", _texte(flow_name or report.nom_fic or "FLUX_ILLISIBLE", 100))
+    _v(par, "NomFic", _nom_fic(flow_name or report.nom_fic))
     emet = etree.SubElement(env, "Emetteur")
     _v(emet, "Sigle", "PIGP")
     _v(emet, "Adresse", "PIGP GUICHET XML")

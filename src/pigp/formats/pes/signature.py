@@ -5,8 +5,8 @@ Hélios signatures are enveloped XAdES-BES signatures placed as the last child o
 (enveloped-signature + exclusive C14N) and the XAdES ``SignedProperties``. Verification
 streams the file and checks each signed bordereau as its own subtree: exclusive C14N
 only emits the namespaces a subtree uses, so the detached bordereau has the same
-canonical form as in the document. Cryptography is delegated to signxml; the
-certificate is the one embedded in the signature, checked at the declared SigningTime
+canonical form as in the document. The cryptographic check is ``xades.core_verify``;
+the certificate is the one embedded in the signature, checked at the declared SigningTime
 (Hélios certificates expire long before the flows are archived). Trust in the signer is
 a separate, pluggable question (``TrustStore``).
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,16 +25,27 @@ from typing import BinaryIO
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidSignatureError
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 
-from .errors import PesError
 from .report import Finding, Location, NumAnoAck, Scope, Severity, SignatureInfo
+from .xades import (
+    _DIGESTS,
+    DS,
+    WEAK_ALGORITHMS,
+    SignatureError,
+    XadesCertificateError,
+    XadesDigestError,
+    XadesError,
+    XadesSignatureError,
+    _valid_at,
+    core_verify,
+    sign_bordereau,
+)
 
 __all__ = [
+    "DS",
     "SignatureError",
     "TrustStore",
     "sign_bordereau",
@@ -43,40 +53,11 @@ __all__ = [
     "verify_signatures",
 ]
 
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XADES_122 = "http://uri.etsi.org/01903/v1.2.2#"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-HELIOS_POLICY_OID = "1.2.250.1.131.1.5.18.21.1.7"
-HELIOS_POLICY_URI = (
-    "https://www.collectivites-locales.gouv.fr/files/files/finances_locales/"
-    "dematerialisation/ps_helios_dgfip.pdf"
-)
-# SHA-256 of the published Hélios policy document, as real signed flows declare it.
-HELIOS_POLICY_HASH = "roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E="
-WEAK_ALGORITHMS = frozenset(
-    {
-        "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-        "http://www.w3.org/2000/09/xmldsig#sha1",
-    }
-)
-_DIGESTS = {
-    "http://www.w3.org/2000/09/xmldsig#sha1": hashlib.sha1,
-    SHA256: hashlib.sha256,
-    "http://www.w3.org/2001/04/xmldsig-more#sha384": hashlib.sha384,
-    "http://www.w3.org/2001/04/xmlenc#sha512": hashlib.sha512,
-}
 # The flow signature covers the whole document (PJ included): it can only be checked on
 # a full parse, which we allow up to this size.
 FLUX_SIGNATURE_MAX_SIZE = 64_000_000
 _CHUNK = 1 << 20
 _SAFE_PARSER = {"resolve_entities": False, "no_network": True, "load_dtd": False}
-
-
-class SignatureError(PesError, ValueError):
-    """A bordereau cannot be signed (no Id, missing key...)."""
 
 
 # --- trust ------------------------------------------------------------------------------
@@ -134,108 +115,6 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
         return True  # old v1 roots carry no extension
-
-
-def _valid_at(cert: x509.Certificate, at: dt.datetime) -> bool:
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
-
-
-# --- signing ----------------------------------------------------------------------------
-
-
-def _c14n(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _sub(parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str):
-    el = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
-    if text is not None:
-        el.text = text
-    return el
-
-
-def sign_bordereau(
-    bordereau: etree._Element,
-    key: rsa.RSAPrivateKey,
-    cert: x509.Certificate,
-    *,
-    when: dt.datetime | None = None,
-    role: str = "Ordonnateur",
-    city: str | None = None,
-) -> etree._Element:
-    """Append an enveloped XAdES-BES (v1.2.2, rsa-sha256) signature to ``bordereau``.
-
-    The bordereau must carry its ``Id`` and must not be modified afterwards (not even its
-    whitespace). Returns the ``ds:Signature`` element.
-    """
-    bid = bordereau.get("Id")
-    if not bid:
-        raise SignatureError("Le bordereau à signer doit porter un attribut Id.")
-    if bordereau.find(f"{{{DS}}}Signature") is not None:
-        raise SignatureError(f"Le bordereau {bid} est déjà signé.")
-    when = when or dt.datetime.now(dt.UTC)
-    sig_id = f"{bid}_SIG_1"
-    bord_digest = _b64(hashlib.sha256(_c14n(bordereau)).digest())
-
-    sig = etree.Element(f"{{{DS}}}Signature", Id=sig_id, nsmap={"ds": DS})
-    info = _sub(sig, DS, "SignedInfo")
-    _sub(info, DS, "CanonicalizationMethod", Algorithm=EXC_C14N)
-    _sub(info, DS, "SignatureMethod", Algorithm=RSA_SHA256)
-    ref = _sub(info, DS, "Reference", URI=f"#{bid}")
-    transforms = _sub(ref, DS, "Transforms")
-    _sub(transforms, DS, "Transform", Algorithm=ENVELOPED)
-    _sub(transforms, DS, "Transform", Algorithm=EXC_C14N)
-    _sub(ref, DS, "DigestMethod", Algorithm=SHA256)
-    _sub(ref, DS, "DigestValue", bord_digest)
-    sp_ref = _sub(info, DS, "Reference", Type=f"{XADES_122}SignedProperties", URI=f"#{sig_id}_SP")
-    _sub(_sub(sp_ref, DS, "Transforms"), DS, "Transform", Algorithm=EXC_C14N)
-    _sub(sp_ref, DS, "DigestMethod", Algorithm=SHA256)
-    sp_digest = _sub(sp_ref, DS, "DigestValue")
-    value = _sub(sig, DS, "SignatureValue", Id=f"{sig_id}_SV")
-    x509_data = _sub(_sub(sig, DS, "KeyInfo"), DS, "X509Data")
-    _sub(x509_data, DS, "X509Certificate", _b64(cert.public_bytes(Encoding.DER)))
-
-    obj = _sub(sig, DS, "Object")
-    qp = etree.SubElement(
-        obj, f"{{{XADES_122}}}QualifyingProperties", Target=f"#{sig_id}", nsmap={"xad": XADES_122}
-    )
-    sp = _sub(qp, XADES_122, "SignedProperties", Id=f"{sig_id}_SP")
-    ssp = _sub(sp, XADES_122, "SignedSignatureProperties")
-    _sub(ssp, XADES_122, "SigningTime", when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    cert_el = _sub(_sub(ssp, XADES_122, "SigningCertificate"), XADES_122, "Cert")
-    digest = _sub(cert_el, XADES_122, "CertDigest")
-    _sub(digest, XADES_122, "DigestMethod", Algorithm=SHA256)
-    _sub(digest, XADES_122, "DigestValue", _b64(cert.fingerprint(hashes.SHA256())))
-    serial = _sub(cert_el, XADES_122, "IssuerSerial")
-    _sub(serial, DS, "X509IssuerName", cert.issuer.rfc4514_string())
-    _sub(serial, DS, "X509SerialNumber", str(cert.serial_number))
-    policy = _sub(_sub(ssp, XADES_122, "SignaturePolicyIdentifier"), XADES_122, "SignaturePolicyId")
-    pol_id = _sub(policy, XADES_122, "SigPolicyId")
-    _sub(pol_id, XADES_122, "Identifier", f"urn:oid:{HELIOS_POLICY_OID}")
-    _sub(pol_id, XADES_122, "Description", "Politique de signature Helios de la DGFiP")
-    pol_hash = _sub(policy, XADES_122, "SigPolicyHash")
-    _sub(pol_hash, XADES_122, "DigestMethod", Algorithm=SHA256)
-    _sub(pol_hash, XADES_122, "DigestValue", HELIOS_POLICY_HASH)
-    qualifier = _sub(
-        _sub(policy, XADES_122, "SigPolicyQualifiers"), XADES_122, "SigPolicyQualifier"
-    )
-    _sub(qualifier, XADES_122, "SPURI", HELIOS_POLICY_URI)
-    if city:
-        place = _sub(ssp, XADES_122, "SignatureProductionPlace")
-        _sub(place, XADES_122, "City", city)
-        _sub(place, XADES_122, "CountryName", "France")
-    roles = _sub(_sub(ssp, XADES_122, "SignerRole"), XADES_122, "ClaimedRoles")
-    _sub(roles, XADES_122, "ClaimedRole", role)
-
-    sp_digest.text = _b64(hashlib.sha256(_c14n(sp)).digest())
-    signed = key.sign(_c14n(info), padding.PKCS1v15(), hashes.SHA256())
-    value.text = _b64(signed)
-    bordereau.append(sig)
-    return sig
 
 
 def sign_bordereaux(
@@ -464,34 +343,26 @@ def _check_signing_certificate(props, cert, what, codes, finding) -> None:
 def _crypto_verify(
     signed: etree._Element, cert: x509.Certificate, when: dt.datetime, what: str, codes: _Codes
 ) -> None:
-    config = SignatureConfiguration(
-        require_x509=True,
-        location="./",
-        expect_references=True,
-        signature_methods=frozenset(SignatureMethod),
-        digest_algorithms=frozenset(DigestAlgorithm),
-        verification_time=when,
-    )
     try:
-        XMLVerifier().verify(signed, x509_cert=cert, expect_config=config)
-    except InvalidDigest as exc:
+        core_verify(signed, cert, when)
+    except XadesDigestError as exc:
         raise _Fail(
             codes.invalide,
             f"{what} : le contenu a été modifié après la signature (empreinte différente).",
             "digest",
         ) from exc
-    except InvalidCertificate as exc:
+    except XadesCertificateError as exc:
         raise _Fail(
             NumAnoAck.CERTIFICAT,
             f"{what} : le certificat du signataire n'était pas valide à la date de signature "
             f"({when:%d/%m/%Y %H:%M} UTC).",
             "certificat-validite",
         ) from exc
-    except InvalidSignature as exc:
+    except XadesSignatureError as exc:
         raise _Fail(
             codes.invalide, f"{what} : la valeur de signature est invalide.", "signature-valeur"
         ) from exc
-    except (InvalidInput, ValueError, etree.LxmlError) as exc:
+    except XadesError as exc:
         raise _Fail(
             codes.illisible, f"{what} : signature illisible ({exc}).", "signature-illisible"
         ) from exc
