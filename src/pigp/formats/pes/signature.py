@@ -440,7 +440,7 @@ def _verify_bordereaux(
             if el.find(f"{{{DS}}}Signature") is not None:
                 loc, what = _bordereau_location(el, domaine, counts[domaine])
                 info, found = _verify_one(
-                    _detach(el),
+                    el,
                     what=what,
                     codes=_BORDEREAU_CODES,
                     location=loc,
@@ -457,13 +457,6 @@ def _verify_bordereaux(
         if stop:
             break
     return infos, findings
-
-
-def _detach(el: etree._Element) -> etree._Element:
-    # A copy keeps the prefixes in use (declared higher up), which the C14N output needs.
-    from copy import deepcopy
-
-    return deepcopy(el)
 
 
 def _verify_flux(

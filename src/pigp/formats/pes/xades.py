@@ -15,6 +15,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+from copy import deepcopy
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
@@ -244,6 +245,15 @@ def _fast_verify(
     key = cert.public_key()
     if hash_cls is None or not isinstance(key, rsa.RSAPublicKey):
         return False
+    # The profile's references point at the signed element itself or inside this very
+    # signature (SignedProperties): resolving them there needs no scan of the bordereau,
+    # and nothing else can stand in for them (no signature wrapping).
+    by_id: dict[str, list[etree._Element]] = {}
+    for el in sig.iter():
+        if el.get("Id"):
+            by_id.setdefault(el.get("Id"), []).append(el)
+    if signed.get("Id"):
+        by_id.setdefault(signed.get("Id"), []).append(signed)
     plan = []
     for ref in info.iterfind(f"{{{DS}}}Reference"):
         uri = ref.get("URI") or ""
@@ -255,9 +265,9 @@ def _fast_verify(
             return False
         if any(len(t) for t in transforms):  # InclusiveNamespaces & co.
             return False
-        targets = signed.xpath("descendant-or-self::*[@Id=$id]", id=uri[1:])
+        targets = by_id.get(uri[1:], [])
         if len(targets) != 1:
-            return False  # absent or ambiguous Id: let signxml decide and explain
+            return False  # elsewhere or ambiguous: let signxml decide and explain
         target = targets[0]
         enveloped = ENVELOPED in algos
         if enveloped and target not in sig.iterancestors():
@@ -309,6 +319,9 @@ def core_verify(
 ) -> str:
     """Check the ds:Signature child of ``signed`` with ``cert`` at ``when``.
 
+    ``signed`` may sit inside a larger tree: exclusive C14N of a subtree only depends on
+    the namespaces the subtree uses.
+
     Raises a :class:`XadesError` subclass; returns the engine used ("lxml" or "signxml").
     ``engine="signxml"`` forces the general engine (tests compare both).
     """
@@ -317,5 +330,7 @@ def core_verify(
         raise XadesInputError("aucune signature")
     if engine != "signxml" and _fast_verify(signed, sig, cert, when):
         return "lxml"
-    _signxml_verify(signed, cert, when)
+    # signxml wants the signed element as a document of its own; the copy keeps the
+    # namespace prefixes in use, which exclusive C14N renders.
+    _signxml_verify(signed if signed.getparent() is None else deepcopy(signed), cert, when)
     return "signxml"
