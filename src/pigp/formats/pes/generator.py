@@ -230,11 +230,10 @@ class _Plan:
     """Deterministic content of one flow; amounts come from per-line generators so that
     totals can be computed before the lines themselves are written."""
 
-    def __init__(self, seed: int, pieces: int, lignes: int, pj: int) -> None:
+    def __init__(self, seed: int, pieces: int, lignes: int) -> None:
         self.seed = seed
         self.pieces = pieces
         self.lignes = lignes
-        self.pj = pj
 
     def rng(self, *parts: object) -> random.Random:
         # Deterministic fake data, not security: a seeded PRNG is what we want.
@@ -584,7 +583,7 @@ def generate_pes_aller(
         def signer(element: etree._Element) -> None:
             signature.sign_bordereau(element, material.key, material.cert, when=signing_time)
 
-    plan = _Plan(seed, pieces, lignes, pj)
+    plan = _Plan(seed, pieces, lignes)
     pj_ids = [f"{id_coll}PJ{seed:04d}{i:06d}" for i in range(pj)]
     domains = ("depense", "recette") if domaine == "mixte" else (domaine,)
     out: dict = {"ids": [], "bords": [], "depense": Decimal("0.00"), "recette": Decimal("0.00")}
