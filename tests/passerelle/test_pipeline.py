@@ -157,3 +157,45 @@ def test_claim_is_exclusive(sicoval):
     user = make_user("u@example.fr")
     [r] = _deposit(sicoval, b"<pas-pes/>", user=user)
     assert claim(r.flux.pk) is None  # already refused: nothing to do
+
+
+SEPA = sample.__globals__["SAMPLES"].parent.parent / "sepa" / "samples"
+
+
+def test_sepa_transfer_file_checked(sicoval):
+    path = SEPA / "pain.001.001.03_generated_sepaxml.xml"
+    if not path.exists():
+        pytest.skip("échantillon SEPA absent")
+    [r] = _deposit(sicoval, path.read_bytes(), name="virements.xml")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.kind == KindFlux.PAIN_001
+    assert flux.schema_version == "pain.001.001.03"
+    # The sample's execution date (March 2025) is long past: a clear finding, the file refused.
+    assert flux.statut == StatutFlux.REFUSE
+    assert flux.findings.filter(code="date-past").exists()
+
+
+def test_sepa_direct_debit_generated_today_accepted(sicoval):
+    import datetime
+    from decimal import Decimal
+
+    from pigp.formats import sepa
+    from tests.formats.sepa.builders import ICS, TRESORERIE, USAGER
+
+    today = datetime.date.today()
+    debit = sepa.DirectDebit(
+        "T2026000001",
+        Decimal("42.10"),
+        USAGER,
+        "RUM-EAU-000001",
+        today - datetime.timedelta(days=30),
+        sepa.SequenceType.RECURRENT,
+        today + datetime.timedelta(days=5),
+        "TITRE 2026-T-000001",
+    )
+    content = sepa.write_direct_debit(TRESORERIE, ICS, [debit])
+    [r] = _deposit(sicoval, content, name="prelevements.xml")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.kind == KindFlux.PAIN_008
+    assert flux.statut == StatutFlux.TRANSMIS, list(flux.findings.values_list("message", flat=True))
+    assert flux.summary["total"] == "42.10"

@@ -148,15 +148,9 @@ def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def
 def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: ignore[no-untyped-def]
     from pigp.formats.pes import Finding, Location, NumAnoAck, Scope, Severity, validate
     from pigp.formats.pes.acquit import build_acquit
-    from pigp.formats.pes.validator import ValidationOptions
 
     header = detected.header or {}
-    options = ValidationOptions(
-        version=settings.PIGP_PES_VERSION,
-        accepted_versions=settings.PIGP_PES_ACCEPTED_VERSIONS,
-        production=settings.PRODUCTION,
-    )
-    report = validate(path, options=options, context=PlatformPesContext(flux))
+    report = validate(path, options=_pes_options(), context=PlatformPesContext(flux))
     extra = []
     coll = flux.collectivite
     if report.id_coll and report.id_coll != coll.siret:
@@ -258,14 +252,32 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
         )
 
 
+def _pes_options():  # type: ignore[no-untyped-def]
+    from pigp.formats.pes.validator import ValidationOptions
+
+    return ValidationOptions(
+        version=settings.PIGP_PES_VERSION,
+        accepted_versions=settings.PIGP_PES_ACCEPTED_VERSIONS,
+        production=settings.PRODUCTION,
+    )
+
+
 def _acquit_name(flux: Flux) -> str:
     base = flux.nom_fic or flux.original_name.rsplit(".", 1)[0]
     return f"ACQUIT_{flux.pk}_{base}.xml"[:255]
 
 
 def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
-    from pigp.formats.pes import PesError, read_acquit_retour
+    from pigp.formats.pes import PesError, read_acquit_retour, validate
 
+    report = validate(path, options=_pes_options())
+    _save_findings(flux, report.findings)
+    if report.errors:
+        _refuse(
+            flux,
+            f"PES_ACQUIT_RETOUR refusé : {len(report.errors)} anomalie(s). {report.errors[0].message}",
+        )
+        return
     try:
         acquit = read_acquit_retour(path)
     except PesError as exc:
@@ -300,50 +312,52 @@ def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped
 
 
 def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
-    try:
-        from pigp.formats.sepa import validate as validate_sepa
-    except ImportError:
-        _refuse(flux, "Le contrôle des fichiers SEPA n'est pas disponible sur cette installation.")
-        return
+    from pigp.formats.sepa import validate as validate_sepa
+
     report = validate_sepa(path)
-    errors = [f for f in report.findings if str(f.severity) == "error"]
+    errors = report.errors
     with transaction.atomic():
-        _save_sepa_findings(flux, report.findings)
-        flux.schema_version = getattr(report, "version", "")[:10]
+        FluxFinding.objects.filter(flux=flux).delete()
+        FluxFinding.objects.bulk_create(
+            [
+                FluxFinding(
+                    flux=flux,
+                    code=str(f.code)[:64],
+                    severity=str(f.severity),
+                    scope="flux",
+                    message=f.message,
+                    path=(f.location.path or "")[:500],
+                    line=f.location.line,
+                    bordereau=(f.location.batch or "")[:40],
+                    piece=(f.location.end_to_end_id or "")[:40],
+                )
+                for f in report.findings
+            ]
+        )
+        flux.schema_version = (report.version or "")[:20]
+        flux.summary = {
+            "message": report.msg_id,
+            "transactions": report.count,
+            "total": str(report.total),
+            "lots": len(report.batches),
+        }
         flux.lease_until = None
-        flux.save(update_fields=["schema_version"])
-        if errors:
+        flux.save(update_fields=["schema_version", "summary"])
+        if errors or not report.schema_valid:
+            first = errors[0].message if errors else "Fichier non conforme au schéma."
             set_status(
                 flux,
                 StatutFlux.REFUSE,
-                f"Fichier SEPA refusé : {len(errors)} anomalie(s). {errors[0].message}",
+                f"Fichier SEPA refusé : {len(errors)} anomalie(s). {first}",
                 extra_fields=("lease_until",),
             )
         else:
             set_status(
                 flux,
                 StatutFlux.TRANSMIS,
-                "Fichier SEPA contrôlé et transmis au comptable.",
+                f"Fichier SEPA contrôlé ({report.count} opération(s), {report.total} EUR) et transmis au comptable.",
                 extra_fields=("lease_until",),
             )
-
-
-def _save_sepa_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
-    FluxFinding.objects.filter(flux=flux).delete()
-    FluxFinding.objects.bulk_create(
-        [
-            FluxFinding(
-                flux=flux,
-                code=str(f.code)[:64],
-                severity=str(f.severity),
-                scope="flux",
-                message=f.message,
-                path=(getattr(f, "path", "") or "")[:500],
-                line=getattr(f, "line", None),
-            )
-            for f in findings
-        ]
-    )
 
 
 def recover_stale() -> list[int]:

@@ -87,7 +87,7 @@ class Flux(models.Model):
     fichier = models.ForeignKey(
         "core.StoredFile", on_delete=models.PROTECT, related_name="flux", verbose_name="fichier"
     )
-    schema_version = models.CharField("version de schéma appliquée", max_length=10, blank=True)
+    schema_version = models.CharField("version de schéma appliquée", max_length=20, blank=True)
     statut = models.CharField(
         "statut", max_length=20, choices=StatutFlux.choices, default=StatutFlux.POSTE
     )
