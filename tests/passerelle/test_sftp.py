@@ -426,3 +426,21 @@ def test_host_key_generated_once_with_private_permissions(settings, tmp_path):
     first = load_host_key(path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_host_key(path).public_data == first.public_data
+
+
+def test_no_shell_command_nor_forwarding(server, depositor):
+    transport = _transport(server.port)
+    try:
+        transport.auth_password(depositor.email, PASSWORD)
+        for request in (lambda c: c.exec_command("id"), lambda c: c.invoke_shell()):
+            channel = transport.open_session(timeout=TIMEOUT)
+            channel.settimeout(TIMEOUT)
+            with pytest.raises(paramiko.SSHException):
+                request(channel)
+            channel.close()
+        with pytest.raises(paramiko.ChannelException):
+            transport.open_channel(
+                "direct-tcpip", ("127.0.0.1", 22), ("127.0.0.1", 0), timeout=TIMEOUT
+            )
+    finally:
+        transport.close()

@@ -41,6 +41,7 @@ class Command(BaseCommand):
             f"Serveur SFTP à l'écoute sur {host}:{bound} "
             f"(clé d'hôte {service.host_key.get_fingerprint('sha256')}). Ctrl-C pour arrêter."
         )
+        self.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
