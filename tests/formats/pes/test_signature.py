@@ -310,3 +310,23 @@ def test_outside_profile_falls_back_to_signxml(material):
     method.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
     with pytest.raises(xades.XadesSignatureError):
         xades.core_verify(bord, material.cert, WHEN)
+
+
+def test_memory_stays_bounded_with_a_big_pj(tmp_path):
+    """The PJ section is never parsed: peak RSS stays far below the file size."""
+    import subprocess
+    import sys
+
+    flow = generate_pes_aller(tmp_path / "big.xml", sign=True, pieces=2, pj_sizes=(60_000_000,))
+    assert flow.size > 80_000_000
+    code = (
+        "import resource, sys\n"
+        "from pigp.formats.pes.signature import verify_signatures\n"
+        "infos, findings = verify_signatures(sys.argv[1])\n"
+        "assert [i.valid for i in infos] == [True] and not findings, (infos, findings)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(flow.path)], capture_output=True, text=True, check=True
+    )
+    assert int(out.stdout.strip()) < 75_000_000  # ~48 MB seen; the file is 81 MB
