@@ -22,7 +22,7 @@ from lxml import etree
 from . import records as r
 from .errors import PesError, PesFormatError, PesLimitError, PesPjError
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjContent, PjDecoder, Sink
-from .safety import HEAD_SIZE, PARSER_OPTIONS, FlowStream, Prolog, sniff
+from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
 from .schemas import NS_DSIG, MessageKind, MessageType, message_type
 
 Source = str | Path | bytes | IO[bytes]
@@ -62,25 +62,6 @@ def open_source(source: Source) -> Iterator[BinaryIO]:
         yield source  # type: ignore[misc]
     else:
         raise PesError(f"source de flux PES non prise en charge : {type(source).__name__}")
-
-
-MAX_PROLOG = 1 << 20  # comments before the root are legal; a megabyte of them is plenty
-
-
-def read_head(raw: BinaryIO) -> tuple[bytes, Prolog]:
-    """The first bytes of the flow (up to the root start tag) and what they say."""
-    head = raw.read(HEAD_SIZE)
-    while True:
-        complete = len(head) % HEAD_SIZE != 0 or not head
-        prolog = sniff(head, complete=complete)
-        if complete or len(head) >= MAX_PROLOG:
-            return head, prolog
-        if not any(p.kind == "no-root" for p in prolog.problems):
-            return head, prolog
-        more = raw.read(HEAD_SIZE)
-        if not more:
-            return head, sniff(head, complete=True)
-        head += more
 
 
 # -- small helpers ----------------------------------------------------------------------

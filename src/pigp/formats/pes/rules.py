@@ -23,6 +23,7 @@ from . import records as r
 from .context import NullContext, PlatformContext
 from .report import BordereauSummary, Finding, Location, NumAnoAck, Scope, Severity
 
+MAX_FINDINGS_PER_RULE = 100  # per bordereau
 TRIPLETS_CSV = Path(__file__).resolve().parent / "data" / "triplets.csv"
 IDPOST_RE = re.compile(r"(02[A-B][0-9]{3,4}|[0-9]{6,7})")
 DOMAINE_LABEL = {"depense": "dépense", "recette": "recette"}
@@ -105,6 +106,7 @@ class RuleEngine:
         # PJRef of support 01 pointing at no PJ seen so far: (ref, location)
         self._refs: list[tuple[r.PjRef, Location]] = []
         self._ref_ids: set[str] = set()
+        self._per_rule: dict[tuple[str, str | None, str | None], int] = {}
 
     # -- helpers --------------------------------------------------------------------------
     def _add(
@@ -117,7 +119,15 @@ class RuleEngine:
         location: Location | None = None,
         rule: str = "",
     ) -> None:
-        self.findings.append(Finding(code, severity, scope, message, location or Location(), rule))
+        loc = location or Location()
+        # A flow with the same mistake on every pièce must not make a report of a million
+        # findings: beyond a few per rule and bordereau, only a count is kept.
+        key = (rule, loc.bordereau_id or loc.bordereau, loc.domaine)
+        seen = self._per_rule.get(key, 0) + 1
+        self._per_rule[key] = seen
+        if seen > MAX_FINDINGS_PER_RULE:
+            return
+        self.findings.append(Finding(code, severity, scope, message, loc, rule))
 
     def _loc(
         self,
@@ -523,6 +533,19 @@ class RuleEngine:
     def finish(self) -> list[Finding]:
         self._check_refs()
         self._check_dematerialisation()
+        for (rule, bordereau, domaine), count in self._per_rule.items():
+            if count > MAX_FINDINGS_PER_RULE:
+                self.findings.append(
+                    Finding(
+                        NumAnoAck.AUTRE,
+                        Severity.INFO,
+                        Scope.BORDEREAU,
+                        f"{count - MAX_FINDINGS_PER_RULE} autre(s) anomalie(s) du même type "
+                        f"({rule}) ne sont pas détaillées.",
+                        Location(bordereau_id=bordereau, domaine=domaine),
+                        f"{rule}-more",
+                    )
+                )
         root = self.header.root if self.header else "PES_Aller"
         for pj in self._pj_seen.values():
             if pj.id_unique not in self._ref_ids and not pj.ref_compta:

@@ -444,3 +444,22 @@ class FlowStream:
             elif c == 0x3E:
                 return i + 1
         return -1
+
+
+MAX_PROLOG = 1 << 20  # comments before the root are legal; a megabyte of them is plenty
+
+
+def read_head(raw: BinaryIO) -> tuple[bytes, Prolog]:
+    """The first bytes of the flow (up to the root start tag) and what they say."""
+    head = raw.read(HEAD_SIZE)
+    while True:
+        complete = len(head) % HEAD_SIZE != 0 or not head
+        prolog = sniff(head, complete=complete)
+        if complete or len(head) >= MAX_PROLOG:
+            return head, prolog
+        if not any(p.kind == "no-root" for p in prolog.problems):
+            return head, prolog
+        more = raw.read(HEAD_SIZE)
+        if not more:
+            return head, sniff(head, complete=True)
+        head += more

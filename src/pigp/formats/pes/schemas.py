@@ -8,6 +8,7 @@ from the package directory without any network access.
 from __future__ import annotations
 
 import enum
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import PesSchemaError, PesSchemaUnavailableError
+from .report import Finding, Location, NumAnoAck, Scope, Severity
+from .safety import PARSER_OPTIONS, FlowStream
 
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 
@@ -145,3 +148,276 @@ def get_schema(version: str, kind: MessageKind = MessageKind.ALLER) -> etree.XML
                 ) from exc
             _cache[key] = schema
     return schema
+
+
+# -- validation helpers -----------------------------------------------------------------
+class SchemaTee:
+    """Feeds the bytes lxml reads for the walker into a second, validating parser.
+
+    lxml's ``iterparse(schema=…)`` hides well-formedness errors once a schema is attached
+    (a truncated file then ends without any exception), so structure and records come
+    from a parser without schema and the schema verdict from this one, in the same pass.
+    """
+
+    _UNITS = ("Piece", "PJ", "Bordereau", "ElementACQUIT", "LigneDePiece")
+
+    def __init__(self, stream: FlowStream, schema: etree.XMLSchema) -> None:
+        self._stream = stream
+        self._parser = etree.XMLPullParser(
+            events=("end",), tag=self._UNITS, schema=schema, **PARSER_OPTIONS
+        )
+        self._feeds = 0
+        self._root: etree._Element | None = None
+        self.broken = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if data and not self.broken:
+            try:
+                self._parser.feed(data)
+            except etree.XMLSyntaxError:
+                self.broken = True  # the walker's parser reports it with its line
+                return data
+            for _ev, el in self._parser.read_events():
+                if self._root is None:
+                    self._root = el.getroottree().getroot()
+                el.clear(keep_tail=True)
+                parent = el.getparent()
+                while parent is not None and el.getprevious() is not None:
+                    del parent[0]
+            self._feeds += 1
+            if self._root is not None and self._feeds % 64 == 0:
+                for child in list(self._root)[:-1]:
+                    self._root.remove(child)
+        return data
+
+    def verdict(self) -> list[etree._LogEntry]:
+        """Schema errors of the whole input (empty list when valid)."""
+        if self.broken:
+            return []
+        try:
+            self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            return [e for e in exc.error_log if e.domain_name == "SCHEMASV"] or list(exc.error_log)[
+                -1:
+            ]
+        return []
+
+
+_RX_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
+_RX_NOT_EXPECTED = re.compile(r"This element is not expected\.(?: Expected is (.*)\.)?", re.S)
+_RX_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (.*)\.", re.S)
+_RX_VALUE = re.compile(r"(?:\[facet '([^']+)'\] )?The value '([^']*)'", re.S)
+_RX_ATOMIC = re.compile(r"'([^']*)' is not a valid value of the (?:atomic|local atomic) type", re.S)
+_RX_REQUIRED_ATTR = re.compile(r"The attribute '([^']+)' is required but missing", re.S)
+_FACETS = {
+    "pattern": "ne respecte pas le format attendu",
+    "enumeration": "n'est pas dans la liste des valeurs autorisées",
+    "maxLength": "est trop longue",
+    "minLength": "est trop courte ou vide",
+    "totalDigits": "a trop de chiffres",
+    "fractionDigits": "a trop de décimales",
+    "minExclusive": "est trop petite (doit être strictement positive)",
+    "minInclusive": "est trop petite",
+    "maxInclusive": "est trop grande",
+}
+
+
+def _clean_ns(text: str) -> str:
+    return re.sub(r"\{[^}]*\}", "", text).replace("one of (", "l'un de (").strip()
+
+
+def french_schema_message(message: str) -> tuple[str, str | None]:
+    """French wording of a libxml2 schema message, and the element it names."""
+    m = _RX_ELEMENT.match(message.strip())
+    if not m:
+        return f"non conforme au schéma ({message.strip()})", None
+    element, attribute, rest = _clean_ns(m.group(1)), m.group(2), m.group(3)
+    if ne := _RX_NOT_EXPECTED.search(rest):
+        expected = f" ; attendu : {_clean_ns(ne.group(1))}" if ne.group(1) else ""
+        return f"l'élément « {element} » n'est pas attendu à cet endroit{expected}.", element
+    if mi := _RX_MISSING.search(rest):
+        return (
+            f"il manque un élément obligatoire dans « {element} » ; attendu : "
+            f"{_clean_ns(mi.group(1))}.",
+            element,
+        )
+    if "Character content is not allowed" in rest:
+        return (
+            f"l'élément « {element} » ne doit pas contenir de texte : sa valeur se met dans "
+            "l'attribut V.",
+            element,
+        )
+    if ra := _RX_REQUIRED_ATTR.search(rest):
+        return f"l'attribut obligatoire « {ra.group(1)} » manque sur « {element} ».", element
+    value = None
+    facet = None
+    if va := _RX_VALUE.search(rest):
+        facet, value = va.group(1), va.group(2)
+    elif at := _RX_ATOMIC.search(rest):
+        value = at.group(1)
+    if value is not None:
+        what = _FACETS.get(facet or "", "n'est pas une valeur valide")
+        where = f"« {element} »" + (f" (attribut {attribute})" if attribute else "")
+        return f"la valeur « {value} » de {where} {what} ({rest.strip()}).", element
+    return f"élément « {element} » : {rest.strip()}", element
+
+
+def schema_finding(message: str, line: int | None, path: str, version: str = "") -> Finding:
+    text, element = french_schema_message(message)
+    where = f"ligne {line}, " if line else ""
+    path = re.sub(r"/\w+:", "/", path) if path else (f"…/{element}" if element else "")
+    label = f" {version}" if version else ""
+    return Finding(
+        NumAnoAck.SCHEMA_INCOMPLET,
+        Severity.ERROR,
+        Scope.FLUX,
+        f"Flux non conforme au schéma PES{label} ({where}{path}) : {text}",
+        Location(path=path, line=line),
+        "xsd",
+    )
+
+
+# -- locating schema errors in a flow of any size ----------------------------------------
+# libxml2's streaming validation gives no line. To explain an invalid flow we re-read it
+# once: each repeated unit (a Piece after the first of its bordereau, a PJ after the first)
+# is moved into a minimal valid document and validated there, and what remains (the
+# "spine": headers, BlocBordereau, first units, anything misplaced) is validated at the
+# end. Dropping a repetition of a valid ``Piece+``/``PJ*`` item changes nothing to the
+# validity of the rest, and the schemas hold no identity constraint across units, so the
+# errors found are the flow's errors, each with its own line.
+_ENVELOPE = (
+    '<Enveloppe><Parametres><Version V="2"/><TypFic V="PESALR2"/><NomFic V="X"/></Parametres>'
+    '<Emetteur><Sigle V="X"/><Adresse V="X"/></Emetteur></Enveloppe>'
+    '<EnTetePES><DteStr V="2025-01-01"/><IdPost V="034000"/><IdColl V="21340172201787"/>'
+    '<CodCol V="123"/><CodBud V="01"/></EnTetePES>'
+)
+_BLOC = (
+    '<BlocBordereau><Exer V="2025"/><IdBord V="1"/><DteBordEm V="2025-01-01"/><TypBord V="01"/>'
+    '<NbrPce V="1"/>{mt}</BlocBordereau>'
+)
+_TEMPLATES = {
+    "PES_DepenseAller": (
+        '<PES_DepenseAller><EnTeteDepense><IdVer V="2"/></EnTeteDepense><Bordereau>'
+        + _BLOC.format(mt='<MtBordHT V="1"/>')
+        + "</Bordereau></PES_DepenseAller>"
+    ),
+    "PES_RecetteAller": (
+        '<PES_RecetteAller><EnTeteRecette><IdVer V="2"/></EnTeteRecette><Bordereau>'
+        + _BLOC.format(mt='<MtBordHt V="1"/>')
+        + "</Bordereau></PES_RecetteAller>"
+    ),
+    "PES_PJ": '<PES_PJ><EnTetePES_PJ><IdVer V="1"/></EnTetePES_PJ></PES_PJ>',
+}
+_UNIT_PARENT = {"Piece": "Bordereau", "PJ": "PES_PJ"}
+
+
+def _template(domain: str) -> etree._Element:
+    text = f'<n:PES_Aller xmlns:n="{NS_ALLER}">{_ENVELOPE}{_TEMPLATES[domain]}</n:PES_Aller>'
+    return etree.fromstring(text, etree.XMLParser(**PARSER_OPTIONS))
+
+
+_BATCH = 256  # units validated together in one minimal document
+
+
+def _entries_to_findings(entries: list[etree._LogEntry], version: str) -> list[tuple[int, Finding]]:
+    return [
+        (e.line or 0, schema_finding(e.message, e.line or None, e.path or "", version))
+        for e in entries
+        if e.domain_name == "SCHEMASV"
+    ]
+
+
+class _Batch:
+    """Units of one kind and domain waiting to be validated in a minimal document."""
+
+    def __init__(self, domain: str, tag: str) -> None:
+        self.domain = domain
+        self.tag = tag
+        self.units: list[tuple[etree._Element, str]] = []  # (element, its real path)
+        mini = "Bordereau/Piece" if tag == "Piece" else "PJ"
+        self._rx = re.compile(rf"^/PES_Aller/{domain}/{mini}(?:\[(\d+)\])?(.*)$")
+
+    def flush(
+        self, schema: etree.XMLSchema, version: str, minis: dict[str, etree._Element]
+    ) -> list[tuple[int, Finding]]:
+        if not self.units:
+            return []
+        if self.domain not in minis:
+            minis[self.domain] = _template(self.domain)
+        mini = minis[self.domain]
+        holder = mini.find(f"{self.domain}/Bordereau" if self.tag == "Piece" else self.domain)
+        assert holder is not None
+        for el, _real in self.units:
+            holder.append(el)  # moved out of the flow's tree; lines are kept
+        found = []
+        if not schema.validate(mini):
+            for e in schema.error_log:
+                if e.domain_name != "SCHEMASV":
+                    continue
+                m = self._rx.match(re.sub(r"/\w+:", "/", e.path or ""))
+                if not m:
+                    continue  # the template's own content, not the flow's
+                index = int(m.group(1) or 1) - 1
+                path = self.units[index][1] + m.group(2)
+                found.append(
+                    (e.line or 0, schema_finding(e.message, e.line or None, path, version))
+                )
+        for el, _real in self.units:
+            holder.remove(el)
+        self.units = []
+        return found
+
+
+def locate_schema_errors(
+    stream: FlowStream, version: str, kind: MessageKind, *, limit: int = 50
+) -> list[Finding]:
+    """Schema errors of an invalid flow with line and element path, in bounded memory."""
+    schema = get_schema(version, kind)
+    found: list[tuple[int, Finding]] = []
+    if kind is not MessageKind.ALLER:
+        tree = etree.parse(stream, etree.XMLParser(**PARSER_OPTIONS))
+        schema.validate(tree)
+        found = _entries_to_findings(list(schema.error_log), version)
+        return [f for _, f in sorted(found, key=lambda x: x[0])][:limit]
+    counts: dict[int, int] = {}
+    bord_index: dict[int, int] = {}
+    minis: dict[str, etree._Element] = {}
+    batches: dict[tuple[str, str], _Batch] = {}
+    root = None
+    for _ev, el in etree.iterparse(
+        stream, events=("end",), tag=("Piece", "PJ", "Bordereau"), **PARSER_OPTIONS
+    ):
+        parent = el.getparent()
+        if parent is None or el.tag == "Bordereau":
+            continue
+        if root is None:
+            root = el.getroottree().getroot()
+        if parent.tag != _UNIT_PARENT[el.tag]:
+            continue
+        position = counts[id(parent)] = counts.get(id(parent), 0) + 1
+        previous = el.getprevious()
+        if previous is None or previous.tag != el.tag:
+            continue  # first of a run: stays in the spine
+        domain = parent.getparent().tag if el.tag == "Piece" else "PES_PJ"
+        if domain not in _TEMPLATES or len(found) >= limit:
+            parent.remove(el)
+            continue
+        if el.tag == "Piece":
+            if id(parent) not in bord_index:
+                bord_index[id(parent)] = 1 + sum(
+                    1 for b in parent.itersiblings(preceding=True) if b.tag == "Bordereau"
+                )
+            real = f"/PES_Aller/{domain}/Bordereau[{bord_index[id(parent)]}]/Piece[{position}]"
+        else:
+            real = f"/PES_Aller/PES_PJ/PJ[{position}]"
+        batch = batches.setdefault((domain, el.tag), _Batch(domain, el.tag))
+        parent.remove(el)
+        batch.units.append((el, real))
+        if len(batch.units) >= _BATCH:
+            found += batch.flush(schema, version, minis)
+    for batch in batches.values():
+        found += batch.flush(schema, version, minis)
+    if root is not None and not schema.validate(root.getroottree()):
+        found += _entries_to_findings(list(schema.error_log), version)
+    return [f for _, f in sorted(found, key=lambda x: x[0])][:limit]

@@ -12,7 +12,6 @@ enough to hold as a tree, and to try the versions accepted during a transition.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,17 +33,17 @@ from .schemas import (
     NS_LEGACY_2009,
     MessageKind,
     MessageType,
+    SchemaTee,
     check_version,
     get_schema,
+    locate_schema_errors,
     message_type,
+    schema_finding,
 )
 
 if TYPE_CHECKING:
     from .signature import TrustStore
 
-# Below this size (PJ content excluded) a schema-invalid flow is re-read as a tree so that
-# every error gets its line and element path; above, the streaming messages are kept.
-LOCATE_MAX_SIZE = 24_000_000
 MAX_SCHEMA_FINDINGS = 50
 
 
@@ -296,7 +295,7 @@ def _run(
         else None
     )
     out.engine = engine
-    errors, signatures, filtered_size = _stream_pass(raw, head, schema, engine, options, mt)
+    errors, signatures, _size = _stream_pass(raw, head, schema, engine, options, mt)
     if errors is None:
         if engine is not None:
             out.findings.extend(engine.finish())
@@ -304,10 +303,8 @@ def _run(
         out.findings.append(errors)
         return  # not well-formed or unsafe: nothing else can be trusted
     else:
-        schema_findings = errors
-        if filtered_size <= LOCATE_MAX_SIZE:
-            raw.seek(start)
-            schema_findings = _locate(raw, options, mt) or errors
+        raw.seek(start)
+        schema_findings = _locate(raw, options, mt) or errors
         accepted = _try_accepted(raw, start, options, mt)
         if accepted:
             out.schema_version = accepted
@@ -333,59 +330,6 @@ def _run(
         infos, sig_findings = _signatures(raw if path is None else path, options)
         out.signatures = infos
         out.findings.extend(sig_findings)
-
-
-class SchemaTee:
-    """Feeds the bytes lxml reads for the walker into a second, validating parser.
-
-    lxml's ``iterparse(schema=…)`` hides well-formedness errors once a schema is attached
-    (a truncated file then ends without any exception), so structure and records come
-    from a parser without schema and the schema verdict from this one, in the same pass.
-    """
-
-    _UNITS = ("Piece", "PJ", "Bordereau", "ElementACQUIT", "LigneDePiece")
-
-    def __init__(self, stream: FlowStream, schema: etree.XMLSchema) -> None:
-        self._stream = stream
-        self._parser = etree.XMLPullParser(
-            events=("end",), tag=self._UNITS, schema=schema, **PARSER_OPTIONS
-        )
-        self._feeds = 0
-        self._root: etree._Element | None = None
-        self.broken = False
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(n)
-        if data and not self.broken:
-            try:
-                self._parser.feed(data)
-            except etree.XMLSyntaxError:
-                self.broken = True  # the walker's parser reports it with its line
-                return data
-            for _ev, el in self._parser.read_events():
-                if self._root is None:
-                    self._root = el.getroottree().getroot()
-                el.clear(keep_tail=True)
-                parent = el.getparent()
-                while parent is not None and el.getprevious() is not None:
-                    del parent[0]
-            self._feeds += 1
-            if self._root is not None and self._feeds % 64 == 0:
-                for child in list(self._root)[:-1]:
-                    self._root.remove(child)
-        return data
-
-    def verdict(self) -> list[etree._LogEntry]:
-        """Schema errors of the whole input (empty list when valid)."""
-        if self.broken:
-            return []
-        try:
-            self._parser.close()
-        except etree.XMLSyntaxError as exc:
-            return [e for e in exc.error_log if e.domain_name == "SCHEMASV"] or list(exc.error_log)[
-                -1:
-            ]
-        return []
 
 
 def _stream_pass(
@@ -441,7 +385,7 @@ def _stream_pass(
     entries = tee.verdict() if tee is not None else []
     if not entries:
         return None, signatures, stream.size
-    findings = [_schema_finding(e.message, None, "", options.version) for e in entries]
+    findings = [schema_finding(e.message, None, "", options.version) for e in entries]
     return findings[:MAX_SCHEMA_FINDINGS], signatures, stream.size
 
 
@@ -493,96 +437,14 @@ def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> F
     )
 
 
-_RX_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
-_RX_NOT_EXPECTED = re.compile(r"This element is not expected\.(?: Expected is (.*)\.)?", re.S)
-_RX_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (.*)\.", re.S)
-_RX_VALUE = re.compile(r"(?:\[facet '([^']+)'\] )?The value '([^']*)'", re.S)
-_RX_ATOMIC = re.compile(r"'([^']*)' is not a valid value of the (?:atomic|local atomic) type", re.S)
-_RX_REQUIRED_ATTR = re.compile(r"The attribute '([^']+)' is required but missing", re.S)
-_FACETS = {
-    "pattern": "ne respecte pas le format attendu",
-    "enumeration": "n'est pas dans la liste des valeurs autorisées",
-    "maxLength": "est trop longue",
-    "minLength": "est trop courte ou vide",
-    "totalDigits": "a trop de chiffres",
-    "fractionDigits": "a trop de décimales",
-    "minExclusive": "est trop petite (doit être strictement positive)",
-    "minInclusive": "est trop petite",
-    "maxInclusive": "est trop grande",
-}
-
-
-def _clean_ns(text: str) -> str:
-    return re.sub(r"\{[^}]*\}", "", text).replace("one of (", "l'un de (").strip()
-
-
-def french_schema_message(message: str) -> tuple[str, str | None]:
-    """French wording of a libxml2 schema message, and the element it names."""
-    m = _RX_ELEMENT.match(message.strip())
-    if not m:
-        return f"non conforme au schéma ({message.strip()})", None
-    element, attribute, rest = _clean_ns(m.group(1)), m.group(2), m.group(3)
-    if ne := _RX_NOT_EXPECTED.search(rest):
-        expected = f" ; attendu : {_clean_ns(ne.group(1))}" if ne.group(1) else ""
-        return f"l'élément « {element} » n'est pas attendu à cet endroit{expected}.", element
-    if mi := _RX_MISSING.search(rest):
-        return (
-            f"il manque un élément obligatoire dans « {element} » ; attendu : "
-            f"{_clean_ns(mi.group(1))}.",
-            element,
-        )
-    if "Character content is not allowed" in rest:
-        return (
-            f"l'élément « {element} » ne doit pas contenir de texte : sa valeur se met dans "
-            "l'attribut V.",
-            element,
-        )
-    if ra := _RX_REQUIRED_ATTR.search(rest):
-        return f"l'attribut obligatoire « {ra.group(1)} » manque sur « {element} ».", element
-    value = None
-    facet = None
-    if va := _RX_VALUE.search(rest):
-        facet, value = va.group(1), va.group(2)
-    elif at := _RX_ATOMIC.search(rest):
-        value = at.group(1)
-    if value is not None:
-        what = _FACETS.get(facet or "", "n'est pas une valeur valide")
-        where = f"« {element} »" + (f" (attribut {attribute})" if attribute else "")
-        return f"la valeur « {value} » de {where} {what} ({rest.strip()}).", element
-    return f"élément « {element} » : {rest.strip()}", element
-
-
-def _schema_finding(message: str, line: int | None, path: str, version: str = "") -> Finding:
-    text, element = french_schema_message(message)
-    where = f"ligne {line}, " if line else ""
-    path = re.sub(r"/\w+:", "/", path) if path else (f"…/{element}" if element else "")
-    label = f" {version}" if version else ""
-    return Finding(
-        NumAnoAck.SCHEMA_INCOMPLET,
-        Severity.ERROR,
-        Scope.FLUX,
-        f"Flux non conforme au schéma PES{label} ({where}{path}) : {text}",
-        Location(path=path, line=line),
-        "xsd",
-    )
-
-
 def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[Finding]:
-    """Re-read a small schema-invalid flow as a tree: every error gets its line and path."""
+    """Re-read a schema-invalid flow to give each error its line and element path."""
     head, _prolog = read_head(raw)
     stream = FlowStream(raw, head=head, max_size=options.max_size)
     try:
-        tree = etree.parse(stream, etree.XMLParser(**PARSER_OPTIONS))
+        return locate_schema_errors(stream, options.version, mt.kind, limit=MAX_SCHEMA_FINDINGS)
     except (etree.XMLSyntaxError, PesError):
         return []
-    schema = get_schema(options.version, mt.kind)
-    if schema.validate(tree):
-        return []
-    return [
-        _schema_finding(e.message, e.line or None, e.path or "", options.version)
-        for e in schema.error_log
-        if e.domain_name == "SCHEMASV"
-    ][:MAX_SCHEMA_FINDINGS]
 
 
 def _try_accepted(
@@ -638,4 +500,4 @@ def _signatures(
         ]
 
 
-__all__ = ["ValidationOptions", "french_schema_message", "validate"]
+__all__ = ["ValidationOptions", "validate"]
