@@ -30,12 +30,14 @@ XMLLINT = "/usr/bin/xmllint"
 
 OURS = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, re, sys, time
     from pigp.formats.pes.validator import validate
     t = time.perf_counter()
     report = validate(sys.argv[1])
     elapsed = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM: ru_maxrss would include the parent's peak (kept across fork + exec)
+    status = open("/proc/self/status").read()
+    rss = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) * 1024
     print(json.dumps({"elapsed": elapsed, "rss": rss, "valid": report.valid,
                       "findings": len(report.findings), "errors": len(report.errors),
                       "first": report.errors[0].message[:160] if report.errors else None}))
@@ -43,7 +45,7 @@ OURS = textwrap.dedent(
 )
 XMLSCHEMA = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, re, sys, time
     import xmlschema
     t0 = time.perf_counter()
     schema = xmlschema.XMLSchema(sys.argv[2])
@@ -51,7 +53,8 @@ XMLSCHEMA = textwrap.dedent(
     resource_ = xmlschema.XMLResource(sys.argv[1], lazy=True)
     errors = sum(1 for _ in schema.iter_errors(resource_))
     elapsed = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    status = open("/proc/self/status").read()
+    rss = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) * 1024
     print(json.dumps({"elapsed": elapsed, "build": t - t0, "rss": rss, "valid": errors == 0,
                       "errors": errors}))
     """
