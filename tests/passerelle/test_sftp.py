@@ -444,3 +444,22 @@ def test_no_shell_command_nor_forwarding(server, depositor):
             )
     finally:
         transport.close()
+
+
+def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, depositor, settings):
+    settings.PIGP_PASSERELLE_MAX_SIZE = 1000
+    with sftp(server.port, depositor.email, PASSWORD) as client:
+        handle = client.open("/depot/gros.xml", "wb")
+        with pytest.raises(OSError, match="taille maximale"):
+            handle.write(b"x" * 5000)
+            handle.flush()
+        assert "taille maximale" in close_status(client, handle)
+        # paramiko's put only shows that the file did not land.
+        with pytest.raises(FileNotFoundError):
+            client.putfo(io.BytesIO(b"x" * 5000), "/depot/gros.xml")
+        assert client.listdir("/retour") == ["24310063300011"]
+    deadline = time.monotonic() + TIMEOUT
+    while server.service.open_uploads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Flux.objects.exists()
+    assert not list(files.spool_dir().glob("sftp-*"))
