@@ -185,6 +185,22 @@ STORAGES = {
         "OPTIONS": {"location": str(PIGP_OBJECTS_DIR), "file_permissions_mode": 0o640},
     },
 }
+# With PIGP_S3_BUCKET set, the objects live in an S3-compatible store (SeaweedFS, MinIO, AWS…).
+PIGP_S3_BUCKET = env_str("PIGP_S3_BUCKET")
+if PIGP_S3_BUCKET:
+    STORAGES["objects"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PIGP_S3_BUCKET,
+            "endpoint_url": env_str("PIGP_S3_ENDPOINT_URL") or None,
+            "access_key": env_str("PIGP_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("PIGP_S3_SECRET_KEY") or None,
+            "region_name": env_str("PIGP_S3_REGION", "us-east-1"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are content digests: same name, same bytes
+        },
+    }
 
 # Passerelle limits.
 PIGP_PASSERELLE_MAX_SIZE = env_int("PIGP_PASSERELLE_MAX_SIZE", 500_000_000)
