@@ -318,6 +318,16 @@ def _template(domain: str) -> etree._Element:
 
 
 _BATCH = 256  # units validated together in one minimal document
+# XMLSchema.validate() keeps its messages on the (shared, cached) schema object.
+_validate_lock = threading.Lock()
+
+
+def _validate(schema: etree.XMLSchema, doc: etree._Element | etree._ElementTree) -> list:
+    """Schema messages for ``doc`` (empty when valid), safe across threads."""
+    with _validate_lock:
+        if schema.validate(doc):
+            return []
+        return list(schema.error_log)
 
 
 def _entries_to_findings(entries: list[etree._LogEntry], version: str) -> list[tuple[int, Finding]]:
@@ -351,18 +361,15 @@ class _Batch:
         for el, _real in self.units:
             holder.append(el)  # moved out of the flow's tree; lines are kept
         found = []
-        if not schema.validate(mini):
-            for e in schema.error_log:
-                if e.domain_name != "SCHEMASV":
-                    continue
-                m = self._rx.match(re.sub(r"/\w+:", "/", e.path or ""))
-                if not m:
-                    continue  # the template's own content, not the flow's
-                index = int(m.group(1) or 1) - 1
-                path = self.units[index][1] + m.group(2)
-                found.append(
-                    (e.line or 0, schema_finding(e.message, e.line or None, path, version))
-                )
+        for e in _validate(schema, mini):
+            if e.domain_name != "SCHEMASV":
+                continue
+            m = self._rx.match(re.sub(r"/\w+:", "/", e.path or ""))
+            if not m:
+                continue  # the template's own content, not the flow's
+            index = int(m.group(1) or 1) - 1
+            path = self.units[index][1] + m.group(2)
+            found.append((e.line or 0, schema_finding(e.message, e.line or None, path, version)))
         for el, _real in self.units:
             holder.remove(el)
         self.units = []
@@ -377,8 +384,7 @@ def locate_schema_errors(
     found: list[tuple[int, Finding]] = []
     if kind is not MessageKind.ALLER:
         tree = etree.parse(stream, etree.XMLParser(**PARSER_OPTIONS))
-        schema.validate(tree)
-        found = _entries_to_findings(list(schema.error_log), version)
+        found = _entries_to_findings(_validate(schema, tree), version)
         return [f for _, f in sorted(found, key=lambda x: x[0])][:limit]
     counts: dict[int, int] = {}
     bord_index: dict[int, int] = {}
@@ -418,6 +424,6 @@ def locate_schema_errors(
             found += batch.flush(schema, version, minis)
     for batch in batches.values():
         found += batch.flush(schema, version, minis)
-    if root is not None and not schema.validate(root.getroottree()):
-        found += _entries_to_findings(list(schema.error_log), version)
+    if root is not None:
+        found += _entries_to_findings(_validate(schema, root.getroottree()), version)
     return [f for _, f in sorted(found, key=lambda x: x[0])][:limit]
