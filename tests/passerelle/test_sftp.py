@@ -463,3 +463,17 @@ def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, depositor, 
         time.sleep(0.05)
     assert not Flux.objects.exists()
     assert not list(files.spool_dir().glob("sftp-*"))
+
+
+def test_internal_error_is_not_leaked(server, depositor, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("détail interne à ne pas montrer")
+
+    monkeypatch.setattr("pigp.passerelle.intake.receive", broken)
+    with sftp(server.port, depositor.email, PASSWORD) as client:
+        handle = client.open("/depot/flux.xml", "wb")
+        handle.write(b"<PES_Aller/>")
+        message = close_status(client, handle)
+        assert message.startswith("Erreur interne du portail")
+        assert "détail" not in message
+        assert client.listdir("/") == ["depot", "retour"]

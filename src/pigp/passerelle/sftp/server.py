@@ -38,6 +38,7 @@ FILE_MODE = 0o100000
 DIR_MODE = 0o040000
 TOO_MANY = "Trop de sessions SFTP ouvertes sur le portail : réessayez dans quelques minutes."
 IDLE = "Session SFTP inactive : déconnexion."
+INTERNAL = "Erreur interne du portail : l'opération n'a pas abouti, réessayez plus tard."
 REFUSED = "Opération refusée : l'arborescence SFTP du portail n'accepte que le dépôt et la lecture."
 
 
@@ -192,9 +193,13 @@ class SshSession(asyncssh.SSHServer):
 
     async def validate_password(self, username: str, password: str) -> bool:
         self.touch()
-        principal = await self.service.run_db(
-            auth.check_password, username, password, self.peer, self.client_version
-        )
+        try:
+            principal = await self.service.run_db(
+                auth.check_password, username, password, self.peer, self.client_version
+            )
+        except Exception:
+            log.exception("SFTP: erreur pendant l'authentification de %s", username)
+            return False
         if principal is None:
             return False
         self._candidate = (username, principal, "mot de passe")
@@ -206,7 +211,11 @@ class SshSession(asyncssh.SSHServer):
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         self.touch()
         fingerprint = auth.blob_fingerprint(key.public_data)
-        principal = await self.service.run_db(auth.check_key, username, fingerprint)
+        try:
+            principal = await self.service.run_db(auth.check_key, username, fingerprint)
+        except Exception:
+            log.exception("SFTP: erreur pendant l'authentification de %s", username)
+            return False
         if principal is None:
             return False
         self._candidate = (username, principal, f"clé {fingerprint}")
@@ -285,6 +294,10 @@ class VirtualSFTPServer(asyncssh.SFTPServer):
             return await self.service.run_db(vfs.call, self.principal, method, *args)
         except vfs.VfsError as exc:
             raise _sftp_error(exc) from None
+        except Exception:
+            # asyncssh would send the exception's text to the client: log it, answer plainly.
+            log.exception("SFTP: erreur interne (%s) pour %s", method, self.session.label)
+            raise asyncssh.SFTPFailure(INTERNAL, "fr-FR") from None
 
     @staticmethod
     def _parts(path: bytes) -> tuple[str, ...]:
