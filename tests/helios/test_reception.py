@@ -1,0 +1,68 @@
+import io
+
+import pytest
+
+from pigp.formats.pes.generator import generate_pes_aller
+from pigp.helios.models import Bordereau, EtatPiece, Ligne, Piece, PieceJustificative, Tiers
+from pigp.helios.reception import ingest
+from pigp.passerelle import intake
+from pigp.passerelle.models import Flux, StatutFlux
+from tests.passerelle.conftest import sample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _generated(coll, tmp_path, **kw):
+    budget = coll.budgets.first()
+    path = tmp_path / "flux.xml"
+    info = generate_pes_aller(
+        path,
+        id_post=coll.poste.codique,
+        id_coll=coll.siret,
+        cod_col=budget.cod_col,
+        cod_bud=budget.cod_bud,
+        **kw,
+    )
+    with path.open("rb") as fh:
+        [r] = intake.receive(fh, filename="flux.xml", collectivite=coll, canal="web")
+    return Flux.objects.get(pk=r.flux.pk), info
+
+
+def test_real_sample_becomes_ledger_rows(sicoval):
+    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    [r] = intake.receive(io.BytesIO(content), filename="f.xml", collectivite=sicoval, canal="web")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.ACQUITTE
+    bordereau = Bordereau.objects.get(flux=flux)
+    assert bordereau.exercice.annee == 2015 and bordereau.domaine == "depense"
+    piece = Piece.objects.get(bordereau=bordereau)
+    assert piece.etat == EtatPiece.RECUE
+    assert piece.mt_ttc == piece.mt_ht + piece.mt_tva > 0
+    assert piece.tiers is not None and piece.tiers.iban
+    assert piece.lignes.count() >= 1
+
+
+def test_generated_flow_totals_and_pj_and_idempotence(sicoval, tmp_path):
+    flux, info = _generated(
+        sicoval, tmp_path, seed=3, bordereaux=2, pieces=15, lignes=2, domaine="mixte", pj=3
+    )
+    assert flux.statut == StatutFlux.ACQUITTE, flux.message
+    assert Bordereau.objects.filter(flux=flux).count() == 4
+    pieces = Piece.objects.filter(bordereau__flux=flux)
+    assert pieces.count() == info.pieces
+    assert Ligne.objects.filter(piece__bordereau__flux=flux).count() == info.lignes
+    total_dep = sum(p.mt_ht for p in pieces.filter(domaine="depense"))
+    assert total_dep == info.total_depense
+    recettes = pieces.filter(domaine="recette")
+    assert all(p.reste_a_recouvrer == p.mt_ttc for p in recettes)
+    pjs = PieceJustificative.objects.filter(flux=flux)
+    assert pjs.count() == 3 and all(pj.fichier_id for pj in pjs)
+    with pjs.first().fichier and __import__("pigp.core.files", fromlist=["x"]).open_stored(
+        pjs.first().fichier
+    ) as fh:
+        assert fh.read(5) == b"%PDF-"
+    tiers_before = Tiers.objects.count()
+    again = ingest(flux)
+    assert again.skipped
+    assert Piece.objects.filter(bordereau__flux=flux).count() == info.pieces
+    assert Tiers.objects.count() == tiers_before
