@@ -1,0 +1,140 @@
+"""The life of a pièce: which transitions are allowed, and the one function that makes them.
+
+Every transition is stored in the pièce's history (`PieceEvent`) and in the journal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from pigp.core import journal
+from pigp.helios.models import Domaine, EtatPiece, Piece, PieceEvent
+from pigp.helios.motifs import motifs_for
+
+E = EtatPiece
+
+TRANSITIONS: dict[str, dict[str, set[str]]] = {
+    Domaine.DEPENSE: {
+        E.RECUE: {E.PRISE_EN_CHARGE, E.REJETEE, E.EN_INSTANCE},
+        E.EN_INSTANCE: {E.PRISE_EN_CHARGE, E.REJETEE},
+        E.PRISE_EN_CHARGE: {E.PAYEE},
+        E.REJETEE: set(),
+        E.PAYEE: set(),
+    },
+    Domaine.RECETTE: {
+        E.RECUE: {E.PRISE_EN_CHARGE, E.REJETEE, E.EN_INSTANCE},
+        E.EN_INSTANCE: {E.PRISE_EN_CHARGE, E.REJETEE},
+        E.PRISE_EN_CHARGE: {E.PARTIELLE, E.SOLDEE},
+        E.PARTIELLE: {E.SOLDEE},
+        E.REJETEE: set(),
+        E.SOLDEE: set(),
+    },
+}
+
+# Transitions the comptable chooses in the workbench; the others follow from money moving.
+MANUAL = {E.PRISE_EN_CHARGE, E.REJETEE, E.EN_INSTANCE}
+NEEDS_MOTIF = {E.REJETEE, E.EN_INSTANCE}
+
+
+class TransitionError(Exception):
+    """A transition the rules refuse; the message is for the comptable, in French."""
+
+
+def allowed(piece: Piece, to: str) -> bool:
+    return to in TRANSITIONS[piece.domaine].get(piece.etat, set())
+
+
+def check(piece: Piece, to: str, motif_code: str = "") -> None:
+    kind = "mandat" if piece.domaine == Domaine.DEPENSE else "titre"
+    if piece.verrouillee:
+        raise TransitionError(
+            f"Le {kind} n° {piece.id_pce} appartient à un exercice clos : il ne change plus."
+        )
+    if not allowed(piece, to):
+        raise TransitionError(
+            f"Impossible de passer le {kind} n° {piece.id_pce} de « {piece.get_etat_display().lower()} » "
+            f"à « {EtatPiece(to).label.lower()} »."
+        )
+    if to in NEEDS_MOTIF:
+        codes = [c for c in motif_code.split() if c]
+        if not codes:
+            raise TransitionError("Choisissez au moins un motif.")
+        known = motifs_for(piece.domaine)
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise TransitionError(f"Motif inconnu : {', '.join(unknown)}.")
+
+
+def transition(
+    piece: Piece,
+    to: str,
+    *,
+    actor: str,
+    motif_code: str = "",
+    commentaire: str = "",
+    when: datetime.date | None = None,
+    collectivite_id: int | None = None,
+) -> Piece:
+    """Move one pièce to `to`, or raise TransitionError and change nothing."""
+    with transaction.atomic():
+        locked = Piece.objects.select_for_update().get(pk=piece.pk)
+        check(locked, to, motif_code)
+        day = when or timezone.localdate()
+        locked.etat = to
+        fields = ["etat", "modifie_le"]
+        if to == E.PRISE_EN_CHARGE:
+            locked.date_prise_en_charge = day
+            fields.append("date_prise_en_charge")
+        elif to == E.REJETEE:
+            locked.date_rejet = day
+            fields.append("date_rejet")
+        elif to == E.EN_INSTANCE:
+            locked.date_instance = day
+            fields.append("date_instance")
+        elif to == E.PAYEE:
+            locked.date_paiement = day
+            fields.append("date_paiement")
+        elif to == E.SOLDEE:
+            locked.date_solde = day
+            fields.append("date_solde")
+        if to in NEEDS_MOTIF:
+            locked.motif_code = " ".join(motif_code.split())
+            locked.motif_commentaire = commentaire
+            fields += ["motif_code", "motif_commentaire"]
+        locked.save(update_fields=fields)
+        label = EtatPiece(to).label
+        message = f"{label}" + (f" — motif {locked.motif_code}" if to in NEEDS_MOTIF else "")
+        if commentaire:
+            message += f" : {commentaire}"
+        PieceEvent.objects.create(piece=locked, etat=to, actor=actor, message=message)
+        journal.record(
+            f"piece_{to}",
+            actor_label=actor,
+            obj=locked,
+            collectivite=collectivite_id or locked.collectivite_id,
+            details={
+                "motif": locked.motif_code if to in NEEDS_MOTIF else "",
+                "commentaire": commentaire[:300],
+            },
+        )
+    piece.refresh_from_db()
+    return piece
+
+
+def transition_many(
+    pieces: Iterable[Piece], to: str, *, actor: str, motif_code: str = "", commentaire: str = ""
+) -> tuple[list[Piece], list[str]]:
+    """Apply to each pièce that allows it; return those moved and the reasons for the others."""
+    moved, refused = [], []
+    for piece in pieces:
+        try:
+            moved.append(
+                transition(piece, to, actor=actor, motif_code=motif_code, commentaire=commentaire)
+            )
+        except TransitionError as exc:
+            refused.append(str(exc))
+    return moved, refused
