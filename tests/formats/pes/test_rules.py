@@ -291,3 +291,25 @@ def test_amounts_are_decimal_not_float(valid_flow: bytes) -> None:
     )
     assert Decimal("0.10") + Decimal("0.20") + Decimal("1250.20") == Decimal("1250.50")
     assert validate(data).valid
+
+
+def test_empty_fichier_elements_keep_pj_contents_aligned(valid_flow: bytes) -> None:
+    # <Fichier .../> (self-closing) before a real PJ: each PJ gets its own content.
+    pj = re.search(rb"<PJ>.*</PJ>", valid_flow, re.S).group(0)
+    empty = re.sub(rb"<Fichier ([^>]*)>[^<]*</Fichier>", rb"<Fichier \1/>", pj).replace(
+        b"PJTEST0001", b"PJVIDE0001"
+    )
+    report = validate(valid_flow.replace(pj, empty + pj))
+    (f,) = [x for x in report.findings if x.rule == "pj-empty"]
+    assert f.location.pj == "PJVIDE0001"
+    assert not [x for x in report.findings if x.rule in ("pj-content", "pj-gzip")]
+
+
+def test_fichier_as_cdata_is_not_decoded_but_reported(valid_flow: bytes) -> None:
+    data = re.sub(
+        rb'(<Fichier MIMEType="application/pdf">)([^<]*)(</Fichier>)',
+        rb"\1<![CDATA[\2]]>\3",
+        valid_flow,
+    )
+    f = _one(validate(data), "pj-empty")
+    assert f.location.pj == "PJTEST0001"

@@ -75,3 +75,14 @@ def test_options_are_frozen_with_documented_defaults() -> None:
     assert options.max_size == 1_500_000_000 and options.max_depth == 256
     assert options.max_elements == 50_000_000 and options.max_pj_decompressed == 500_000_000
     assert options.trust is None and not options.production and options.check_signatures
+
+
+def test_unreadable_path_raises_a_pes_error(tmp_path: Path) -> None:
+    import pytest
+
+    from pigp.formats.pes import PesError
+
+    with pytest.raises(PesError, match="illisible"):
+        validate(tmp_path)
+    with pytest.raises(PesError, match="illisible"):
+        validate(tmp_path / "absent.xml")

@@ -311,6 +311,9 @@ class FlowStream:
                 if closing == b"/>":
                     self._state = "text"
                     self._depth -= 1
+                    if self._pj is not None:  # an empty Fichier is still a PJ content
+                        self._pj.start(self.line)
+                        self._pj.end()
                 else:
                     self._state = "fichier"
                     if self._pj is not None:

@@ -12,6 +12,7 @@ enough to hold as a tree, and to try the versions accepted during a transition.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,7 +106,11 @@ def validate(
                 )
             )
             return _report(out)
-    with open_source(source) as raw:
+    with contextlib.ExitStack() as stack:
+        try:
+            raw = stack.enter_context(open_source(source))
+        except OSError as exc:
+            raise PesError(f"fichier illisible : {source} ({exc.strerror})") from exc
         if not _seekable(raw):
             with tempfile.TemporaryFile() as spool:
                 _copy(raw, spool, options.max_size)
