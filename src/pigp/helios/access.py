@@ -1,0 +1,91 @@
+"""Who may see the comptable's side of Hélios: only agents of the collectivité's poste.
+
+One helper per kind of object. Anyone else (another poste's agent, a collectivité user, an
+administrator without a poste) gets a 404: the workbench never reveals that an object exists.
+Views of every Hélios page and action go through these helpers.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from pigp.core.models import Collectivite, User
+from pigp.helios.models import Bordereau, Piece, PieceJustificative
+
+
+def is_agent(user: User) -> bool:
+    return bool(user.is_authenticated and getattr(user, "poste_id", None))
+
+
+def require_agent(user: User) -> None:
+    """Hélios pages exist only for agents of a poste comptable: others get a 404."""
+    if not is_agent(user):
+        raise Http404("Page introuvable.")
+
+
+def collectivites_for_agent(user: User) -> QuerySet[Collectivite]:
+    """The collectivités of the agent's poste (none for anyone else)."""
+    if not is_agent(user):
+        return Collectivite.objects.none()
+    return Collectivite.objects.filter(poste_id=user.poste_id)
+
+
+def bordereaux_for_agent(user: User) -> QuerySet[Bordereau]:
+    if not is_agent(user):
+        return Bordereau.objects.none()
+    return Bordereau.objects.filter(exercice__budget__collectivite__poste_id=user.poste_id)
+
+
+def pieces_for_agent(user: User) -> QuerySet[Piece]:
+    if not is_agent(user):
+        return Piece.objects.none()
+    return Piece.objects.filter(collectivite__poste_id=user.poste_id)
+
+
+def pjs_for_agent(user: User) -> QuerySet[PieceJustificative]:
+    if not is_agent(user):
+        return PieceJustificative.objects.none()
+    return PieceJustificative.objects.filter(collectivite__poste_id=user.poste_id)
+
+
+def get_collectivite_for_agent(user: User, pk: int) -> Collectivite:
+    require_agent(user)
+    collectivite = collectivites_for_agent(user).select_related("poste").filter(pk=pk).first()
+    if collectivite is None:
+        raise Http404("Collectivité introuvable.")
+    return collectivite
+
+
+def get_bordereau_for_agent(user: User, pk: int) -> Bordereau:
+    require_agent(user)
+    bordereau = (
+        bordereaux_for_agent(user)
+        .select_related("exercice__budget__collectivite", "flux")
+        .filter(pk=pk)
+        .first()
+    )
+    if bordereau is None:
+        raise Http404("Bordereau introuvable.")
+    return bordereau
+
+
+def get_piece_for_agent(user: User, pk: int) -> Piece:
+    require_agent(user)
+    piece = (
+        pieces_for_agent(user)
+        .select_related("bordereau", "exercice__budget", "collectivite", "tiers")
+        .filter(pk=pk)
+        .first()
+    )
+    if piece is None:
+        raise Http404("Pièce introuvable.")
+    return piece
+
+
+def get_pj_for_agent(user: User, pk: int) -> PieceJustificative:
+    require_agent(user)
+    pj = pjs_for_agent(user).select_related("fichier", "collectivite").filter(pk=pk).first()
+    if pj is None:
+        raise Http404("Pièce justificative introuvable.")
+    return pj
