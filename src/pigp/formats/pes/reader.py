@@ -20,7 +20,7 @@ from typing import IO, BinaryIO
 from lxml import etree
 
 from . import records as r
-from .errors import PesError, PesFormatError, PesLimitError, PesPjError
+from .errors import PesError, PesFormatError, PesPjError
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjContent, PjDecoder, Sink
 from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
 from .schemas import NS_DSIG, MessageKind, MessageType, message_type
@@ -164,12 +164,15 @@ def _tiers(el: etree._Element) -> r.Tiers:
     )
 
 
+def _kids_of(el: etree._Element | None, path: str) -> dict[str, etree._Element]:
+    """Children of ``el.find(path)``, or nothing when either is missing (invalid flows)."""
+    found = el.find(path) if el is not None else None
+    return _children(found) if found is not None else {}
+
+
 def _header(root: etree._Element, enveloppe: etree._Element | None, entete: etree._Element):
-    p = _children(enveloppe.find("Parametres")) if enveloppe is not None else {}
-    if enveloppe is not None and enveloppe.find("Parametres") is None:
-        p = {}
-    em = enveloppe.find("Emetteur") if enveloppe is not None else None
-    e = _children(em) if em is not None else {}
+    p = _kids_of(enveloppe, "Parametres")
+    e = _kids_of(enveloppe, "Emetteur")
     h = _children(entete)
     return r.FluxHeader(
         root=_local(root.tag),
@@ -517,8 +520,6 @@ def read_pes_aller(
             yield from AllerWalker(stream, collector)
         except etree.XMLSyntaxError as exc:
             raise PesFormatError(f"XML mal formé : {exc}") from exc
-        except PesLimitError:
-            raise
 
 
 # -- PES_ACQUIT, PES_Retour, PES_ACQUIT_RETOUR ------------------------------------------
