@@ -103,3 +103,15 @@ def test_recette_sample_findings(samples: Path) -> None:
     mime = [f for f in report.findings if f.rule == "pj-mime"]
     assert mime and mime[0].severity is Severity.WARNING
     assert report.pj_ids == ("SYNTHPJ0001",)
+
+
+def test_legacy_2009_aller_is_flagged_as_probably_old(samples: Path) -> None:
+    report = validate(samples / "legacy/dgfip_2009_exemple_aller.xml")
+    hint = [f for f in report.findings if f.rule == "legacy-hint"]
+    assert hint and "ancien format" in hint[0].message and "budget" in hint[0].message
+    # the same declarations on a schema-valid flow say nothing
+    assert not [
+        f
+        for f in validate(samples / "aller/simu_depense_pj.xml").findings
+        if f.rule == "legacy-hint"
+    ]

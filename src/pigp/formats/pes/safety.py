@@ -59,6 +59,9 @@ class Prolog:
     root_namespace: str | None = None
     root_line: int | None = None
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    # Namespaces of PES domains that no longer exist in 5.x (budget, rôle, état actif…),
+    # declared on the root by the 2009-2010 generation of PES software.
+    legacy_domains: tuple[str, ...] = ()
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -124,11 +127,16 @@ def sniff(head: bytes, *, complete: bool) -> Prolog:
     if isinstance(root, Problem):
         problems.append(root)
         return Prolog(declared, encoding, problems=tuple(problems))
-    prefix, local, namespace, line = root
-    return Prolog(declared, encoding, prefix, local, namespace, line, tuple(problems))
+    prefix, local, namespace, line, legacy = root
+    return Prolog(declared, encoding, prefix, local, namespace, line, tuple(problems), legacy)
 
 
-def _find_root(body: bytes, head: bytes) -> tuple[str | None, str, str | None, int] | Problem:
+_LEGACY_DOMAIN = re.compile(rb"/pes_v2/(budget|role|etatactif|etatpassif|emprunt|comptabilite)/")
+
+
+def _find_root(
+    body: bytes, head: bytes
+) -> tuple[str | None, str, str | None, int, tuple[str, ...]] | Problem:
     pos = 0
     while True:
         lt = body.find(b"<", pos)
@@ -164,7 +172,16 @@ def _find_root(body: bytes, head: bytes) -> tuple[str | None, str, str | None, i
     namespace = ns_bytes.decode("latin-1") if ns_bytes is not None else None
     offset = len(head) - len(body)
     line = head[: offset + lt].count(b"\n") + 1
-    return prefix, match.group(2).decode("ascii"), namespace, line
+    legacy = tuple(
+        sorted(
+            {
+                m.group(1).decode("ascii")
+                for ns in namespaces.values()
+                if (m := _LEGACY_DOMAIN.search(ns))
+            }
+        )
+    )
+    return prefix, match.group(2).decode("ascii"), namespace, line, legacy
 
 
 def _tag_end(data: bytes, pos: int) -> int:

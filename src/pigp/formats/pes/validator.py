@@ -328,6 +328,19 @@ def _run(
             )
         else:
             out.findings.extend(schema_findings)
+            if prolog.legacy_domains:
+                out.findings.append(
+                    Finding(
+                        NumAnoAck.VERSION_PES,
+                        Severity.INFO,
+                        Scope.FLUX,
+                        "Ce flux déclare des domaines PES qui n'existent plus depuis la "
+                        f"version 5 ({', '.join(prolog.legacy_domains)}) : il a "
+                        "probablement été produit pour un ancien format du PES.",
+                        Location(path=f"/{prolog.root}", line=prolog.root_line),
+                        "legacy-hint",
+                    )
+                )
         if engine is not None:
             out.findings.extend(engine.finish())
     if signatures and options.check_signatures:
