@@ -23,6 +23,7 @@ from pigp.helios.models.money import (
     RetourEmis,
     SoldeOuverture,
 )
+from pigp.helios.models.prelevements import Prelevement
 
 __all__ = [
     "Bordereau",
@@ -41,6 +42,7 @@ __all__ = [
     "PieceEvent",
     "PieceJustificative",
     "PjRef",
+    "Prelevement",
     "PrelevementRun",
     "RetourEmis",
     "SoldeOuverture",
