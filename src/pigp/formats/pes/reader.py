@@ -47,7 +47,12 @@ _WALK_TAGS = (
     "PJ",
     "Fichier",
     _DSIG_SIGNATURE,
+    # not turned into records, but freed as they end (PES_Facture, PES_Marche)
+    "FactureIndiv",
+    "Marche",
+    "Concession",
 )
+_FREED_ONLY = frozenset({"FactureIndiv", "Marche", "Concession"})
 
 
 @contextlib.contextmanager
@@ -288,6 +293,9 @@ class AllerWalker:
                 continue
             parent = el.getparent()
             ptag = parent.tag if parent is not None else None
+            if tag in _FREED_ONLY:
+                _drop_done(el)
+                continue
             if tag == "Fichier":
                 pending_pj.append(
                     self.collector.done.popleft() if self.collector.done else (None, None)

@@ -159,7 +159,16 @@ class SchemaTee:
     from a parser without schema and the schema verdict from this one, in the same pass.
     """
 
-    _UNITS = ("Piece", "PJ", "Bordereau", "ElementACQUIT", "LigneDePiece")
+    _UNITS = (
+        "Piece",
+        "PJ",
+        "Bordereau",
+        "LigneDePiece",
+        "ElementACQUIT",
+        "FactureIndiv",
+        "Marche",
+        "Concession",
+    )
 
     def __init__(self, stream: FlowStream, schema: etree.XMLSchema) -> None:
         self._stream = stream
