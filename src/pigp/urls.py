@@ -15,5 +15,6 @@ urlpatterns = [
     path("passerelle/comptes/", include("pigp.passerelle.account_urls")),
     path("passerelle/", include("pigp.passerelle.urls")),
     path("api/", include("pigp.api.urls")),
+    path("helios/", include("pigp.helios.urls")),
     path("", include("pigp.portal.urls")),
 ]

@@ -1,0 +1,217 @@
+"""The comptable's workbench: queue, bordereau, pièce, PJ, and the actions on pièces."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from pigp.core import files
+from pigp.helios import controls, workbench
+from pigp.helios.access import (
+    get_bordereau_for_agent,
+    get_collectivite_for_agent,
+    get_piece_for_agent,
+    get_pj_for_agent,
+    require_agent,
+)
+from pigp.helios.forms import (
+    PORTEE_SELECTION,
+    ActionForm,
+    BordereauActionForm,
+    QueueFilterForm,
+    action_from,
+)
+from pigp.helios.models import PieceJustificative, PjRef
+
+QUEUE_PAGE_SIZE = 50
+PIECES_PAGE_SIZE = 100
+# Shown in the browser; anything else is downloaded.
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
+
+
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    require_agent(request.user)
+    choices = workbench.collectivite_choices(request.user)
+    form = QueueFilterForm(request.GET or None, collectivites=choices)
+    collectivite_id, domaine = None, ""
+    if form.is_bound and form.is_valid():
+        collectivite_id = form.cleaned_data["collectivite"] or None
+        domaine = form.cleaned_data["domaine"]
+    qs = workbench.queue(request.user, collectivite_id=collectivite_id, domaine=domaine)
+    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(b, workbench.age_days(b.recu_le)) for b in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "helios/workbench_queue.html",
+        {
+            "title": "File d'attente des bordereaux",
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "counts": workbench.counts_by_collectivite(request.user, domaine=domaine),
+            "query": query.urlencode(),
+            "menu": "queue",
+        },
+    )
+
+
+@require_GET
+def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
+    coll = get_collectivite_for_agent(request.user, pk)
+    return redirect(f"{reverse('helios:queue')}?collectivite={coll.pk}")
+
+
+@require_GET
+def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
+    b = get_bordereau_for_agent(request.user, pk)
+    page = Paginator(workbench.pieces_of(b), PIECES_PAGE_SIZE).get_page(request.GET.get("page"))
+    pieces = list(page.object_list)
+    hints = controls.hints_for_pieces(pieces)
+    rows = [(p, hints[p.pk], controls.summarize(hints[p.pk])) for p in pieces]
+    return render(
+        request,
+        "helios/workbench_bordereau.html",
+        {
+            "title": str(b),
+            "bordereau": b,
+            "collectivite": b.exercice.budget.collectivite,
+            "page": page,
+            "rows": rows,
+            "etats": workbench.etat_counts(b),
+            "age": workbench.age_days(b.recu_le),
+            "form": BordereauActionForm(domaine=b.domaine),
+            "actions": workbench.ACTIONS.values(),
+            "menu": "queue",
+        },
+    )
+
+
+@require_POST
+def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
+    b = get_bordereau_for_agent(request.user, pk)
+    target = redirect("helios:bordereau", pk=b.pk)
+    action = action_from(request.POST.get("action"))
+    if action is None:
+        messages.error(request, "Action inconnue.")
+        return target
+    form = BordereauActionForm(request.POST, domaine=b.domaine, action=action)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return target
+    pieces = b.pieces.order_by("id")
+    if form.cleaned_data["portee"] == PORTEE_SELECTION:
+        ids = [int(v) for v in request.POST.getlist("pieces") if v.isdigit()]
+        if not ids:
+            messages.error(request, "Cochez au moins une pièce, ou choisissez toutes les pièces.")
+            return target
+        pieces = pieces.filter(pk__in=ids)
+    outcome = workbench.apply(
+        request.user,
+        pieces,
+        action,
+        motifs=form.cleaned_data["motifs"],
+        commentaire=form.cleaned_data["commentaire"].strip(),
+    )
+    _report(request, outcome)
+    return target
+
+
+@require_GET
+def piece(request: HttpRequest, pk: int) -> HttpResponse:
+    p = get_piece_for_agent(request.user, pk)
+    refs = list(PjRef.objects.filter(piece=p).order_by("id"))
+    pjs = {
+        pj.id_unique: pj
+        for pj in PieceJustificative.objects.filter(
+            collectivite_id=p.collectivite_id, id_unique__in=[r.id_unique for r in refs]
+        ).select_related("fichier")
+    }
+    pj_rows = [(r, pjs.get(r.id_unique)) for r in refs]
+    return render(
+        request,
+        "helios/workbench_piece.html",
+        {
+            "title": str(p),
+            "piece": p,
+            "bordereau": p.bordereau,
+            "collectivite": p.collectivite,
+            "lignes": list(p.lignes.order_by("id")),
+            "pj_rows": pj_rows,
+            "inline_types": INLINE_TYPES,
+            "events": list(p.events.order_by("at", "id")),
+            "hints": controls.hints_for_piece(p),
+            "form": ActionForm(domaine=p.domaine),
+            "actions": workbench.available_actions(p),
+            "menu": "queue",
+        },
+    )
+
+
+@require_POST
+def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
+    p = get_piece_for_agent(request.user, pk)
+    target = redirect("helios:piece", pk=p.pk)
+    action = action_from(request.POST.get("action"))
+    if action is None:
+        messages.error(request, "Action inconnue.")
+        return target
+    form = ActionForm(request.POST, domaine=p.domaine, action=action)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return target
+    outcome = workbench.apply(
+        request.user,
+        [p],
+        action,
+        motifs=form.cleaned_data["motifs"],
+        commentaire=form.cleaned_data["commentaire"].strip(),
+    )
+    _report(request, outcome)
+    return target
+
+
+@require_GET
+@xframe_options_sameorigin
+def pj(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored PJ, shown in the browser when its type is safe to show, else downloaded."""
+    item = get_pj_for_agent(request.user, pk)
+    if item.fichier is None:
+        messages.error(request, "Cette pièce justificative n'a pas pu être décodée.")
+        return redirect("helios:queue")
+    mime = (item.mime_type or item.fichier.media_type or "").split(";")[0].strip().lower()
+    inline = mime in INLINE_TYPES
+    response = FileResponse(
+        files.open_stored(item.fichier),
+        content_type=mime if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=item.nom or f"pj-{item.pk}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Nothing in a PJ may run as the portal: no script, no form, no plugin but the PDF viewer.
+    if mime != "application/pdf":
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
+    if outcome.moved:
+        messages.success(request, outcome.summary())
+    elif not outcome.refused:
+        messages.info(request, outcome.summary())
+    if outcome.refused:
+        level = messages.WARNING if outcome.moved else messages.ERROR
+        messages.add_message(request, level, outcome.refusals())
+
+
+def _form_errors(request: HttpRequest, form: ActionForm) -> None:
+    errors = [str(e) for errs in form.errors.values() for e in errs]
+    messages.error(request, "Action non appliquée : " + " ".join(errors))
