@@ -1,0 +1,75 @@
+"""Clôture de l'exercice: nothing left to decide, pièces locked, ORC told. No way back.
+
+There is no code path that reopens an exercice: `cloture` only goes from False to True, and
+`states.transition` refuses every pièce of a closed exercice (`verrouillee`).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from pigp.core import journal
+from pigp.helios.models import EtatPiece, Exercice, Piece
+from pigp.helios.signals import exercice_closed
+
+UNDECIDED = (EtatPiece.RECUE, EtatPiece.EN_INSTANCE)
+
+
+class ClotureError(Exception):
+    """The exercice cannot be closed; the message is for the comptable, in French."""
+
+
+def counts_by_etat(exercice: Exercice) -> dict[str, int]:
+    return dict(
+        Piece.objects.filter(exercice=exercice)
+        .values_list("etat")
+        .annotate(n=Count("id"))
+        .values_list("etat", "n")
+    )
+
+
+def blockers(exercice: Exercice) -> list[str]:
+    """Why the exercice cannot be closed now (empty when it can)."""
+    if exercice.cloture:
+        return [f"L'exercice {exercice.annee} est déjà clos : il ne peut pas être rouvert."]
+    counts = counts_by_etat(exercice)
+    reasons = []
+    if counts.get(EtatPiece.RECUE):
+        n = counts[EtatPiece.RECUE]
+        reasons.append(f"{n} pièce{'s' if n > 1 else ''} à prendre en charge")
+    if counts.get(EtatPiece.EN_INSTANCE):
+        n = counts[EtatPiece.EN_INSTANCE]
+        reasons.append(f"{n} pièce{'s' if n > 1 else ''} en instance")
+    if reasons:
+        return [
+            f"L'exercice {exercice.annee} ne peut pas être clos : "
+            + " et ".join(reasons)
+            + ". Prenez-les en charge ou rejetez-les d'abord."
+        ]
+    return []
+
+
+def close(exercice: Exercice, *, actor: str) -> Exercice:
+    """Close the exercice, or raise ClotureError and change nothing."""
+    with transaction.atomic():
+        locked = Exercice.objects.select_for_update().select_related("budget").get(pk=exercice.pk)
+        reasons = blockers(locked)
+        if reasons:
+            raise ClotureError(" ".join(reasons))
+        pieces = Piece.objects.filter(exercice=locked).update(verrouillee=True)
+        locked.cloture = True
+        locked.closed_at = timezone.now()
+        locked.closed_by = actor[:254]
+        locked.save(update_fields=["cloture", "closed_at", "closed_by"])
+        journal.record(
+            "helios_exercice_clos",
+            actor_label=actor,
+            obj=locked,
+            collectivite=locked.budget.collectivite_id,
+            details={"annee": locked.annee, "pieces": pieces},
+        )
+        transaction.on_commit(lambda: exercice_closed.send(sender=Exercice, exercice=locked))
+    exercice.refresh_from_db()
+    return exercice
