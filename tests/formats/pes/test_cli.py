@@ -125,3 +125,16 @@ def test_top_level_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
     assert top.main(["inconnue"]) == 2
     assert top.main([]) == 2
     assert top.main(["--help"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("acquit/acquit_ko.xml", "1963 - Domiciliation erronée"),
+        ("retour/simu_retour_depense.xml", "pièce 832 : état 01"),
+        ("retour/acquit_retour_nonconforme.xml", "intégré le 2025-03-10"),
+    ],
+)
+def test_inspect_other_messages(samples: Path, name: str, expected: str) -> None:
+    code, text = run("inspect", str(samples / name))
+    assert code == 0 and expected in text

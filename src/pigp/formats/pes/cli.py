@@ -20,9 +20,10 @@ from typing import IO, Any
 
 from . import records as r
 from .errors import PesError
-from .reader import read_pes_aller
+from .reader import read_acquit, read_acquit_retour, read_pes_aller, read_retour
 from .report import Report, Severity
-from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .safety import read_head
+from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS, MessageKind, message_type
 from .validator import ValidationOptions, validate
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -161,19 +162,66 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 # -- inspect ----------------------------------------------------------------------------
+def _print_header(rec: r.FluxHeader, out: IO[str]) -> None:
+    print(f"{rec.root} {rec.nom_fic} ({rec.typ_fic}) du {rec.dte_str}", file=out)
+    print(
+        f"Collectivité SIRET {rec.id_coll} — CodCol {rec.cod_col} — budget "
+        f"{rec.cod_bud} {rec.libelle_col_bud or ''}".rstrip(),
+        file=out,
+    )
+    print(f"Poste comptable {rec.id_post} {rec.libelle_poste or ''}".rstrip(), file=out)
+
+
+def _inspect_other(path: Path, kind: MessageKind, out: IO[str]) -> int:
+    """PES_ACQUIT, PES_Retour and PES_ACQUIT_RETOUR summaries."""
+    if kind in (MessageKind.ACQUIT_V1, MessageKind.ACQUIT_V2):
+        ack = read_acquit(path)
+        _print_header(ack.header, out)
+        for el in ack.elements:
+            what = f"bordereau {el.num_bord}/{el.exercice_bord}" if el.num_bord else el.id_unique
+            state = "accepté" if el.etat else "REJETÉ"
+            print(f"  domaine {el.domaine} {what or ''} : {state}", file=out)
+            errors = list(el.erreurs) + [
+                e
+                for p in el.pieces
+                for e in (*p.erreurs, *(x for lg in p.lignes for x in lg.erreurs))
+            ]
+            for e in errors:
+                print(f"    {e.num_ano} {e.libelle or ''}".rstrip(), file=out)
+    elif kind is MessageKind.RETOUR:
+        for rec in read_retour(path):
+            if isinstance(rec, r.FluxHeader):
+                _print_header(rec, out)
+            elif isinstance(rec, r.RetourPiece):
+                paid = f", payé {rec.mt_pay_tot}" if rec.mt_pay_tot is not None else ""
+                print(
+                    f"  bordereau {rec.id_bord} pièce {rec.id_pce} : état {rec.etat}"
+                    f"{' motif ' + rec.obs_etat if rec.obs_etat else ''}{paid}",
+                    file=out,
+                )
+    elif kind is MessageKind.ACQUIT_RETOUR:
+        ackr = read_acquit_retour(path)
+        _print_header(ackr.header, out)
+        for el in ackr.elements:
+            print(f"  {el.nom_fichier_retour} intégré le {el.date_acquit}", file=out)
+    else:
+        print(f"{path} : type de message non pris en charge ({kind.value})", file=out)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
 def _inspect(args: argparse.Namespace, out: IO[str]) -> int:
     totals: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
     try:
+        with open(args.file, "rb") as fh:
+            prolog = read_head(fh)[1]
+        mt = message_type(prolog.root_namespace, prolog.root or "")
+        if mt is not None and mt.kind is not MessageKind.ALLER:
+            return _inspect_other(args.file, mt.kind, out)
         for rec in read_pes_aller(args.file):
             if isinstance(rec, r.FluxHeader):
-                print(f"Fichier {rec.nom_fic} ({rec.typ_fic}) du {rec.dte_str}", file=out)
-                print(
-                    f"Collectivité SIRET {rec.id_coll} — CodCol {rec.cod_col} — budget "
-                    f"{rec.cod_bud} {rec.libelle_col_bud or ''}".rstrip(),
-                    file=out,
-                )
-                print(f"Poste comptable {rec.id_post} {rec.libelle_poste or ''}".rstrip(), file=out)
+                _print_header(rec, out)
             elif isinstance(rec, r.Bordereau):
                 print(
                     f"Bordereau {rec.domaine} n° {rec.id_bord} exercice {rec.exercice} type "
