@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from pigp.core.models import Collectivite, User
-from pigp.helios.models import Bordereau, Piece, PieceJustificative
+from pigp.helios.models import Bordereau, Exercice, Piece, PieceJustificative, RetourEmis
 
 
 def is_agent(user: User) -> bool:
@@ -89,3 +89,38 @@ def get_pj_for_agent(user: User, pk: int) -> PieceJustificative:
     if pj is None:
         raise Http404("Pièce justificative introuvable.")
     return pj
+
+
+def exercices_for_agent(user: User) -> QuerySet[Exercice]:
+    if not is_agent(user):
+        return Exercice.objects.none()
+    return Exercice.objects.filter(budget__collectivite__poste_id=user.poste_id)
+
+
+def get_exercice_for_agent(user: User, pk: int) -> Exercice:
+    require_agent(user)
+    exercice = (
+        exercices_for_agent(user).select_related("budget__collectivite").filter(pk=pk).first()
+    )
+    if exercice is None:
+        raise Http404("Exercice introuvable.")
+    return exercice
+
+
+def retours_for_agent(user: User) -> QuerySet[RetourEmis]:
+    if not is_agent(user):
+        return RetourEmis.objects.none()
+    return RetourEmis.objects.filter(budget__collectivite__poste_id=user.poste_id)
+
+
+def get_retour_for_agent(user: User, pk: int) -> RetourEmis:
+    require_agent(user)
+    retour = (
+        retours_for_agent(user)
+        .select_related("budget__collectivite", "mailbox_item__fichier")
+        .filter(pk=pk)
+        .first()
+    )
+    if retour is None:
+        raise Http404("PES_Retour introuvable.")
+    return retour
