@@ -479,11 +479,14 @@ def _write_domain(
                 bord.extend(pieces)
                 signer(bord)
                 xf.write(bord)
+                xf.flush()
             else:
                 with xf.element("Bordereau", Id=xml_id):
                     xf.write("\n", bloc)
-                    for piece in pieces:
+                    for n, piece in enumerate(pieces):
                         xf.write(piece)
+                        if n % 256 == 255:
+                            xf.flush()  # lxml keeps unflushed output in memory
                 xf.write("\n")
             out["ids"].append(xml_id)
             out["bords"].append((dom, str(id_bord)))
@@ -510,6 +513,7 @@ def _write_pj(
                     text = f"Piece justificative {id_unique}"
                     for part in gzip_base64_chunks(_pdf_chunks(text, pj_size, rng), level=level):
                         xf.write(part)
+                        xf.flush()  # lxml keeps unflushed output in memory
                 tail = etree.Element("tail")
                 _v(tail, "IdUnique", id_unique)
                 _v(tail, "NomPJ", f"{id_unique}.pdf")
