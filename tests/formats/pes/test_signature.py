@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
@@ -332,3 +333,32 @@ def test_memory_stays_bounded_with_a_big_pj(tmp_path):
         [sys.executable, "-c", code, str(flow.path)], capture_output=True, text=True, check=True
     )
     assert int(out.stdout.strip()) < 75_000_000  # ~48 MB seen; the file is 81 MB
+
+
+def test_non_rsa_certificate_is_reported_not_raised(signed_flow, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_material = testing.make_certificate()
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(ec_material.cert.subject)
+        .issuer_name(ec_material.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(ec_material.cert.not_valid_before_utc)
+        .not_valid_after(ec_material.cert.not_valid_after_utc)
+        .sign(key, hashes.SHA256())
+    )
+    der = base64.b64encode(cert.public_bytes(Encoding.DER)).decode()
+
+    def swap_cert(sig):
+        sig.find(f".//{{{DS}}}X509Certificate").text = der
+
+    out = _mutate_signature(signed_flow, tmp_path / "ec.xml", swap_cert)
+    infos, findings = verify_signatures(out)
+    assert not infos[0].valid
+    assert _errors(findings)[0].code in (
+        NumAnoAck.SIGNATURE_BORDEREAU_INVALIDE,
+        NumAnoAck.SIGNATURE_BORDEREAU_ILLISIBLE,
+    )

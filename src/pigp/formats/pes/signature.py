@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidSignatureError
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -259,6 +260,15 @@ def _verify_one(
                 )
     except _Fail as fail:
         finding(fail.code, Severity.ERROR, fail.message, fail.rule)
+    except (ValueError, TypeError, UnsupportedAlgorithm, etree.LxmlError) as exc:
+        # A signature built in a way we cannot process (exotic key, broken structure)
+        # is reported, never raised: validation only answers with findings.
+        finding(
+            codes.illisible,
+            Severity.ERROR,
+            f"{what} : signature illisible ({type(exc).__name__} : {exc}).",
+            "signature-illisible",
+        )
     return SignatureInfo(**info), findings
 
 
