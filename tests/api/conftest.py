@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import grant, make_user
-from tests.passerelle.conftest import sample, sicoval  # noqa: F401 (fixture)
+from tests.conftest import grant, make_user, sample
 
 SICOVAL_SAMPLE = "aller/sicoval_mandat_sur_marche.xml"
 
@@ -35,7 +34,7 @@ class Caller:
 
 
 @pytest.fixture
-def admin_local(sicoval):  # noqa: F811
+def admin_local(sicoval):
     user = make_user("admin.sicoval@example.fr")
     grant(user, sicoval, "passerelle", "administration")
     return user
@@ -52,7 +51,7 @@ def make_account(admin, colls, *, can_write=True, applications=("passerelle",), 
 
 
 @pytest.fixture
-def callers(sicoval, collectivite, admin_local):  # noqa: F811
+def callers(sicoval, collectivite, admin_local):
     """entitled / reader / outsider users, a service account and revoked ones."""
     from pigp.passerelle import accounts
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pigp.passerelle import mailbox
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, StatutFlux
-from tests.passerelle.conftest import sample
+from tests.conftest import sample
 
 RETOUR_NAME = "PES2R_DEP_P_710_20_044090_20250307_20250307_20250308182309.xml"
 URL = "/api/v1/boite/"

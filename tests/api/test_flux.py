@@ -94,7 +94,7 @@ def test_empty_file_is_a_400_in_french(client, callers, sicoval, how):
 def test_missing_file_field_and_bad_ids(client, callers, sicoval):
     caller = callers["entitled"]
     response = caller.client(client).post(URL, {"collectivite": sicoval.pk})
-    assert response.status_code == 400 and "fichier" in response.json()
+    assert response.status_code == 400 and "fichier" in response.json()["erreurs"]
     response = raw(client, caller, b"<a/>", name="a.xml")
     assert response.status_code == 201
     response = client.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,6 +20,11 @@ FINDINGS_IN_DETAIL = 1000
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Explication de l'erreur, en français.")
+    erreurs = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Pour une requête invalide : les messages par champ.",
+    )
 
 
 class FluxSerializer(serializers.ModelSerializer):
@@ -69,7 +73,7 @@ class FluxSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_budget(self, obj: Flux) -> str | None:
         return f"{obj.budget.cod_col}/{obj.budget.cod_bud}" if obj.budget_id else None
 
@@ -179,10 +183,14 @@ class MailboxItemSerializer(serializers.ModelSerializer):
     acquitte_par = serializers.PrimaryKeyRelatedField(
         source="acknowledged_by",
         read_only=True,
+        allow_null=True,
         help_text="Flux PES_ACQUIT_RETOUR qui a acquitté ce PES_Retour.",
     )
     flux_lie = serializers.PrimaryKeyRelatedField(
-        source="related_flux", read_only=True, help_text="Flux auquel ce fichier répond."
+        source="related_flux",
+        read_only=True,
+        allow_null=True,
+        help_text="Flux auquel ce fichier répond.",
     )
     fichier_url = serializers.SerializerMethodField(help_text="Adresse du contenu du fichier.")
 

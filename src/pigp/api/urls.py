@@ -5,8 +5,8 @@ login page, whereas an API answers 401/403 in JSON; DRF's permission classes dec
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from pigp.api import views
 
@@ -36,7 +36,9 @@ urlpatterns = [
         name="boite-acquitter",
     ),
     # Public: the schema and its documentation describe the API, they give no access to data.
+    # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
     path("docs/", _open(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
-    path("redoc/", _open(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    # Anything else under /api/ is a JSON 404, not the portal's HTML page.
+    re_path(r"^.*$", _open(views.NotFoundView.as_view()), name="not-found"),
 ]

@@ -117,6 +117,25 @@ class ApiView(APIView):
         return self.request.user  # type: ignore[return-value]
 
 
+class NotFoundView(APIView):
+    """Unknown API addresses (and malformed ids in them) answer a JSON 404."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    schema = None
+
+    def dispatch(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return super().dispatch(request)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise exceptions.NotFound("Adresse inconnue dans l'API.")
+
+    def get(self, request: Request) -> Response:
+        raise exceptions.NotFound("Adresse inconnue dans l'API.")
+
+    post = put = patch = delete = get
+
+
 class FileView(ApiView):
     """Views answering a file: errors stay JSON whatever the client's Accept header."""
 
