@@ -1,0 +1,367 @@
+"""Payment runs: the mandats taken in charge are paid by one SEPA credit-transfer file.
+
+A run for a collectivité and a date selects the mandats `prise_en_charge`, payable by transfer
+and not yet paid, writes the pain.001 (debtor: the poste's account at the Trésor), stores it,
+and in the same transaction records a `Paiement` and a (negative) `MouvementTresorerie` per
+mandat and moves every mandat to `payee`.
+
+Why not `states.transition` for each mandat: a run pays up to 100 000 mandats, and
+`transition` costs a row lock, three writes and a journal entry (a hash-chained, serialised
+write) per pièce — minutes for a large run. `bulk_transition` below applies the same rules
+(`states.check` on every pièce, in Python), then writes in batches: one UPDATE per batch
+guarded by the expected state (a pièce changed meanwhile makes the run fail and roll back),
+the same `PieceEvent` rows, and ONE journal entry for the run with its counts. A re-run pays
+nothing twice: paid mandats are no longer `prise_en_charge`, and each payment's EndToEndId is
+unique in the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.dispatch import Signal
+from django.utils import timezone
+
+from pigp.core import files, journal
+from pigp.core.models import Collectivite
+from pigp.formats import sepa
+from pigp.formats.sepa.identifiers import bic_problem, iban_problem
+from pigp.helios import states
+from pigp.helios.models import (
+    CompteTresor,
+    Domaine,
+    EtatPiece,
+    MouvementTresorerie,
+    Paiement,
+    PaymentRun,
+    Piece,
+    PieceEvent,
+)
+
+BATCH = 2000
+TRANSFER_MODES = ("03", "04", "05", "06", "11")
+VERSIONS = {"001.09": sepa.PAIN_001_09, "001.03": sepa.PAIN_001_03}
+DEFAULT_VERSION = "001.09"
+
+# Sent after the run's transaction commits: sender=PaymentRun, run=<PaymentRun>, piece_ids=[...].
+mandats_payes = Signal()
+
+
+class PaymentError(Exception):
+    """A run that cannot be made; the message is for the comptable, in French."""
+
+
+@dataclass(frozen=True)
+class Excluded:
+    piece_id: int
+    label: str
+    montant: Decimal
+    tiers: str
+    reason: str
+
+
+@dataclass
+class RunResult:
+    run: PaymentRun | None = None
+    paid: int = 0
+    total: Decimal = Decimal("0.00")
+    excluded: list[Excluded] = field(default_factory=list)
+
+
+def compte_tresor(collectivite: Collectivite) -> CompteTresor:
+    compte = CompteTresor.objects.filter(poste_id=collectivite.poste_id).first()
+    if compte is None:
+        raise PaymentError(
+            "Aucun compte au Trésor n'est configuré pour le poste comptable : "
+            "renseignez-le (titulaire, IBAN, BIC) avant de lancer une campagne."
+        )
+    problem = iban_problem(compte.iban.replace(" ", ""))
+    if problem:
+        raise PaymentError(f"L'IBAN du compte au Trésor du poste est invalide ({problem}).")
+    return compte
+
+
+def by_transfer() -> Q:
+    """Mandats payable by transfer: a transfer mode, or no mode and an IBAN on the tiers."""
+    return Q(mode_reglement__in=TRANSFER_MODES) | (Q(mode_reglement="") & ~Q(tiers__iban=""))
+
+
+def candidates(collectivite: Collectivite) -> QuerySet[Piece]:
+    """Mandats taken in charge, payable by transfer, not yet paid (whatever their bank details)."""
+    already = Paiement.objects.filter(piece_id=OuterRef("pk"))
+    return (
+        Piece.objects.filter(
+            collectivite=collectivite,
+            domaine=Domaine.DEPENSE,
+            etat=EtatPiece.PRISE_EN_CHARGE,
+            verrouillee=False,
+        )
+        .filter(by_transfer())
+        .filter(~Exists(already))
+    )
+
+
+FIELDS = (
+    "pk",
+    "id_pce",
+    "objet",
+    "mt_ttc",
+    "exercice_id",
+    "exercice__annee",
+    "exercice__budget_id",
+    "bordereau__id_bord",
+    "tiers__nom",
+    "tiers__prenom",
+    "tiers__titulaire",
+    "tiers__iban",
+    "tiers__bic",
+)
+
+
+def _label(row: dict) -> str:
+    return f"Mandat n° {row['id_pce']} (bordereau {row['bordereau__id_bord']}, {row['exercice__annee']})"
+
+
+def _tiers_name(row: dict) -> str:
+    name = row["tiers__titulaire"] or " ".join(
+        x for x in (row["tiers__nom"], row["tiers__prenom"]) if x
+    )
+    return name.strip()
+
+
+def problem_of(row: dict) -> str | None:
+    """Why this mandat cannot be paid by transfer now (French), or None."""
+    if row["mt_ttc"] is None or row["mt_ttc"] <= 0:
+        return "montant nul ou négatif"
+    if row["tiers__iban"] is None:
+        return "aucun créancier (tiers) sur le mandat"
+    iban = (row["tiers__iban"] or "").replace(" ", "").upper()
+    if not iban:
+        return "IBAN du créancier absent"
+    reason = iban_problem(iban)
+    if reason:
+        return f"IBAN du créancier invalide ({reason})"
+    bic = (row["tiers__bic"] or "").strip().upper()
+    if bic:
+        reason = bic_problem(bic)
+        if reason:
+            return f"BIC du créancier invalide ({reason})"
+    if not _tiers_name(row):
+        return "nom du créancier absent"
+    return None
+
+
+def excluded(collectivite: Collectivite, limit: int = 200) -> list[Excluded]:
+    """Mandats a run would leave out, with the reason (what the comptable must fix)."""
+    found = []
+    for row in candidates(collectivite).values(*FIELDS).order_by("pk").iterator(BATCH):
+        reason = problem_of(row)
+        if reason:
+            found.append(_excluded(row, reason))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _excluded(row: dict, reason: str) -> Excluded:
+    return Excluded(row["pk"], _label(row), row["mt_ttc"] or Decimal("0"), _tiers_name(row), reason)
+
+
+def end_to_end_id(row: dict) -> str:
+    """`M{exercice}-{bordereau}-{pièce}-{id}`: readable, and unique across collectivités."""
+    ref = f"M{row['exercice__annee']}-{row['bordereau__id_bord']}-{row['id_pce']}-{row['pk']}"
+    return ref if len(ref) <= 35 else f"M{row['exercice__annee']}-{row['pk']}"
+
+
+def _chunks(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def bulk_transition(
+    piece_ids: Sequence[int],
+    to: str,
+    *,
+    domaine: str,
+    expected: str,
+    day: datetime.date,
+    actor: str,
+    message: str,
+    date_field: str | None = None,
+) -> int:
+    """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
+
+    The rule is the state machine's (`states.allowed`); each UPDATE is guarded by the expected
+    state, and a pièce that changed meanwhile (or is locked) raises `TransitionError` so the
+    caller's transaction rolls back. The caller writes one journal entry for the whole batch.
+    """
+    probe = Piece(domaine=domaine, etat=expected)
+    if not states.allowed(probe, to):
+        raise states.TransitionError(
+            f"Impossible de passer de « {EtatPiece(expected).label.lower()} » "
+            f"à « {EtatPiece(to).label.lower()} »."
+        )
+    now = timezone.now()
+    moved = 0
+    for chunk in _chunks(list(piece_ids)):
+        values = {"etat": to, "modifie_le": now}
+        if date_field:
+            values[date_field] = day
+        count = Piece.objects.filter(
+            pk__in=chunk, etat=expected, domaine=domaine, verrouillee=False
+        ).update(**values)
+        if count != len(chunk):
+            raise states.TransitionError(
+                "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "
+                "relancez-la."
+            )
+        PieceEvent.objects.bulk_create(
+            [PieceEvent(piece_id=pk, etat=to, actor=actor, message=message) for pk in chunk],
+            batch_size=BATCH,
+        )
+        moved += count
+    return moved
+
+
+def run_payments(
+    collectivite: Collectivite,
+    date_execution: datetime.date,
+    *,
+    actor: str,
+    version: str = DEFAULT_VERSION,
+    created: datetime.datetime | None = None,
+) -> RunResult:
+    """Pay every payable mandat of the collectivité by one pain.001; record it all, or nothing."""
+    message = VERSIONS.get(version)
+    if message is None:
+        raise PaymentError(f"Version de virement inconnue : {version}.")
+    compte = compte_tresor(collectivite)
+    debtor = sepa.Party(
+        name=compte.titulaire, iban=compte.iban.replace(" ", ""), bic=compte.bic or None
+    )
+    result = RunResult()
+    with transaction.atomic():
+        qs = candidates(collectivite)
+        if transaction.get_connection().features.has_select_for_update_of:
+            # PostgreSQL: two runs at once wait for each other instead of paying twice.
+            qs = qs.select_for_update(of=("self",))
+        rows, transfers = [], []
+        for row in qs.values(*FIELDS).order_by("pk").iterator(BATCH):
+            reason = problem_of(row)
+            if reason:
+                result.excluded.append(_excluded(row, reason))
+                continue
+            row["reference"] = end_to_end_id(row)
+            iban = row["tiers__iban"].replace(" ", "").upper()
+            row["iban"] = iban
+            rows.append(row)
+            objet = " ".join((row["objet"] or "").split())
+            remittance = (
+                f"Mandat {row['exercice__annee']}/{row['bordereau__id_bord']}/{row['id_pce']}"
+                + (f" {objet}" if objet else "")
+            )[:140]
+            transfers.append(
+                sepa.CreditTransfer(
+                    end_to_end_id=row["reference"],
+                    amount=row["mt_ttc"],
+                    creditor=sepa.Party(
+                        name=_tiers_name(row)[:70],
+                        iban=iban,
+                        bic=(row["tiers__bic"] or "").strip().upper() or None,
+                    ),
+                    remittance=remittance,
+                    execution_date=date_execution,
+                )
+            )
+        if not rows:
+            return result
+        msg_id = f"PIGP-{collectivite.pk}-{timezone.now():%Y%m%d%H%M%S%f}"[:35]
+        try:
+            content = sepa.write_credit_transfer(
+                debtor,
+                transfers,
+                message=message,
+                msg_id=msg_id,
+                created=created or timezone.localtime(),
+            )
+        except sepa.SepaError as exc:
+            raise PaymentError(f"Le fichier de virement n'a pas pu être produit : {exc}") from exc
+        del transfers
+        total = sum((row["mt_ttc"] for row in rows), Decimal("0.00"))
+        stored = files.store_bytes(content, media_type="application/xml")
+        run = PaymentRun.objects.create(
+            collectivite=collectivite,
+            date_execution=date_execution,
+            version=message.name,
+            fichier=stored,
+            nombre=len(rows),
+            total=total,
+            cree_par=actor,
+        )
+        _record(run, rows, date_execution, actor)
+        journal.record(
+            "helios_paiements",
+            actor_label=actor,
+            obj=run,
+            collectivite=collectivite.pk,
+            details={
+                "mandats": len(rows),
+                "total": str(total),
+                "ecartes": len(result.excluded),
+                "version": message.name,
+                "date_execution": date_execution.isoformat(),
+                "sha256": stored.sha256,
+            },
+        )
+        result.run, result.paid, result.total = run, len(rows), total
+        piece_ids = [row["pk"] for row in rows]
+        transaction.on_commit(
+            lambda: mandats_payes.send(sender=PaymentRun, run=run, piece_ids=piece_ids)
+        )
+    return result
+
+
+def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -> None:
+    for chunk in _chunks(rows):
+        paiements = Paiement.objects.bulk_create(
+            [
+                Paiement(
+                    piece_id=row["pk"],
+                    run=run,
+                    date=day,
+                    montant=row["mt_ttc"],
+                    reference=row["reference"],
+                    iban=row["iban"],
+                )
+                for row in chunk
+            ],
+            batch_size=BATCH,
+        )
+        MouvementTresorerie.objects.bulk_create(
+            [
+                MouvementTresorerie(
+                    budget_id=row["exercice__budget_id"],
+                    date=day,
+                    montant=-row["mt_ttc"],
+                    libelle=f"Paiement {row['reference']}"[:200],
+                    paiement=paiement,
+                )
+                for row, paiement in zip(chunk, paiements, strict=True)
+            ],
+            batch_size=BATCH,
+        )
+    bulk_transition(
+        [row["pk"] for row in rows],
+        EtatPiece.PAYEE,
+        domaine=Domaine.DEPENSE,
+        expected=EtatPiece.PRISE_EN_CHARGE,
+        day=day,
+        actor=actor,
+        message=f"Payée le {day:%d/%m/%Y} (campagne n° {run.pk})",
+        date_field="date_paiement",
+    )
