@@ -16,5 +16,6 @@ urlpatterns = [
     path("passerelle/", include("pigp.passerelle.urls")),
     path("api/", include("pigp.api.urls")),
     path("helios/", include("pigp.helios.urls")),
+    path("helios/", include("pigp.helios.urls_retour")),
     path("", include("pigp.portal.urls")),
 ]
