@@ -74,7 +74,7 @@ def get_piece_for_agent(user: User, pk: int) -> Piece:
     require_agent(user)
     piece = (
         pieces_for_agent(user)
-        .select_related("bordereau", "exercice__budget", "collectivite", "tiers")
+        .select_related("bordereau__flux", "exercice__budget", "collectivite", "tiers")
         .filter(pk=pk)
         .first()
     )
