@@ -243,7 +243,7 @@ def test_queue_ages_bordereaux(client, comptable, ledger):
     b = ledger(1)
     Bordereau.objects.filter(pk=b.pk).update(recu_le=timezone.now() - datetime.timedelta(days=12))
     response = verified_client(client, comptable).get(reverse("helios:queue"))
-    [(row, age)] = response.context["rows"]
+    [(_row, age)] = response.context["rows"]
     assert age == 12
     assert "12 jours" in response.content.decode()
 
