@@ -12,7 +12,8 @@ import base64
 import binascii
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -211,3 +212,42 @@ def decode_pj(
         for chunk in source:
             decoder.feed(chunk)
     return decoder.close()
+
+
+class PjCollector:
+    """``safety.PjHandler`` decoding every Fichier as the ``FlowStream`` meets it; results
+    wait in ``done``, in document order, for the reader to attach them to their PJ."""
+
+    def __init__(self, factory: Callable[[int], Sink | None] | None, max_size: int) -> None:
+        self._factory = factory
+        self._max = max_size
+        self._count = 0
+        self._decoder: PjDecoder | None = None
+        self._error: str | None = None
+        self.done: deque[tuple[PjContent | None, str | None]] = deque()
+
+    def start(self, line: int) -> None:
+        self._count += 1
+        sink = self._factory(self._count) if self._factory else None
+        self._decoder = PjDecoder(sink, max_size=self._max)
+        self._error = None
+
+    def data(self, chunk: bytes) -> None:
+        if self._decoder is None or self._error is not None:
+            return
+        try:
+            self._decoder.feed(chunk)
+        except PesPjError as exc:
+            self._error = str(exc)
+
+    def end(self) -> None:
+        if self._decoder is None:
+            return
+        content = None
+        if self._error is None:
+            try:
+                content = self._decoder.close()
+            except PesPjError as exc:
+                self._error = str(exc)
+        self.done.append((content, self._error))
+        self._decoder = None

@@ -20,8 +20,8 @@ from typing import IO, BinaryIO
 from lxml import etree
 
 from . import records as r
-from .errors import PesError, PesFormatError, PesPjError
-from .pj import DEFAULT_MAX_DECOMPRESSED, PjContent, PjDecoder, Sink
+from .errors import PesError, PesFormatError
+from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector, PjContent, Sink
 from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
 from .schemas import NS_DSIG, MessageKind, MessageType, message_type
 
@@ -208,73 +208,29 @@ def _drop_done(el: etree._Element) -> None:
             del parent[0]
 
 
-# -- PJ content -------------------------------------------------------------------------
-class _PjCollector:
-    """PjHandler decoding every Fichier as the FlowStream meets it."""
-
-    def __init__(self, factory: PjSinkFactory | None, max_size: int) -> None:
-        self._factory = factory
-        self._max = max_size
-        self._count = 0
-        self._decoder: PjDecoder | None = None
-        self._error: str | None = None
-        self.done: deque[tuple[PjContent | None, str | None]] = deque()
-
-    def start(self, line: int) -> None:
-        self._count += 1
-        sink = self._factory(self._count) if self._factory else None
-        self._decoder = PjDecoder(sink, max_size=self._max)
-        self._error = None
-
-    def data(self, chunk: bytes) -> None:
-        if self._decoder is None or self._error is not None:
-            return
-        try:
-            self._decoder.feed(chunk)
-        except PesPjError as exc:
-            self._error = str(exc)
-
-    def end(self) -> None:
-        if self._decoder is None:
-            return
-        content = None
-        if self._error is None:
-            try:
-                content = self._decoder.close()
-            except PesPjError as exc:
-                self._error = str(exc)
-        self.done.append((content, self._error))
-        self._decoder = None
-
-
 # -- PES_Aller --------------------------------------------------------------------------
 class AllerWalker:
-    """Turns iterparse events of a PES_Aller into records. Used by the reader and the
-    validator (which passes a schema so that libxml2 validates during the same pass)."""
+    """Turns iterparse events of a PES_Aller into records (reader and validator).
 
-    def __init__(
-        self,
-        stream: FlowStream,
-        collector: _PjCollector,
-        *,
-        schema: etree.XMLSchema | None = None,
-    ) -> None:
+    No schema here on purpose: with a schema attached, lxml's iterparse stops reporting
+    well-formedness errors; the validator checks the schema on a parallel parser.
+    """
+
+    def __init__(self, stream: FlowStream | IO[bytes], collector: PjCollector) -> None:
         self.stream = stream
         self.collector = collector
-        self.schema = schema
         self.root_tag: str | None = None
         self.signatures = 0
-        self.iterparse: etree.iterparse | None = None
         self.root: etree._Element | None = None
 
     def __iter__(self) -> Iterator[r.PesAllerRecord]:
-        kwargs = dict(PARSER_OPTIONS)
-        if self.schema is not None:
-            kwargs["schema"] = self.schema
         events = etree.iterparse(
-            _SweepingReader(self), events=("end",), tag=_WALK_TAGS, remove_comments=True, **kwargs
+            _SweepingReader(self),
+            events=("end",),
+            tag=_WALK_TAGS,
+            remove_comments=True,
+            **PARSER_OPTIONS,
         )
-        self.iterparse = events
         root = None
         enveloppe = None
         bord_index = {"depense": 0, "recette": 0}
@@ -520,7 +476,7 @@ def read_pes_aller(
     with open_source(source) as raw:
         head, prolog = read_head(raw)
         _check_root(prolog, (MessageKind.ALLER,))
-        collector = _PjCollector(pj_sink, max_pj_decompressed)
+        collector = PjCollector(pj_sink, max_pj_decompressed)
         stream = FlowStream(
             raw, head=head, pj=collector, max_size=max_size, max_elements=max_elements
         )

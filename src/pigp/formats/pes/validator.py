@@ -23,8 +23,8 @@ from lxml import etree
 
 from .context import NullContext, PlatformContext
 from .errors import PesError, PesLimitError, PesSchemaUnavailableError, PesUnsafeXmlError
-from .pj import DEFAULT_MAX_DECOMPRESSED
-from .reader import AllerWalker, Source, _PjCollector, open_source, read_head
+from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector
+from .reader import AllerWalker, Source, open_source, read_head
 from .report import Finding, Location, NumAnoAck, Report, Scope, Severity, SignatureInfo
 from .rules import RuleEngine
 from .safety import PARSER_OPTIONS, FlowStream, Prolog
@@ -359,7 +359,7 @@ def _stream_pass(
     mt: MessageType,
 ) -> tuple[list[Finding] | Finding | None, int, int]:
     """One pass: records for the rules + schema verdict. Returns (errors, signatures, size)."""
-    collector = _PjCollector(None, options.max_pj_decompressed)
+    collector = PjCollector(None, options.max_pj_decompressed)
     stream = FlowStream(
         raw,
         head=head,
@@ -371,7 +371,7 @@ def _stream_pass(
     etree.clear_error_log()  # lxml mixes the thread's earlier errors into the next report
     tee = SchemaTee(stream, schema) if schema is not None else None
     source = tee if tee is not None else stream
-    walker = AllerWalker(source, collector) if engine is not None else None  # type: ignore[arg-type]
+    walker = AllerWalker(source, collector) if engine is not None else None
     try:
         if walker is not None and engine is not None:
             for record in walker:
