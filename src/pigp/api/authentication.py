@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django_otp import user_has_device
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -40,7 +41,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class PortalSessionAuthentication(authentication.SessionAuthentication):
-    """The portal session of a signed-in user; unsafe methods need the CSRF token."""
+    """The portal session of a signed-in user; unsafe methods need the CSRF token.
+
+    A session that still owes its second factor (a confirmed TOTP device, or a role that
+    requires one) does not authenticate API calls: the API never bypasses the second factor.
+    """
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        verified = getattr(user, "is_verified", lambda: False)()
+        if not verified and (user.requires_second_factor or user_has_device(user, confirmed=True)):
+            return None
+        return result
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -35,6 +35,7 @@ urlpatterns = [
         _open(views.MailboxAcknowledgeView.as_view()),
         name="boite-acquitter",
     ),
+    path("v1/supervision/", _open(views.SupervisionView.as_view()), name="supervision"),
     # Public: the schema and its documentation describe the API, they give no access to data.
     # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
