@@ -15,6 +15,12 @@ N = 20
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_api_deposits(live_server, admin_local, sicoval):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # An in-memory test database is shared by the live server's threads through ONE
+        # connection, which would serialise everything and prove nothing: a file is needed.
+        assert not connection.is_in_memory_db()
     _, clear = make_account(admin_local, [sicoval])
     url = f"{live_server.url}/api/v1/flux/"
 

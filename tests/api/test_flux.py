@@ -294,3 +294,35 @@ def test_bearer_needs_no_csrf(callers, sicoval):
 def test_flux_statuses_are_french(client, callers, sicoval):
     flux = _deposited(client, callers, sicoval)
     assert flux["statut_libelle"] == StatutFlux.ACQUITTE.label
+
+
+def test_too_big_raw_body_refused_before_reading(client, callers, sicoval, settings):
+    settings.PIGP_PASSERELLE_MAX_SIZE = 100
+    response = raw(client, callers["entitled"], b"<a>" + b"x" * 200 + b"</a>", coll=sicoval)
+    assert response.status_code == 400
+    assert "taille maximale" in response.json()["detail"]
+    response = multipart(client, callers["entitled"], b"<a>" + b"x" * 200 + b"</a>", coll=sicoval)
+    assert response.status_code == 400
+    assert "taille maximale" in response.json()["detail"]
+    assert not Flux.objects.exists()
+
+
+def test_list_query_count_does_not_grow_with_rows(client, callers, sicoval):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    caller = callers["service"]
+    headers = caller.headers
+
+    def count() -> int:
+        client.get(URL, headers=headers)  # token use journaled once a minute: warm it up
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(URL, headers=headers).status_code == 200
+            assert client.get("/api/v1/boite/", headers=headers).status_code == 200
+        return len(ctx.captured_queries)
+
+    raw(client, caller, b"<a/>", name="a.xml")
+    one = count()
+    for i in range(5):
+        raw(client, caller, f"<b n='{i}'/>".encode(), name=f"b{i}.xml")
+    assert count() == one

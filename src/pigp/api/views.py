@@ -188,6 +188,11 @@ def _read_upload(request: Request, default_name: str) -> tuple[Any, str]:
                 {"fichier": "Joignez le fichier dans le champ « fichier »."}
             )
         return upload, _clean_name(upload.name or default_name)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.PIGP_PASSERELLE_MAX_SIZE
+    if length.isdigit() and int(length) > limit:
+        # Refused before reading a byte of it.
+        raise exceptions.ValidationError({"detail": str(files.FileTooLargeError(limit))})
     data = request.data
     if not hasattr(data, "read"):
         # DRF gives an empty dict when there is no body at all.
