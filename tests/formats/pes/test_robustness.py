@@ -3,6 +3,7 @@ report (findings), never an exception: the readers must cope with schema-invalid
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -73,3 +74,33 @@ def test_duplicating_every_bloc() -> None:
     for el in list(tree.iter("BlocBordereau", "BlocPiece", "InfoTiers", "Contenu")):
         el.addnext(copy.deepcopy(el))
     assert not _check(_serialize(tree)).valid
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "acquit/acquit_ko.xml",
+        "retour/simu_retour_depense.xml",
+        "retour/acquit_retour_nonconforme.xml",
+    ],
+)
+def test_other_messages_with_any_element_deleted(samples, name: str) -> None:
+    from pigp.formats.pes import PesError, read_acquit, read_acquit_retour, read_retour
+
+    reader = {
+        "acquit/acquit_ko.xml": read_acquit,
+        "retour/simu_retour_depense.xml": lambda d: list(read_retour(d)),
+        "retour/acquit_retour_nonconforme.xml": read_acquit_retour,
+    }[name]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    count = len(
+        [e for e in etree.parse(str(samples / name), parser).iter() if isinstance(e.tag, str)]
+    )
+    for index in range(1, count):
+        tree = etree.parse(str(samples / name), parser)
+        el = [e for e in tree.iter() if isinstance(e.tag, str)][index]
+        el.getparent().remove(el)
+        data = _serialize(tree)
+        assert validate(data).root is not None
+        with contextlib.suppress(PesError):
+            reader(data)
