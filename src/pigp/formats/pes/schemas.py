@@ -222,6 +222,7 @@ _RX_REQUIRED_ATTR = re.compile(r"The attribute '([^']+)' is required but missing
 _FACETS = {
     "pattern": "ne respecte pas le format attendu",
     "enumeration": "n'est pas dans la liste des valeurs autorisées",
+    "length": "n'a pas la longueur attendue",
     "maxLength": "est trop longue",
     "minLength": "est trop courte ou vide",
     "totalDigits": "a trop de chiffres",
@@ -259,6 +260,10 @@ def french_schema_message(message: str) -> tuple[str, str | None]:
         )
     if ra := _RX_REQUIRED_ATTR.search(rest):
         return f"l'attribut obligatoire « {ra.group(1)} » manque sur « {element} ».", element
+    if attribute and "is not allowed" in rest:
+        return f"l'attribut « {attribute} » n'est pas admis sur « {element} ».", element
+    if "Element content is not allowed" in rest:
+        return f"l'élément « {element} » ne doit pas contenir d'éléments.", element
     value = None
     facet = None
     if va := _RX_VALUE.search(rest):
