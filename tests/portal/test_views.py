@@ -190,7 +190,8 @@ def test_switch_is_post_only(client, entitled, collectivite):
 @pytest.mark.parametrize("app", APPS)
 def test_application_entry_for_entitled_user(client, entitled, collectivite, app):
     client.force_login(entitled)
-    response = client.get(f"/applications/{app}/{collectivite.pk}/")
+    # The passerelle's card leads to the passerelle's own home (a redirect).
+    response = client.get(f"/applications/{app}/{collectivite.pk}/", follow=True)
     assert response.status_code == 200
     assert collectivite.nom in text(response)
     assert "profil « Transmission »" in text(response)
@@ -198,7 +199,7 @@ def test_application_entry_for_entitled_user(client, entitled, collectivite, app
 
 def test_application_entry_for_reader_is_read_only(client, reader, collectivite):
     client.force_login(reader)
-    response = client.get(f"/applications/passerelle/{collectivite.pk}/")
+    response = client.get(f"/applications/passerelle/{collectivite.pk}/", follow=True)
     assert response.status_code == 200
     page = text(response)
     assert "profil « Consultation »" in page
@@ -223,7 +224,9 @@ def test_application_entry_only_for_the_application_granted(client, collectivite
     user = make_user("passerelle.seule@example.fr")
     grant(user, collectivite, "passerelle")
     client.force_login(user)
-    assert client.get(f"/applications/passerelle/{collectivite.pk}/").status_code == 200
+    assert (
+        client.get(f"/applications/passerelle/{collectivite.pk}/", follow=True).status_code == 200
+    )
     assert client.get(f"/applications/chorus/{collectivite.pk}/").status_code == 404
 
 
@@ -252,7 +255,8 @@ def test_application_entry_ends_today_still_open(client, collectivite):
     user = make_user("dernier.jour@example.fr")
     grant(user, collectivite, "passerelle", date_fin=timezone.localdate())
     client.force_login(user)
-    assert client.get(f"/applications/passerelle/{collectivite.pk}/").status_code == 200
+    response = client.get(f"/applications/passerelle/{collectivite.pk}/", follow=True)
+    assert response.status_code == 200
 
 
 def test_application_entry_unknown_application_is_a_404(client, entitled, collectivite):

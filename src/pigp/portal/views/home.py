@@ -77,6 +77,8 @@ def application_entry(request: HttpRequest, application: str, collectivite_pk: i
     except ValueError:
         raise Http404("Application inconnue.") from None
     collectivite, habilitation = get_collectivite_for_user(request.user, collectivite_pk, app)
+    if app is Application.PASSERELLE:
+        return redirect("passerelle:home", coll_pk=collectivite.pk)
     return render(
         request,
         "portal/application.html",

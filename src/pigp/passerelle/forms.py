@@ -1,0 +1,115 @@
+"""Forms of the passerelle's pages (filters, notification preferences)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from dsfr.forms import DsfrBaseForm
+
+from pigp.core.models import Budget, Collectivite
+from pigp.passerelle.models import Flux, KindFlux, StatutFlux
+
+
+class FluxFilterForm(forms.Form):
+    """Filters of the flow lists; an invalid value is ignored rather than refused."""
+
+    statut = forms.ChoiceField(
+        label="Statut", required=False, choices=[("", "Tous"), *StatutFlux.choices]
+    )
+    kind = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Tous"), *KindFlux.choices]
+    )
+    du = forms.DateField(label="Déposé depuis le", required=False)
+    au = forms.DateField(label="Déposé jusqu'au", required=False)
+    collectivite = forms.ModelChoiceField(
+        label="Collectivité",
+        required=False,
+        queryset=Collectivite.objects.none(),
+        empty_label="Toutes",
+    )
+    budget = forms.ModelChoiceField(
+        label="Budget", required=False, queryset=Budget.objects.none(), empty_label="Tous"
+    )
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        collectivites: QuerySet[Collectivite] | None,
+        fixed: Collectivite | None = None,
+    ) -> None:
+        super().__init__(data)
+        self.fixed = fixed
+        if fixed is not None:
+            del self.fields["collectivite"]
+            budgets = Budget.objects.filter(collectivite=fixed)
+        else:
+            assert collectivites is not None
+            self.fields["collectivite"].queryset = collectivites
+            budgets = Budget.objects.filter(collectivite__in=collectivites).select_related(
+                "collectivite"
+            )
+            self.fields["budget"].label_from_instance = lambda b: (
+                f"{b.collectivite.nom} — {b.cod_col}/{b.cod_bud} {b.libelle}"
+            )
+        self.fields["budget"].queryset = budgets.order_by("cod_col", "cod_bud")
+        if fixed is not None:
+            self.fields["budget"].label_from_instance = lambda b: (
+                f"{b.cod_col}/{b.cod_bud} {b.libelle}"
+            )
+
+    def apply(self, qs: QuerySet[Flux]) -> QuerySet[Flux]:
+        # Invalid fields are left out of cleaned_data: one wrong date does not hide the list.
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("statut"):
+            qs = qs.filter(statut=data["statut"])
+        if data.get("kind"):
+            qs = qs.filter(kind=data["kind"])
+        tz = timezone.get_current_timezone()
+        if data.get("du"):
+            start = datetime.datetime.combine(data["du"], datetime.time.min, tzinfo=tz)
+            qs = qs.filter(created_at__gte=start)
+        if data.get("au"):
+            end = datetime.datetime.combine(
+                data["au"] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+            )
+            qs = qs.filter(created_at__lt=end)
+        if data.get("collectivite"):
+            qs = qs.filter(collectivite=data["collectivite"])
+        if data.get("budget"):
+            qs = qs.filter(budget=data["budget"])
+        return qs
+
+    def querystring(self) -> str:
+        """The active filters, to carry them over in paging links."""
+        from urllib.parse import urlencode
+
+        pairs = [
+            (name, self.data.get(name))
+            for name in self.fields
+            if self.data.get(name) and name not in self.errors
+        ]
+        return urlencode(pairs)
+
+
+class PreferencesForm(DsfrBaseForm):
+    def get_context(self) -> dict[str, Any]:
+        # As the portal's forms: mark optional fields (DSFR's advice) without the warning.
+        context = forms.Form.get_context(self)
+        context["DSFR_MARK_OPTIONAL_FIELDS"] = True
+        return context
+
+    acquittements = forms.BooleanField(
+        label="M'écrire quand un acquittement (PES_ACQUIT) arrive",
+        required=False,
+        help_text="Un seul courriel regroupe les fichiers arrivés ensemble.",
+    )
+    retours = forms.BooleanField(
+        label="M'écrire quand un retour (PES_Retour) arrive",
+        required=False,
+    )

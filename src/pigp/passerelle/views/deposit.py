@@ -1,0 +1,121 @@
+"""Depositing files on the web: one XMLHttpRequest per file with a progress bar, or a plain
+multipart form when JavaScript is off. Both go through `intake.receive`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pigp.core.models import Collectivite
+from pigp.passerelle import access, intake
+from pigp.passerelle.models import Canal, Flux
+from pigp.passerelle.services import is_settled
+from pigp.passerelle.views.common import badge_class, flux_json
+
+FIELD = "fichiers"
+
+
+def _receive(request: HttpRequest, collectivite: Collectivite, upload: UploadedFile) -> list[Flux]:
+    """Store one upload; the flows are re-read so that their status is the latest one."""
+    received = intake.receive(
+        upload,
+        filename=(upload.name or "fichier")[:255],
+        collectivite=collectivite,
+        canal=Canal.WEB,
+        sender_user=request.user,
+    )
+    flows = {
+        f.pk: f
+        for f in Flux.objects.select_related("collectivite").filter(
+            pk__in=[r.flux.pk for r in received]
+        )
+    }
+    created = {r.flux.pk: r.created for r in received}
+    result = []
+    for r in received:
+        flux = flows[r.flux.pk]
+        flux.created_now = created[flux.pk]
+        flux.badge_class = badge_class(flux)
+        flux.settled = is_settled(flux)
+        result.append(flux)
+    return result
+
+
+def _context(collectivite: Collectivite, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": f"Déposer des fichiers — {collectivite.nom}",
+        "collectivite": collectivite,
+        "max_size_mo": settings.PIGP_PASSERELLE_MAX_SIZE // 1_000_000,
+        "max_size": settings.PIGP_PASSERELLE_MAX_SIZE,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
+    collectivite = access.get_collectivite(request.user, coll_pk, write=True)
+    if request.method == "GET":
+        return render(request, "passerelle/deposit.html", _context(collectivite))
+    uploads = request.FILES.getlist(FIELD)
+    if not uploads:
+        return render(
+            request,
+            "passerelle/deposit.html",
+            _context(collectivite, error="Choisissez au moins un fichier à déposer."),
+            status=400,
+        )
+    results = []
+    for upload in uploads:
+        try:
+            results.append({"name": upload.name, "flows": _receive(request, collectivite, upload)})
+        except intake.IntakeError as exc:
+            results.append({"name": upload.name, "error": str(exc)})
+    status = 400 if all("error" in r for r in results) else 200
+    return render(
+        request,
+        "passerelle/deposit_results.html",
+        {**_context(collectivite), "results": results},
+        status=status,
+    )
+
+
+@require_POST
+def deposit_file(request: HttpRequest, coll_pk: int) -> JsonResponse:
+    """One file per request (the page sends them one by one to show each one's progress)."""
+    try:
+        collectivite = access.get_collectivite(request.user, coll_pk, write=True)
+    except Http404:
+        return JsonResponse({"erreur": "Collectivité introuvable."}, status=404)
+    except PermissionDenied as exc:
+        return JsonResponse({"erreur": str(exc)}, status=403)
+    uploads = request.FILES.getlist(FIELD) or request.FILES.getlist("fichier")
+    if len(uploads) != 1:
+        return JsonResponse({"erreur": "Envoyez un fichier par requête."}, status=400)
+    try:
+        flows = _receive(request, collectivite, uploads[0])
+    except intake.IntakeError as exc:
+        return JsonResponse({"erreur": str(exc), "nom": uploads[0].name}, status=400)
+    return JsonResponse(
+        {
+            "nom": uploads[0].name,
+            "flux": [flux_json(f, created=f.created_now) for f in flows],
+        },
+        status=201 if any(f.created_now for f in flows) else 200,
+    )
+
+
+@require_GET
+def flux_status(request: HttpRequest, pk: int) -> JsonResponse:
+    try:
+        flux = access.get_flux(request.user, pk)
+    except Http404:
+        return JsonResponse({"erreur": "Flux introuvable."}, status=404)
+    response = JsonResponse(flux_json(flux))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,51 @@
+"""The passerelle's home for one collectivité: mailbox, latest flows, deposit."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from pigp.core.access import habilitations_in_force
+from pigp.core.models import Application
+from pigp.passerelle import access
+from pigp.passerelle.views.common import with_badges
+
+LATEST = 10
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return redirect("passerelle:flux_all")
+
+
+@require_GET
+def collectivite_home(request: HttpRequest, coll_pk: int) -> HttpResponse:
+    user = request.user
+    collectivite = access.get_collectivite(user, coll_pk)
+    habilitation = (
+        habilitations_in_force(user)
+        .filter(collectivite=collectivite, application=Application.PASSERELLE)
+        .order_by("profil")
+        .first()
+    )
+    latest = with_badges(
+        access.flux_for(user)
+        .filter(collectivite=collectivite)
+        .select_related("collectivite", "sender_user", "sender_account")
+        .order_by("-created_at", "-id")[:LATEST]
+    )
+    unread = access.mailbox_for(user).filter(collectivite=collectivite, read_at__isnull=True)
+    return render(
+        request,
+        "passerelle/home.html",
+        {
+            "title": f"Passerelle — {collectivite.nom}",
+            "collectivite": collectivite,
+            "habilitation": habilitation,
+            "latest": latest,
+            "unread": unread.count(),
+            "can_deposit": collectivite.pk in access.writable_collectivite_ids(user),
+            "supervises": access.supervises(user),
+        },
+    )

@@ -1,0 +1,43 @@
+"""The collectivité's mailbox: acknowledgements and returns to pick up."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from pigp.passerelle import access, mailbox
+from pigp.passerelle.views.common import PAGE_SIZE, stored_file_response
+
+
+@require_GET
+def mailbox_list(request: HttpRequest, coll_pk: int) -> HttpResponse:
+    collectivite = access.get_collectivite(request.user, coll_pk)
+    items = access.mailbox_for(request.user).filter(collectivite=collectivite)
+    unread = items.filter(read_at__isnull=True).count()
+    only_unread = request.GET.get("non_lus") == "1"
+    if only_unread:
+        items = items.filter(read_at__isnull=True)
+    items = items.select_related("related_flux", "fichier").order_by("-created_at", "-id")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "passerelle/mailbox.html",
+        {
+            "title": f"Boîte aux lettres — {collectivite.nom}",
+            "collectivite": collectivite,
+            "page": page,
+            "unread": unread,
+            "only_unread": only_unread,
+            "querystring": "non_lus=1" if only_unread else "",
+        },
+    )
+
+
+@require_GET
+def mailbox_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Downloading a file is picking it up: it is marked read (and journaled) the first time."""
+    item = access.get_mailbox_item(request.user, pk)
+    mailbox.mark_read(item, request.user.email)
+    return stored_file_response(item.fichier, item.name, request)
