@@ -14,14 +14,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--queue-name", default="default")
         parser.add_argument("--max-tasks", type=int, default=None)
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.5,
+            help="Attente entre deux consultations de la file quand elle est vide (secondes).",
+        )
 
     def handle(
-        self, *args: object, queue_name: str, max_tasks: int | None, **options: object
+        self,
+        *args: object,
+        queue_name: str,
+        max_tasks: int | None,
+        interval: float,
+        **options: object,
     ) -> None:
         recovered = recover_stale()
         if recovered:
             self.stdout.write(f"{len(recovered)} flux repris : {', '.join(map(str, recovered))}")
-        worker_args = ["--queue-name", queue_name, "--no-reload", "--no-startup-delay"]
+        worker_args = [
+            "--queue-name",
+            queue_name,
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            str(interval),
+        ]
         if max_tasks:
             worker_args += ["--max-tasks", str(max_tasks)]
         call_command("db_worker", *worker_args)
