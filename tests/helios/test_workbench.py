@@ -357,7 +357,7 @@ def test_piece_reject_with_several_motifs_is_journaled(client, comptable, ledger
     p.refresh_from_db()
     assert p.etat == EtatPiece.REJETEE and p.motif_code == "01 09"
     assert p.motif_commentaire == "RIB et facture absents"
-    assert "1 pièce rejetée(s)." in response.content.decode()
+    assert "1 pièce rejetée." in response.content.decode()
     assert "fr-alert--success" in response.content.decode()
     event = PieceEvent.objects.get(piece=p)
     assert event.actor == "comptable@example.fr"
@@ -416,7 +416,7 @@ def test_bordereau_wide_action_with_allowed_and_forbidden_pieces(client, comptab
         "4": EtatPiece.PRISE_EN_CHARGE,
         "5": EtatPiece.REJETEE,
     }
-    assert "3 pièces rejetée(s)." in html
+    assert "3 pièces rejetées." in html
     assert "2 pièces refusées" in html
     assert "mandat n° 3 de « rejetée »" in html and "mandat n° 4 de « prise en charge »" in html
     assert "fr-alert--warning" in html

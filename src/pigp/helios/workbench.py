@@ -25,7 +25,8 @@ class Action:
     slug: str
     target: str
     label: str  # button
-    done: str  # past participle for the report, agreeing with "pièce(s)"
+    done: str  # past participle agreeing with "pièce"
+    done_plural: str
     needs_motif: bool
 
 
@@ -36,15 +37,17 @@ ACTIONS: dict[str, Action] = {
             "prendre-en-charge",
             EtatPiece.PRISE_EN_CHARGE,
             "Prendre en charge",
-            "prise(s) en charge",
+            "prise en charge",
+            "prises en charge",
             False,
         ),
-        Action("rejeter", EtatPiece.REJETEE, "Rejeter", "rejetée(s)", True),
+        Action("rejeter", EtatPiece.REJETEE, "Rejeter", "rejetée", "rejetées", True),
         Action(
             "mettre-en-instance",
             EtatPiece.EN_INSTANCE,
             "Mettre en instance",
-            "mise(s) en instance",
+            "mise en instance",
+            "mises en instance",
             True,
         ),
     )
@@ -146,7 +149,8 @@ class Outcome:
         n = len(self.moved)
         if not n:
             return "Aucune pièce n'a changé d'état."
-        return f"{n} pièce{'s' if n > 1 else ''} {self.action.done}."
+        done = self.action.done_plural if n > 1 else self.action.done
+        return f"{n} pièce{'s' if n > 1 else ''} {done}."
 
     def refusals(self, limit: int = 10) -> str:
         if not self.refused:

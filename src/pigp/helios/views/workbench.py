@@ -26,7 +26,8 @@ from pigp.helios.forms import (
     QueueFilterForm,
     action_from,
 )
-from pigp.helios.models import PieceJustificative, PjRef
+from pigp.helios.models import EtatPiece, PieceJustificative, PjRef
+from pigp.helios.motifs import motifs_for
 
 QUEUE_PAGE_SIZE = 50
 PIECES_PAGE_SIZE = 100
@@ -135,6 +136,7 @@ def piece(request: HttpRequest, pk: int) -> HttpResponse:
         ).select_related("fichier")
     }
     pj_rows = [(r, pjs.get(r.id_unique)) for r in refs]
+    events = list(p.events.order_by("at", "id"))
     return render(
         request,
         "helios/workbench_piece.html",
@@ -146,8 +148,10 @@ def piece(request: HttpRequest, pk: int) -> HttpResponse:
             "lignes": list(p.lignes.order_by("id")),
             "pj_rows": pj_rows,
             "inline_types": INLINE_TYPES,
-            "events": list(p.events.order_by("at", "id")),
+            "events": events,
+            "reception_event": any(e.etat == EtatPiece.RECUE for e in events),
             "hints": controls.hints_for_piece(p),
+            "motifs": [(c, motifs_for(p.domaine).get(c, "")) for c in p.motif_code.split()],
             "form": ActionForm(domaine=p.domaine),
             "actions": workbench.available_actions(p),
             "menu": "queue",
