@@ -229,3 +229,10 @@ def test_budget_document_is_reported_not_checked() -> None:
     (info,) = report.findings
     assert info.rule == "docbudg-not-checked"
     assert "non vérifié" in info.message
+
+
+def test_many_comments_take_linear_time(valid_flow: bytes) -> None:
+    data = valid_flow.replace(b"<Enveloppe>", b"<Enveloppe>" + b"<!---->" * 100_000)
+    start = time.monotonic()
+    assert validate(data).valid
+    assert time.monotonic() - start < 15

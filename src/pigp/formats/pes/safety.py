@@ -244,6 +244,7 @@ class FlowStream:
         self._quote: int | None = None
         self._tag_tail = b""
         self._last = b""
+        self._marks: dict[bytes, int] = {}  # next '<!', '<?', '<Fichier' in the buffer
 
     @property
     def finished(self) -> bool:
@@ -279,6 +280,7 @@ class FlowStream:
 
     def _scan(self) -> None:
         data = self._pending
+        self._marks = {}
         pos = 0
         final = self._eof
         while pos < len(data):
@@ -361,14 +363,21 @@ class FlowStream:
         best = -1
         kind = ""
         for marker in (b"<!", b"<?", _FICHIER):
-            at = data.find(marker, lt)
-            while marker == _FICHIER and at >= 0:
-                follow = data[at + len(_FICHIER) : at + len(_FICHIER) + 1]
-                if follow == b"" and not self._eof:
-                    break
-                if follow in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
-                    break
-                at = data.find(marker, at + 1)
+            # Positions found earlier in this buffer stay valid while they lie ahead: without
+            # this memo, a buffer full of comments would be rescanned once per comment.
+            at = self._marks.get(marker)
+            if at is not None and (at == -1 or at >= lt):
+                pass
+            else:
+                at = data.find(marker, lt)
+                while marker == _FICHIER and at >= 0:
+                    follow = data[at + len(_FICHIER) : at + len(_FICHIER) + 1]
+                    if follow == b"" and not self._eof:
+                        break
+                    if follow in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
+                        break
+                    at = data.find(marker, at + 1)
+                self._marks[marker] = at
             if at >= 0 and (best < 0 or at < best):
                 best, kind = at, marker.decode("ascii")
         if best < 0:
