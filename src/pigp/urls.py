@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/", include("pigp.api.urls")),
     path("helios/", include("pigp.helios.urls")),
     path("helios/", include("pigp.helios.urls_retour")),
+    path("helios/", include("pigp.helios.urls_money")),
     path("", include("pigp.portal.urls")),
 ]

@@ -138,6 +138,10 @@ def to_csv(balance: Balance) -> str:
     return out.getvalue()
 
 
+def _fr(amount: Decimal) -> str:
+    return f"{amount:,.2f} €".replace(",", "\u202f").replace(".", ",")
+
+
 def chart_svg(balance: Balance, width: int = 720, height: int = 240) -> SafeString:
     """A line of the daily balance, drawn server-side (no script); empty when nothing moved."""
     if not balance.days:
@@ -145,7 +149,7 @@ def chart_svg(balance: Balance, width: int = 720, height: int = 240) -> SafeStri
     points = [(balance.date_ouverture, balance.ouverture)] + [
         (d.date, d.solde) for d in balance.days
     ]
-    left, right, top, bottom = 90, 10, 10, 30
+    left, right, top, bottom = 110, 10, 10, 30
     first, last = points[0][0], points[-1][0]
     span = max((last - first).days, 1)
     values = [v for _, v in points] + [ZERO]
@@ -162,8 +166,8 @@ def chart_svg(balance: Balance, width: int = 720, height: int = 240) -> SafeStri
     path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points)
     zero = y(ZERO)
     label = (
-        f"Solde du compte au Trésor, {balance.annee} : de {balance.ouverture:.2f} € "
-        f"à {balance.solde:.2f} €"
+        f"Solde du compte au Trésor, {balance.annee} : de {_fr(balance.ouverture)} "
+        f"à {_fr(balance.solde)}"
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -172,9 +176,9 @@ def chart_svg(balance: Balance, width: int = 720, height: int = 240) -> SafeStri
         f'<line x1="{left}" y1="{zero:.1f}" x2="{width - right}" y2="{zero:.1f}" '
         'stroke="#929292" stroke-width="1"/>',
         f'<text x="{left - 6}" y="{y(high) + 4:.1f}" text-anchor="end" font-size="11">'
-        f"{high:.0f} €</text>",
+        f"{_fr(high)}</text>",
         f'<text x="{left - 6}" y="{y(low) + 4:.1f}" text-anchor="end" font-size="11">'
-        f"{low:.0f} €</text>",
+        f"{_fr(low)}</text>",
         f'<text x="{left}" y="{height - 8}" font-size="11">{first:%d/%m/%Y}</text>',
         f'<text x="{width - right}" y="{height - 8}" text-anchor="end" font-size="11">'
         f"{last:%d/%m/%Y}</text>",

@@ -1,0 +1,154 @@
+"""Forms of the payment, recovery and treasury pages."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from pigp.helios.models import StadeRecouvrement
+from pigp.portal.forms import PortalForm
+
+MAX_CAMT_SIZE = 50 * 1024 * 1024
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _CollectiviteForm(PortalForm):
+    collectivite = forms.TypedChoiceField(label="Collectivité", coerce=int)
+
+    def __init__(self, *args: Any, collectivites: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collectivite"].choices = collectivites
+
+
+def _sepa_date(value: datetime.date, what: str) -> datetime.date:
+    """The bank refuses a date more than 15 days ago or more than a year ahead."""
+    today = timezone.localdate()
+    if value < today - datetime.timedelta(days=15):
+        raise forms.ValidationError(
+            f"La date {what} ne peut pas être antérieure de plus de 15 jours à aujourd'hui."
+        )
+    if value > today + datetime.timedelta(days=365):
+        raise forms.ValidationError(f"La date {what} ne peut pas dépasser un an.")
+    return value
+
+
+class PaymentRunForm(_CollectiviteForm):
+    date_execution = forms.DateField(
+        label="Date d'exécution des virements",
+        widget=DATE_WIDGET,
+        help_text="Format : jj/mm/aaaa. Au plus tôt 15 jours avant aujourd'hui.",
+    )
+    version = forms.ChoiceField(
+        label="Version du fichier SEPA",
+        choices=[
+            ("001.09", "pain.001.001.09 (recommandée)"),
+            ("001.03", "pain.001.001.03 (ancienne)"),
+        ],
+        initial="001.09",
+    )
+
+    def clean_date_execution(self) -> datetime.date:
+        return _sepa_date(self.cleaned_data["date_execution"], "d'exécution")
+
+
+class DirectDebitRunForm(_CollectiviteForm):
+    date_echeance = forms.DateField(
+        label="Date d'échéance des prélèvements",
+        widget=DATE_WIDGET,
+        help_text="Format : jj/mm/aaaa.",
+    )
+    version = forms.ChoiceField(
+        label="Version du fichier SEPA",
+        choices=[
+            ("001.08", "pain.008.001.08 (recommandée)"),
+            ("001.02", "pain.008.001.02 (ancienne)"),
+        ],
+        initial="001.08",
+    )
+
+    def clean_date_echeance(self) -> datetime.date:
+        return _sepa_date(self.cleaned_data["date_echeance"], "d'échéance")
+
+
+class CamtImportForm(_CollectiviteForm):
+    fichier = forms.FileField(
+        label="Relevé bancaire (camt.053 ou camt.054)",
+        help_text="Fichier XML ISO 20022, 50 Mo au plus.",
+    )
+
+    def clean_fichier(self) -> Any:
+        upload = self.cleaned_data["fichier"]
+        if upload.size > MAX_CAMT_SIZE:
+            raise forms.ValidationError("Le fichier dépasse 50 Mo.")
+        if upload.size == 0:
+            raise forms.ValidationError("Le fichier est vide.")
+        return upload
+
+
+class EncaissementForm(PortalForm):
+    date = forms.DateField(label="Date de l'encaissement", widget=DATE_WIDGET)
+    montant = forms.DecimalField(
+        label="Montant (€)",
+        max_digits=16,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Un paiement partiel est possible ; jamais plus que le reste à recouvrer.",
+    )
+    reference = forms.CharField(
+        label="Référence", required=False, max_length=140, help_text="Chèque, virement, quittance…"
+    )
+
+    def clean_date(self) -> datetime.date:
+        value = self.cleaned_data["date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("Un encaissement ne peut pas être daté dans le futur.")
+        return value
+
+
+class StadeForm(PortalForm):
+    stade = forms.ChoiceField(label="Stade de recouvrement", choices=StadeRecouvrement.choices)
+    commentaire = forms.CharField(
+        label="Commentaire", required=False, max_length=300, help_text="Par exemple : courrier du…"
+    )
+
+
+class MatchForm(PortalForm):
+    titre = forms.TypedChoiceField(label="Titre à rapprocher", coerce=int)
+
+    def __init__(self, *args: Any, titres: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["titre"].choices = titres
+
+
+class SoldeOuvertureForm(PortalForm):
+    montant = forms.DecimalField(
+        label="Solde d'ouverture (€)",
+        max_digits=16,
+        decimal_places=2,
+        help_text="Négatif pour un solde débiteur.",
+    )
+    date = forms.DateField(label="Date du solde", widget=DATE_WIDGET)
+
+
+class TreasuryFilterForm(PortalForm):
+    budget = forms.TypedChoiceField(label="Budget", coerce=int)
+    annee = forms.TypedChoiceField(label="Exercice", coerce=int)
+
+    def __init__(
+        self, *args: Any, budgets: list[tuple[int, str]], annees: list[int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["budget"].choices = budgets
+        self.fields["annee"].choices = [(a, str(a)) for a in annees]
+
+
+class CollectiviteFilterForm(PortalForm):
+    collectivite = forms.TypedChoiceField(label="Collectivité", coerce=int, required=False)
+
+    def __init__(self, *args: Any, collectivites: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collectivite"].choices = [("", "Toutes les collectivités"), *collectivites]
