@@ -184,19 +184,35 @@ def _find_root(
     return prefix, match.group(2).decode("ascii"), namespace, line, legacy
 
 
+_TAG_SPECIAL = re.compile(rb"[\"'>]")
+
+
+def _scan_tag(data: bytes, pos: int, quote: int | None) -> tuple[int, int | None]:
+    """Scan a start tag from ``pos`` (inside a quoted value when ``quote`` is set).
+
+    Returns the index just past its closing '>' (or -1 when not in ``data``) and the quote
+    still open at the end of ``data``. Searches are done by the regex engine, not per byte.
+    """
+    i = pos
+    while True:
+        if quote is not None:
+            j = data.find(bytes((quote,)), i)
+            if j < 0:
+                return -1, quote
+            quote, i = None, j + 1
+            continue
+        m = _TAG_SPECIAL.search(data, i)
+        if m is None:
+            return -1, None
+        c = data[m.start()]
+        if c == 0x3E:
+            return m.start() + 1, None
+        quote, i = c, m.start() + 1
+
+
 def _tag_end(data: bytes, pos: int) -> int:
     """Index just past the '>' closing the tag open at ``pos`` (quote-aware), or -1."""
-    quote: int | None = None
-    for i in range(pos, len(data)):
-        c = data[i]
-        if quote is not None:
-            if c == quote:
-                quote = None
-        elif c in (0x22, 0x27):
-            quote = c
-        elif c == 0x3E:
-            return i + 1
-    return -1
+    return _scan_tag(data, pos, None)[0]
 
 
 class PjHandler(Protocol):
@@ -463,16 +479,8 @@ class FlowStream:
             )
 
     def _tag_close(self, data: bytes, pos: int) -> int:
-        for i in range(pos, len(data)):
-            c = data[i]
-            if self._quote is not None:
-                if c == self._quote:
-                    self._quote = None
-            elif c in (0x22, 0x27):
-                self._quote = c
-            elif c == 0x3E:
-                return i + 1
-        return -1
+        end, self._quote = _scan_tag(data, pos, self._quote)
+        return end
 
 
 MAX_PROLOG = 1 << 20  # comments before the root are legal; a megabyte of them is plenty
