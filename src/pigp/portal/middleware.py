@@ -37,7 +37,7 @@ class SecondFactorMiddleware:
             return None
         match = request.resolver_match
         name = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
-        if name in EXEMPT_URL_NAMES or request.path.startswith("/static/"):
+        if name in EXEMPT_URL_NAMES or request.path.startswith(("/static/", "/api/")):
             return None
         if user_has_device(user, confirmed=True):
             return redirect(f"{reverse('portal:otp_verify')}?next={quote(request.get_full_path())}")
