@@ -104,3 +104,12 @@ def test_other_messages_with_any_element_deleted(samples, name: str) -> None:
         assert validate(data).root is not None
         with contextlib.suppress(PesError):
             reader(data)
+
+
+def test_comments_and_processing_instructions_everywhere() -> None:
+    data = VALID_FLOW.read_bytes()
+    head, body = data.split(b"?>", 1)
+    body = body.replace(b"/>", b"/><?pi x?><!-- c -->")
+    report = _check(head + b"?>" + body)
+    assert report.valid, [f.message for f in report.findings]
+    assert report.pj_ids == ("PJTEST0001",)

@@ -229,6 +229,7 @@ class AllerWalker:
             events=("end",),
             tag=_WALK_TAGS,
             remove_comments=True,
+            remove_pis=True,
             **PARSER_OPTIONS,
         )
         root = None
@@ -495,9 +496,10 @@ def _iter_small(source: Source, expected: tuple[MessageKind, ...], unit: str):
         stream = FlowStream(raw, head=head)
         try:
             for _event, el in etree.iterparse(
-                stream, events=("end",), remove_comments=True, **PARSER_OPTIONS
+                stream, events=("end",), remove_comments=True, remove_pis=True, **PARSER_OPTIONS
             ):
-                if el.tag in ("EnTetePES", unit) or el.tag.startswith("EnTete"):
+                tag = el.tag
+                if isinstance(tag, str) and (tag == unit or tag.startswith("EnTete")):
                     yield mt, el
         except etree.XMLSyntaxError as exc:
             raise PesFormatError(f"XML mal formé : {exc}") from exc
