@@ -232,6 +232,8 @@ def test_queue_lists_awaiting_bordereaux_with_counts_and_filters(
         reverse("helios:queue"), {"collectivite": waiting.exercice.budget.collectivite_id}
     )
     assert len(response.context["rows"]) == 2
+    response = c.get(reverse("helios:queue"), {"tri": "collectivite"})
+    assert [b.pk for b, _ in response.context["rows"]] == [waiting.pk, recettes.pk]
 
 
 @pytest.mark.django_db

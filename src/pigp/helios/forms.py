@@ -26,6 +26,15 @@ class QueueFilterForm(PortalForm):
         ],
     )
 
+    tri = forms.ChoiceField(
+        label="Ordre",
+        required=False,
+        choices=[
+            ("", "Les plus anciens d'abord"),
+            ("collectivite", "Par collectivité, puis ancienneté"),
+        ],
+    )
+
     def __init__(self, *args: Any, collectivites: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collectivite"].choices = [("", "Toutes les collectivités"), *collectivites]

@@ -58,7 +58,7 @@ ACTIONS: dict[str, Action] = {
 
 
 def queue(
-    user: User, *, collectivite_id: int | None = None, domaine: str = ""
+    user: User, *, collectivite_id: int | None = None, domaine: str = "", tri: str = ""
 ) -> QuerySet[Bordereau]:
     """Bordereaux having pièces awaiting prise en charge, oldest first, with their counts."""
     awaiting = Piece.objects.filter(bordereau_id=OuterRef("pk"), etat__in=AWAITING)
@@ -78,6 +78,8 @@ def queue(
         qs = qs.filter(exercice__budget__collectivite_id=collectivite_id)
     if domaine in Domaine.values:
         qs = qs.filter(domaine=domaine)
+    if tri == "collectivite":
+        qs = qs.order_by("exercice__budget__collectivite__nom", "recu_le", "id")
     return qs
 
 

@@ -40,11 +40,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     require_agent(request.user)
     choices = workbench.collectivite_choices(request.user)
     form = QueueFilterForm(request.GET or None, collectivites=choices)
-    collectivite_id, domaine = None, ""
+    collectivite_id, domaine, tri = None, "", ""
     if form.is_bound and form.is_valid():
         collectivite_id = form.cleaned_data["collectivite"] or None
         domaine = form.cleaned_data["domaine"]
-    qs = workbench.queue(request.user, collectivite_id=collectivite_id, domaine=domaine)
+        tri = form.cleaned_data["tri"]
+    qs = workbench.queue(request.user, collectivite_id=collectivite_id, domaine=domaine, tri=tri)
     page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(b, workbench.age_days(b.recu_le)) for b in page.object_list]
     query = request.GET.copy()
