@@ -197,6 +197,8 @@ def test_ssh_key_on_account(client, admin_local, sicoval):
     assert response.status_code == 302
     stored = SshKey.objects.get()
     assert stored.account == account and stored.user is None
+    page = client.get(f"{LIST}{account.pk}/").content.decode()
+    assert f"compte-{account.pk}" in page and stored.fingerprint in page
     assert stored.fingerprint == asyncssh.import_public_key(key).get_fingerprint()
     assert stored.fingerprint.startswith("SHA256:")
     # The same key twice: refused in French.
@@ -256,3 +258,11 @@ def test_own_keys_page_needs_a_passerelle_habilitation(client, db):
 def test_anonymous_redirected_to_login(client, admin_local, sicoval):
     response = client.get(LIST)
     assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+def test_fingerprint_matches_the_sftp_server(admin_local, sicoval):
+    from pigp.passerelle.sftp import auth
+
+    key = ed25519().strip()
+    parsed = accounts.parse_public_key(key + " commentaire\n")
+    assert parsed.fingerprint == auth.fingerprint(key)
