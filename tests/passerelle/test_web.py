@@ -609,3 +609,12 @@ def test_preferences(client, entitled):
     pref = NotificationPreference.objects.get(user=entitled)
     assert pref.acquittements is True and pref.retours is False
     assert text(client.get("/passerelle/preferences/")).count("checked") == 1
+
+
+def test_home_links_service_accounts_for_local_admin(client, collectivite, local_admin, entitled):
+    client.force_login(local_admin)
+    page = text(client.get(f"/passerelle/{collectivite.pk}/"))
+    assert "profil « Administration locale »" in page
+    assert "/passerelle/comptes/" in page and "Déposer des fichiers" in page
+    client.force_login(entitled)
+    assert 'href="/passerelle/comptes/"' not in text(client.get(f"/passerelle/{collectivite.pk}/"))

@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from pigp.core.access import habilitations_in_force
-from pigp.core.models import Application
+from pigp.core.models import Application, Profil
 from pigp.passerelle import access
 from pigp.passerelle.views.common import with_badges
 
 LATEST = 10
+PROFILE_RANK = {Profil.CONSULTATION: 1, Profil.TRANSMISSION: 2, Profil.ADMINISTRATION: 3}
 
 
 @require_GET
@@ -23,11 +24,13 @@ def index(request: HttpRequest) -> HttpResponse:
 def collectivite_home(request: HttpRequest, coll_pk: int) -> HttpResponse:
     user = request.user
     collectivite = access.get_collectivite(user, coll_pk)
-    habilitation = (
-        habilitations_in_force(user)
-        .filter(collectivite=collectivite, application=Application.PASSERELLE)
-        .order_by("profil")
-        .first()
+    # The strongest profile in force, should the user hold more than one.
+    habilitation = max(
+        habilitations_in_force(user).filter(
+            collectivite=collectivite, application=Application.PASSERELLE
+        ),
+        key=lambda h: PROFILE_RANK.get(h.profil, 0),
+        default=None,
     )
     latest = with_badges(
         access.flux_for(user)
