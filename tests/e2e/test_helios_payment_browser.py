@@ -1,0 +1,95 @@
+"""The demo comptable pays mandats taken in charge and downloads the transfer file, in a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_helios_browser import COMPTABLE, log_in_with_totp, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def mandats_pris_en_charge(demo_server, tmp_path):
+    """A generated bordereau of Saint-Orens, received through the passerelle, taken in charge."""
+    from pigp.core.models import Collectivite
+    from pigp.formats.pes.generator import generate_pes_aller
+    from pigp.helios import states
+    from pigp.helios.models import CompteTresor, EtatPiece, Piece
+    from pigp.passerelle import intake
+    from pigp.passerelle.models import Flux, StatutFlux
+
+    coll = Collectivite.objects.select_related("poste").get(siret="21310555400017")
+    CompteTresor.objects.get_or_create(
+        poste=coll.poste,
+        defaults={
+            "titulaire": "DGFIP SGC MURET",
+            "iban": "FR7630001007941234567890185",
+            "bic": "BDFEFRPPCCT",
+        },
+    )
+    budget = coll.budgets.get(cod_col="055", cod_bud="00")
+    path = tmp_path / "PES_DEPENSE_2026_PAIE.xml"
+    generate_pes_aller(
+        path,
+        seed=4242,
+        pieces=3,
+        id_post=coll.poste.codique,
+        id_coll=coll.siret,
+        cod_col=budget.cod_col,
+        cod_bud=budget.cod_bud,
+        exercice=2026,
+        nom_fic=path.stem,
+    )
+    with path.open("rb") as fh:
+        [r] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.ACQUITTE, flux.message
+    pieces = list(Piece.objects.filter(bordereau__flux=flux, domaine="depense"))
+    assert pieces
+    for piece in pieces:
+        states.transition(piece, EtatPiece.PRISE_EN_CHARGE, actor=COMPTABLE)
+    return coll, pieces
+
+
+def test_comptable_runs_a_payment_and_downloads_a_valid_pain001(
+    page, mandats_pris_en_charge, assert_accessible
+):
+    from django.utils import timezone
+
+    from pigp.formats import sepa
+    from pigp.helios.models import EtatPiece, Paiement, Piece
+
+    coll, pieces = mandats_pris_en_charge
+    log_in_with_totp(page, COMPTABLE)
+    page.goto("/helios/paiements/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Paiements"
+    assert coll.nom in page.locator("main").inner_text()
+    assert_accessible(page, "the payments page")
+    shot(page, "paiements")
+
+    page.locator("#id_run-collectivite").select_option(label=coll.nom)
+    page.get_by_label("Version du fichier SEPA").select_option("001.09")
+    page.get_by_role("button", name="Lancer la campagne de paiement").click()
+    page.wait_for_load_state()
+    main = page.locator("main")
+    assert "payé" in main.inner_text(), main.inner_text()
+    assert_accessible(page, "the payments page after a run")
+    shot(page, "paiements_apres")
+
+    for piece in Piece.objects.filter(pk__in=[p.pk for p in pieces]):
+        assert piece.etat == EtatPiece.PAYEE
+
+    with page.expect_download() as info:
+        main.get_by_role("link", name="Télécharger").first.click()
+    download = info.value
+    content = Path(download.path()).read_bytes()
+    report = sepa.validate(content, today=timezone.localdate())
+    assert report.valid, [f.message for f in report.errors]
+    assert report.message == sepa.PAIN_001_09
+    e2e = set(Paiement.objects.filter(piece__in=pieces).values_list("reference", flat=True))
+    assert len(e2e) == len(pieces)
+    text = content.decode()
+    assert all(ref in text for ref in e2e)
