@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Serve the portal and its task worker together; Ctrl-C stops both.
+# Serve the portal with its task worker and its SFTP server; Ctrl-C stops them all.
 set -euo pipefail
 host=${1:-127.0.0.1}
 port=${2:-8000}
 py=.venv/bin/python
 
+sftp_port=${PIGP_SFTP_PORT:-2222}
 $py manage.py pigp_worker &
 worker=$!
-trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true' EXIT INT TERM
+$py manage.py sftp_server --host "$host" --port "$sftp_port" &
+sftp=$!
+trap 'kill "$worker" "$sftp" 2>/dev/null; wait "$worker" "$sftp" 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
@@ -18,7 +21,9 @@ cat <<MSG
     comptable@demo.pigp.fr     comptable (code à 6 chiffres : make totp EMAIL=comptable@demo.pigp.fr)
     juge@demo.pigp.fr          juge des comptes
     admin@demo.pigp.fr         administrateur national (double authentification)
-  Ctrl-C arrête le serveur et le worker.
+  SFTP : sftp -P $sftp_port ordonnateur@demo.pigp.fr@$host (même mot de passe)
+  API  : http://$host:$port/api/docs/
+  Ctrl-C arrête le serveur, le worker et le serveur SFTP.
 
 MSG
 $py manage.py runserver "$host:$port" --noreload

@@ -10,9 +10,14 @@ from django.dispatch import receiver
 from pigp.core import journal
 
 
+def _canal(request: Any) -> dict[str, str]:
+    # The SFTP server authenticates with a small HttpRequest whose path is "/sftp".
+    return {"canal": "sftp"} if getattr(request, "path", "") == "/sftp" else {"canal": "web"}
+
+
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    journal.record("connexion", actor=user, obj=user, request=request)
+    journal.record("connexion", actor=user, obj=user, request=request, details=_canal(request))
 
 
 @receiver(user_logged_out)
@@ -30,5 +35,5 @@ def _login_failed(
         "connexion_echouee",
         actor_label=identifier,
         request=request,
-        details={"identifiant": identifier},
+        details={"identifiant": identifier, **_canal(request)},
     )
