@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pigp.api import views
+from pigp.api import supervision, views
 
 app_name = "api"
 
@@ -35,7 +35,7 @@ urlpatterns = [
         _open(views.MailboxAcknowledgeView.as_view()),
         name="boite-acquitter",
     ),
-    path("v1/supervision/", _open(views.SupervisionView.as_view()), name="supervision"),
+    path("v1/supervision/", _open(supervision.SupervisionView.as_view()), name="supervision"),
     # Public: the schema and its documentation describe the API, they give no access to data.
     # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),

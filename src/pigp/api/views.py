@@ -12,18 +12,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pigp.api.parsers import BODY_PARSERS
 from pigp.api.serializers import (
     AcquitRetourFormSerializer,
     DepositFormSerializer,
@@ -55,44 +54,6 @@ E401 = OpenApiResponse(ErrorSerializer, description="Non authentifié, jeton inc
 E403 = OpenApiResponse(ErrorSerializer, description="Profil en consultation seule.")
 E404 = OpenApiResponse(ErrorSerializer, description="Introuvable ou hors de votre périmètre.")
 E400 = OpenApiResponse(ErrorSerializer, description="Requête invalide (message en français).")
-
-
-# --- parsers: the raw body is handed over as a stream, never read into memory -------------
-
-
-class _StreamParser(BaseParser):
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
-        return stream
-
-
-class XmlBodyParser(_StreamParser):
-    media_type = "application/xml"
-
-
-class TextXmlBodyParser(_StreamParser):
-    media_type = "text/xml"
-
-
-class OctetStreamParser(_StreamParser):
-    media_type = "application/octet-stream"
-
-
-class GzipBodyParser(_StreamParser):
-    media_type = "application/gzip"
-
-
-class ZipBodyParser(_StreamParser):
-    media_type = "application/zip"
-
-
-BODY_PARSERS = [
-    MultiPartParser,
-    XmlBodyParser,
-    TextXmlBodyParser,
-    OctetStreamParser,
-    GzipBodyParser,
-    ZipBodyParser,
-]
 
 
 # --- common --------------------------------------------------------------------------------
@@ -573,59 +534,3 @@ class MailboxAcknowledgeView(ApiView):
             )
         stream, name = _read_upload(request, f"ACQUIT_RETOUR_{item.name}")
         return _deposit(request, principal, item.collectivite, stream, name)
-
-
-# --- supervision ---------------------------------------------------------------------------
-
-STUCK_STATUSES = (StatutFlux.POSTE, StatutFlux.EN_COURS, StatutFlux.ERREUR)
-
-
-class StatusCountSerializer(serializers.Serializer):
-    statut = serializers.CharField()
-    libelle = serializers.CharField()
-    nombre = serializers.IntegerField()
-
-
-class SupervisionSerializer(serializers.Serializer):
-    par_statut = StatusCountSerializer(many=True, help_text="Nombre de flux par statut.")
-    seuil_minutes = serializers.IntegerField(help_text="Au-delà, un flux est dit bloqué.")
-    bloques = FluxSerializer(
-        many=True, help_text="Flux bloqués (posté, en cours, erreur) depuis plus que le seuil."
-    )
-
-
-class SupervisionView(ApiView):
-    @extend_schema(
-        tags=["Supervision"],
-        operation_id="supervision",
-        summary="Superviser les flux",
-        description=(
-            "Pour les comptables (flux des collectivités de leur poste) et les administrateurs "
-            "nationaux (tous les flux) : nombre de flux par statut, et flux bloqués dans un "
-            "statut d'attente depuis plus que le seuil, avec leur dernier message. 404 pour "
-            "les autres utilisateurs et les comptes de service."
-        ),
-        responses={200: SupervisionSerializer, 401: E401, 404: E404},
-    )
-    def get(self, request: Request) -> Response:
-        principal = self.principal()
-        if not isinstance(principal, User):
-            raise exceptions.NotFound("Page introuvable.")
-        qs = access.supervised_flux(principal)
-        counts = dict(qs.order_by().values_list("statut").annotate(n=Count("id")))
-        minutes = settings.PIGP_PASSERELLE_STUCK_MINUTES
-        threshold = timezone.now() - datetime.timedelta(minutes=minutes)
-        stuck = (
-            qs.filter(statut__in=STUCK_STATUSES, status_changed_at__lt=threshold)
-            .select_related(*FLUX_RELATED)
-            .order_by("status_changed_at", "id")[:200]
-        )
-        data = {
-            "par_statut": [
-                {"statut": s.value, "libelle": s.label, "nombre": counts.get(s.value, 0)}
-                for s in StatutFlux
-            ],
-            "seuil_minutes": minutes,
-            "bloques": FluxSerializer(stuck, many=True).data,
-        }
-        return Response(data)
