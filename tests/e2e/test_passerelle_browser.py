@@ -173,3 +173,32 @@ def test_refused_simulator_flow_page_is_accessible(page, demo_server, assert_acc
     assert page.get_by_role("button", name="Annuler ce flux").count() == 0
     shot(page, "flux-refused-findings")
     assert_accessible(page, "a flow page with findings")
+
+
+def test_flow_page_follows_the_status_until_final(page, sicoval_writer):
+    """A flow still "posté": its page polls the status and shows the outcome when it comes."""
+    from pigp.core import files
+    from pigp.passerelle.history import set_status
+    from pigp.passerelle.models import Flux, FluxEvent, StatutFlux
+
+    user, coll = sicoval_writer
+    # Created by hand, so no processing is queued: it stays "posté" until we move it.
+    flux = Flux.objects.create(
+        collectivite=coll,
+        canal="web",
+        original_name="en-attente.xml",
+        fichier=files.store_bytes(b"<en-attente/>"),
+        sender_user=user,
+    )
+    FluxEvent.objects.create(flux=flux, statut=StatutFlux.POSTE, message="Fichier reçu.")
+    log_in(page, user.email)
+    page.goto(f"/passerelle/flux/{flux.pk}/")
+    assert page.locator("#flux-statut .fr-badge").text_content().strip() == "Posté"
+    assert page.get_by_role("button", name="Annuler ce flux").is_visible()
+    set_status(flux, StatutFlux.REFUSE, "Refusé pour le test.")
+    page.wait_for_function(
+        "document.querySelector('#flux-statut .fr-badge').textContent.trim() === 'Refusé'"
+    )
+    page.wait_for_load_state()
+    page.get_by_text("Refusé pour le test.").first.wait_for()
+    assert page.get_by_role("button", name="Annuler ce flux").count() == 0

@@ -56,6 +56,8 @@
         text(badge, data.libelle);
         text(item.querySelector("[data-message]"), note || data.message);
         item.setAttribute("data-final", data.final ? "1" : "0");
+        // A flow's page shows more than the status (history, findings): show it all again.
+        if (data.final && item.hasAttribute("data-reload")) window.location.reload();
       }, Date.now());
     });
   }
