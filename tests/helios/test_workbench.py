@@ -467,3 +467,34 @@ def test_locked_piece_offers_no_action(client, comptable, ledger):
         reverse("helios:piece_action", args=[p.pk]), {"action": "prendre-en-charge"}, follow=True
     )
     assert "exercice clos" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_undecoded_pj_is_explained(client, comptable, ledger):
+    ledger(1)
+    pj = PieceJustificative.objects.get()
+    PieceJustificative.objects.filter(pk=pj.pk).update(fichier=None, erreur="base64 invalide")
+    c = verified_client(client, comptable)
+    response = c.get(reverse("helios:pj", args=[pj.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("helios:piece", args=[pj_piece(pj).pk]), 302)]
+    piece_page = response.content.decode()
+    assert "pas pu être décodée" in piece_page
+    assert "illisible" in piece_page and "base64 invalide" in piece_page
+
+
+def pj_piece(pj):
+    return Piece.objects.get(pj_refs__id_unique=pj.id_unique)
+
+
+@pytest.mark.django_db
+def test_menus_lead_comptables_only_to_helios(client, comptable, entitled, ledger):
+    ledger(1)
+    home = verified_client(client, comptable).get(reverse("portal:home")).content.decode()
+    assert 'href="/helios/"' in home
+    page = client.get(reverse("helios:queue")).content.decode()
+    for path in ("paiements", "recouvrement", "tresorerie", "retours", "cloture"):
+        assert f'href="/helios/{path}/"' in page
+    assert 'aria-current="page">File d\'attente' in page
+    client.logout()
+    home = verified_client(client, entitled).get(reverse("portal:home")).content.decode()
+    assert 'href="/helios/"' not in home

@@ -17,6 +17,7 @@ from pigp.helios.access import (
     get_collectivite_for_agent,
     get_piece_for_agent,
     get_pj_for_agent,
+    pieces_for_agent,
     require_agent,
 )
 from pigp.helios.forms import (
@@ -190,7 +191,12 @@ def pj(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_pj_for_agent(request.user, pk)
     if item.fichier is None:
         messages.error(request, "Cette pièce justificative n'a pas pu être décodée.")
-        return redirect("helios:queue")
+        owner = (
+            pieces_for_agent(request.user)
+            .filter(collectivite_id=item.collectivite_id, pj_refs__id_unique=item.id_unique)
+            .first()
+        )
+        return redirect("helios:piece", pk=owner.pk) if owner else redirect("helios:queue")
     mime = (item.mime_type or item.fichier.media_type or "").split(";")[0].strip().lower()
     inline = mime in INLINE_TYPES
     response = FileResponse(
