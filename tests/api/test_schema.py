@@ -53,6 +53,11 @@ def test_docs_page_public_and_without_cdn(client):
     assert external == [], external
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+    # No inline script either (ready for a strict Content-Security-Policy): the
+    # initialisation script is served by the page itself, publicly too.
+    assert "<script>" not in html
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"] == "application/javascript"
 
 
 def test_docs_assets_are_served_locally(client, settings):

@@ -6,7 +6,7 @@ login page, whereas an API answers 401/403 in JSON; DRF's permission classes dec
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from pigp.api import supervision, views
 
@@ -39,7 +39,7 @@ urlpatterns = [
     # Public: the schema and its documentation describe the API, they give no access to data.
     # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
-    path("docs/", _open(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("docs/", _open(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     # Anything else under /api/ is a JSON 404, not the portal's HTML page.
     re_path(r"^.*$", _open(views.NotFoundView.as_view()), name="not-found"),
 ]
