@@ -618,3 +618,32 @@ def test_home_links_service_accounts_for_local_admin(client, collectivite, local
     assert "/passerelle/comptes/" in page and "Déposer des fichiers" in page
     client.force_login(entitled)
     assert 'href="/passerelle/comptes/"' not in text(client.get(f"/passerelle/{collectivite.pk}/"))
+
+
+def test_filter_on_a_collectivite_outside_the_perimeter_shows_nothing_of_it(
+    client, collectivite, outsider, garbage_flux
+):
+    client.force_login(outsider)
+    response = client.get(f"/passerelle/flux/?collectivite={collectivite.pk}")
+    assert response.status_code == 200
+    assert SECRET_NAME not in text(response) and collectivite.nom not in text(response)
+
+
+def test_service_account_sender_shown(client, collectivite, entitled):
+    from pigp.passerelle.models import ServiceAccount
+
+    account = ServiceAccount.objects.create(
+        name="Logiciel financier", applications=["passerelle"], created_by=entitled
+    )
+    account.collectivites.add(collectivite)
+    [received] = intake.receive(
+        io.BytesIO(b"<envoye-par-api/>"),
+        filename="api.xml",
+        collectivite=collectivite,
+        canal="api",
+        sender_account=account,
+    )
+    client.force_login(entitled)
+    assert "Logiciel financier" in text(client.get(f"/passerelle/{collectivite.pk}/flux/"))
+    page = text(client.get(f"/passerelle/flux/{received.flux.pk}/"))
+    assert "Compte de service « Logiciel financier »" in page and "API" in page
