@@ -116,9 +116,9 @@ def test_comptable_of_another_poste_cannot_decide(collectivite, other_comptable)
 
 def test_revocation_stops_an_open_session_at_once(client, collectivite, comptable):
     user = make_user("agent@example.fr")
-    hab = grant(user, collectivite, "passerelle")
+    hab = grant(user, collectivite, "orc")
     client.post("/connexion/", {"username": user.email, "password": PASSWORD})
-    url = f"/applications/passerelle/{collectivite.pk}/"
+    url = f"/applications/orc/{collectivite.pk}/"
     assert client.get(url).status_code == 200
     services.revoke(hab, comptable=comptable, motif="Départ de l'agent")
     response = client.get(url)
@@ -128,9 +128,9 @@ def test_revocation_stops_an_open_session_at_once(client, collectivite, comptabl
 
 def test_expiry_stops_access(client, collectivite):
     user = make_user("agent@example.fr")
-    hab = grant(user, collectivite, "passerelle", date_fin=timezone.localdate())
+    hab = grant(user, collectivite, "orc", date_fin=timezone.localdate())
     client.force_login(user)
-    url = f"/applications/passerelle/{collectivite.pk}/"
+    url = f"/applications/orc/{collectivite.pk}/"
     assert client.get(url).status_code == 200
     Habilitation.objects.filter(pk=hab.pk).update(
         date_fin=timezone.localdate() - datetime.timedelta(days=1)
