@@ -154,3 +154,48 @@ def test_read_acquit_retour(samples: Path) -> None:
     (el,) = ack.elements
     assert el.domaine == "13" and el.typ_restit == "02"
     assert el.nom_fichier_retour.startswith("PES2R_DEP_P_710")
+
+
+def test_read_retour_keeps_the_bordereau_of_every_piece() -> None:
+    import datetime as dt
+
+    from pigp.formats.pes.retour import (
+        LineState,
+        Payment,
+        PieceState,
+        RetourHeader,
+        build_retour_recette,
+    )
+
+    header = RetourHeader("034000", "21340172201787", "123", "01")
+    states = [
+        PieceState(2025, 7, n, "02", lines=(LineState(1, "05", Decimal("10.00")),))
+        for n in (1, 2, 3)
+    ] + [
+        PieceState(
+            2025,
+            8,
+            9,
+            "02",
+            lines=(
+                LineState(
+                    1,
+                    "05",
+                    Decimal("5.50"),
+                    payments=(Payment(dt.date(2025, 3, 2), Decimal("5.50"), "02"),),
+                ),
+            ),
+        )
+    ]
+    data = build_retour_recette(states, header, when=dt.datetime(2025, 3, 14, tzinfo=dt.UTC))
+    recs = list(read_retour(data))
+    assert recs[1].domaine == "recette"
+    pieces = [x for x in recs if isinstance(x, r.RetourPiece)]
+    assert [(p.exercice, p.id_bord, p.id_pce) for p in pieces] == [
+        ("2025", "7", "1"),
+        ("2025", "7", "2"),
+        ("2025", "7", "3"),
+        ("2025", "8", "9"),
+    ]
+    assert all(p.domaine == "recette" for p in pieces)
+    assert pieces[0].lignes[0].mt_ht == Decimal("10.00")

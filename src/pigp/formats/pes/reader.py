@@ -599,7 +599,14 @@ def read_retour(source: Source) -> Iterator[r.PesRetourRecord]:
             yield r.RetourDomaine(domaine, _v(k, "TypRestit"), _v(k, "IdVer"), _v(k, "NatInf"))
         elif el.tag == "Piece":
             yield _retour_piece(el)
-            _drop_done(el)
+            # Free the pièce and the pièces before it, but keep the BlocBordereau that the
+            # next pièces of this bordereau still need.
+            el.clear(keep_tail=True)
+            parent = el.getparent()
+            while parent is not None and (prev := el.getprevious()) is not None:
+                if prev.tag != "Piece":
+                    break
+                parent.remove(prev)
 
 
 def _retour_piece(el: etree._Element) -> r.RetourPiece:
