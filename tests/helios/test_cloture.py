@@ -202,3 +202,16 @@ def test_agent_list_shows_only_own_poste(
     client.logout()
     body = verified_client(client, other_comptable).get("/helios/cloture/").content.decode()
     assert "Budget du Tarn" in body and "Budget principal" not in body
+
+
+@pytest.mark.django_db
+def test_list_queries_do_not_grow_with_exercices(
+    client, comptable, exercice, make_piece, django_assert_max_num_queries
+):
+    make_piece(E.PRISE_EN_CHARGE)
+    c = verified_client(client, comptable)
+    c.get("/helios/cloture/")
+    for annee in range(2010, 2020):
+        Exercice.objects.create(budget=exercice.budget, annee=annee)
+    with django_assert_max_num_queries(12):
+        assert c.get("/helios/cloture/").status_code == 200

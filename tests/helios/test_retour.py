@@ -94,6 +94,7 @@ def worked(collectivite, tmp_path):
     recover(rec[2], (half, D(2026, 5, 3)), (rec[2].mt_ttc - half, D(2026, 5, 9)))
     states.transition(rec[2], E.SOLDEE, actor=actor)
     states.transition(rec[3], E.REJETEE, actor=actor, motif_code="03")
+    states.transition(rec[4], E.EN_INSTANCE, actor=actor, motif_code="19", when=D(2026, 4, 3))
     return flux, dep, rec
 
 
@@ -119,16 +120,18 @@ def test_retour_round_trip_states_payments_recoveries(collectivite, worked):
 
     t = read(by_dom["recette"])
     assert by_dom["recette"].nom.startswith("PES2R_RCE_P_055_00_031042_")
-    assert set(t) == {p.id_pce for p in rec[:4]}
+    assert set(t) == {p.id_pce for p in rec}
     assert [lg.etat for lg in t[rec[0].id_pce].lignes] == ["04", "04"]
     assert t[rec[1].id_pce].etat == "02" and t[rec[1].id_pce].mt_reco_tot == Decimal("10.00")
     assert t[rec[2].id_pce].mt_reco_tot == rec[2].mt_ttc
     assert t[rec[2].id_pce].lignes[-1].etat == "05"
     assert t[rec[3].id_pce].etat == "04" and t[rec[3].id_pce].obs_etat == "03"
+    assert t[rec[4].id_pce].etat == "01" and t[rec[4].id_pce].obs_etat == "19"
+    assert {lg.etat for lg in t[rec[4].id_pce].lignes} == {"03"}
 
     item = by_dom["depense"].mailbox_item
     assert item.kind == KindFlux.PES_RETOUR and item.related_flux_id == flux.pk
-    assert by_dom["depense"].pieces == 4 and by_dom["recette"].pieces == 4
+    assert by_dom["depense"].pieces == 4 and by_dom["recette"].pieces == 5
     flux.refresh_from_db()
     assert flux.statut == StatutFlux.INFORMATION
 

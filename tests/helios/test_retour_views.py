@@ -59,3 +59,18 @@ def test_outsiders_get_404_on_every_page_and_action(
         else:
             assert listing.status_code == 404
     assert RetourEmis.objects.count() == 1
+
+
+def test_list_queries_do_not_grow(
+    client, comptable, collectivite, decided, tmp_path, django_assert_max_num_queries
+):
+    c = verified_client(client, comptable)
+    c.post(f"/helios/retours/collectivites/{collectivite.pk}/generer/")
+    with django_assert_max_num_queries(12):
+        c.get("/helios/retours/")
+    for piece in Piece.objects.filter(etat=EtatPiece.PRISE_EN_CHARGE):
+        states.transition(piece, EtatPiece.PAYEE, actor="c")
+        c.post(f"/helios/retours/collectivites/{collectivite.pk}/generer/")
+    assert RetourEmis.objects.count() == 4
+    with django_assert_max_num_queries(12):
+        assert c.get("/helios/retours/").status_code == 200
