@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from pigp.core.models import Collectivite
 from pigp.passerelle import access, services
 from pigp.passerelle.forms import FluxFilterForm
 from pigp.passerelle.models import KindFlux, MailboxItem, StatutFlux
@@ -19,7 +20,7 @@ from pigp.passerelle.views.common import (
 )
 
 
-def _list(request: HttpRequest, collectivite=None) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _list(request: HttpRequest, collectivite: Collectivite | None = None) -> HttpResponse:
     user = request.user
     qs = access.flux_for(user)
     if collectivite is not None:
