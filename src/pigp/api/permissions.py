@@ -24,7 +24,3 @@ class IsPrincipal(BasePermission):
         if isinstance(user, ServiceAccount):
             return user.is_active
         return isinstance(user, User) and user.is_authenticated and user.is_active
-
-
-def principal_label(principal: User | ServiceAccount) -> str:
-    return principal.email

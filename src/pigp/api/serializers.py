@@ -10,9 +10,7 @@ from pigp.passerelle.models import (
     Flux,
     FluxEvent,
     FluxFinding,
-    KindFlux,
     MailboxItem,
-    StatutFlux,
 )
 
 FINDINGS_IN_DETAIL = 1000
@@ -237,10 +235,6 @@ class DepositFormSerializer(serializers.Serializer):
 
 class AcquitRetourFormSerializer(serializers.Serializer):
     fichier = serializers.FileField(help_text="Le fichier PES_ACQUIT_RETOUR.")
-
-
-STATUT_CHOICES = StatutFlux.choices
-KIND_CHOICES = KindFlux.choices
 
 
 class FluxPageSerializer(serializers.Serializer):
