@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -171,14 +172,20 @@ def apply(
     motifs: Iterable[str] = (),
     commentaire: str = "",
 ) -> Outcome:
-    """Apply `action` to each pièce that allows it; the others are reported, never raised."""
-    moved, refused = states.transition_many(
-        pieces,
-        action.target,
-        actor=user.email,
-        motif_code=" ".join(motifs) if action.needs_motif else "",
-        commentaire=commentaire if action.needs_motif else "",
-    )
+    """Apply `action` to each pièce that allows it; the others are reported, never raised.
+
+    One outer transaction: each pièce's transition becomes a savepoint instead of a commit
+    (a refused pièce rolls back alone), which makes a bordereau of hundreds of pièces several
+    times faster.
+    """
+    with transaction.atomic():
+        moved, refused = states.transition_many(
+            pieces,
+            action.target,
+            actor=user.email,
+            motif_code=" ".join(motifs) if action.needs_motif else "",
+            commentaire=commentaire if action.needs_motif else "",
+        )
     return Outcome(action, moved, refused)
 
 
