@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
@@ -36,6 +36,7 @@ from pigp.helios.models import (
     CompteTresor,
     Domaine,
     EtatPiece,
+    Exercice,
     MouvementTresorerie,
     Paiement,
     PaymentRun,
@@ -193,12 +194,14 @@ def bulk_transition(
     actor: str,
     message: str,
     date_field: str | None = None,
+    extra: dict | None = None,
 ) -> int:
     """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
 
     The rule is the state machine's (`states.allowed`); each UPDATE is guarded by the expected
     state, and a pièce that changed meanwhile (or is locked) raises `TransitionError` so the
     caller's transaction rolls back. The caller writes one journal entry for the whole batch.
+    `extra` fields are set by the same UPDATE (e.g. the reste à recouvrer of soldée titres).
     """
     probe = Piece(domaine=domaine, etat=expected)
     if not states.allowed(probe, to):
@@ -209,7 +212,7 @@ def bulk_transition(
     now = timezone.now()
     moved = 0
     for chunk in _chunks(list(piece_ids)):
-        values = {"etat": to, "modifie_le": now}
+        values = {"etat": to, "modifie_le": now, **(extra or {})}
         if date_field:
             values[date_field] = day
         count = Piece.objects.filter(
@@ -220,12 +223,32 @@ def bulk_transition(
                 "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "
                 "relancez-la."
             )
-        PieceEvent.objects.bulk_create(
-            [PieceEvent(piece_id=pk, etat=to, actor=actor, message=message) for pk in chunk],
-            batch_size=BATCH,
-        )
+        _insert_events(chunk, to, actor, message, now)
         moved += count
     return moved
+
+
+def _q(model: type, field: str | None = None) -> str:
+    quote = connection.ops.quote_name
+    return quote(model._meta.get_field(field).column if field else model._meta.db_table)
+
+
+def _insert_events(
+    piece_ids: Sequence[int], etat: str, actor: str, message: str, at: datetime.datetime
+) -> None:
+    """One PieceEvent per pièce with INSERT … SELECT: no model instance per row (a run of
+    100 000 mandats would spend most of its time building them)."""
+    marks = ", ".join(["%s"] * len(piece_ids))
+    E, P = PieceEvent, Piece
+    sql = (
+        # Only quoted names from the models' metadata and %s placeholders.
+        f"INSERT INTO {_q(E)} ({_q(E, 'piece')}, {_q(E, 'etat')}, {_q(E, 'at')}, "  # noqa: S608
+        f"{_q(E, 'actor')}, {_q(E, 'message')}) "
+        f"SELECT {_q(P, 'id')}, %s, %s, %s, %s FROM {_q(P)} WHERE {_q(P, 'id')} IN ({marks})"
+    )
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [etat, stamp, actor, message, *piece_ids])
 
 
 def run_payments(
@@ -328,7 +351,7 @@ def run_payments(
 
 def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -> None:
     for chunk in _chunks(rows):
-        paiements = Paiement.objects.bulk_create(
+        Paiement.objects.bulk_create(
             [
                 Paiement(
                     piece_id=row["pk"],
@@ -342,19 +365,19 @@ def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -
             ],
             batch_size=BATCH,
         )
-        MouvementTresorerie.objects.bulk_create(
-            [
-                MouvementTresorerie(
-                    budget_id=row["exercice__budget_id"],
-                    date=day,
-                    montant=-row["mt_ttc"],
-                    libelle=f"Paiement {row['reference']}"[:200],
-                    paiement=paiement,
-                )
-                for row, paiement in zip(chunk, paiements, strict=True)
-            ],
-            batch_size=BATCH,
-        )
+    # One negative movement per payment, derived by the database from the rows just written.
+    M, Pa, P, X = MouvementTresorerie, Paiement, Piece, Exercice
+    sql = (
+        f"INSERT INTO {_q(M)} ({_q(M, 'budget')}, {_q(M, 'date')}, {_q(M, 'montant')}, "  # noqa: S608
+        f"{_q(M, 'libelle')}, {_q(M, 'paiement')}) "
+        f"SELECT x.{_q(X, 'budget')}, pa.{_q(Pa, 'date')}, -pa.{_q(Pa, 'montant')}, "
+        f"%s || pa.{_q(Pa, 'reference')}, pa.{_q(Pa, 'id')} "
+        f"FROM {_q(Pa)} pa JOIN {_q(P)} p ON p.{_q(P, 'id')} = pa.{_q(Pa, 'piece')} "
+        f"JOIN {_q(X)} x ON x.{_q(X, 'id')} = p.{_q(P, 'exercice')} "
+        f"WHERE pa.{_q(Pa, 'run')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["Paiement ", run.pk])
     bulk_transition(
         [row["pk"] for row in rows],
         EtatPiece.PAYEE,

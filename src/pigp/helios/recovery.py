@@ -235,15 +235,22 @@ def apply_encaissements(
         )
     touched = {i.piece_id for i in applied}
     last_day = {i.piece_id: i.date for i in applied}
-    Piece.objects.bulk_update(
-        [Piece(pk=pk, reste_a_recouvrer=reste[pk]) for pk in sorted(touched)],
-        ["reste_a_recouvrer"],
-        batch_size=500,
-    )
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for pk in sorted(touched):
         target = EtatPiece.SOLDEE if reste[pk] == 0 else EtatPiece.PARTIELLE
         groups[(info[pk]["etat"], target)].append(pk)
+    # Soldée titres get their reste (0) in the UPDATE that moves them; only partial payments
+    # need a value per titre (bulk_update, a CASE per row: kept for the rarer case).
+    Piece.objects.bulk_update(
+        [
+            Piece(pk=pk, reste_a_recouvrer=reste[pk])
+            for (_, target), pks in groups.items()
+            if target == EtatPiece.PARTIELLE
+            for pk in pks
+        ],
+        ["reste_a_recouvrer"],
+        batch_size=500,
+    )
     label = dict(Encaissement.Source.choices)[source].lower()
     for (expected, target), pks in groups.items():
         if expected == target:
@@ -260,6 +267,7 @@ def apply_encaissements(
                 batch_size=BATCH,
             )
             continue
+        soldee = target == EtatPiece.SOLDEE
         # Grouped by day so that `date_solde` is the day of the last encaissement.
         by_day: dict[datetime.date, list[int]] = defaultdict(list)
         for pk in pks:
@@ -273,7 +281,8 @@ def apply_encaissements(
                 day=day,
                 actor=actor,
                 message=f"{EtatPiece(target).label} — encaissement ({label})",
-                date_field="date_solde" if target == EtatPiece.SOLDEE else None,
+                date_field="date_solde" if soldee else None,
+                extra={"reste_a_recouvrer": Decimal("0")} if soldee else None,
             )
     return applied
 
