@@ -34,20 +34,26 @@ class PlatformPesContext:
         )
 
     def bordereau_already_accepted(
-        self, id_coll: str, cod_col: str, cod_bud: str, exercice: str, typ_bord: str, id_bord: str
+        self,
+        id_coll: str,
+        cod_col: str,
+        cod_bud: str,
+        exercice: str,
+        typ_bord: str,
+        id_bord: str,
+        domaine: str | None = None,
     ) -> bool | None:
-        return (
-            AcceptedBordereau.objects.filter(
-                budget__collectivite__siret=id_coll,
-                budget__cod_col=cod_col,
-                budget__cod_bud=cod_bud,
-                exercice=exercice,
-                typ_bord=typ_bord,
-                id_bord=id_bord,
-            )
-            .exclude(flux_id=self.flux.pk)
-            .exists()
-        )
+        found = AcceptedBordereau.objects.filter(
+            budget__collectivite__siret=id_coll,
+            budget__cod_col=cod_col,
+            budget__cod_bud=cod_bud,
+            exercice=exercice,
+            typ_bord=typ_bord,
+            id_bord=id_bord,
+        ).exclude(flux_id=self.flux.pk)
+        if domaine:
+            found = found.filter(domaine=domaine)
+        return found.exists()
 
     def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:
         return (

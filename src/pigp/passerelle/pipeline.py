@@ -224,6 +224,7 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
             for b in accepted:
                 AcceptedBordereau.objects.get_or_create(
                     budget=budget,
+                    domaine=b.domaine,
                     exercice=b.exercice or "",
                     typ_bord=b.typ_bord or "",
                     id_bord=b.id_bord,

@@ -174,6 +174,8 @@ class AcceptedBordereau(models.Model):
 
     flux = models.ForeignKey(Flux, on_delete=models.CASCADE, related_name="accepted_bordereaux")
     budget = models.ForeignKey("core.Budget", on_delete=models.PROTECT, related_name="+")
+    # Dépense and recette bordereaux are numbered separately, with overlapping TypBord codes.
+    domaine = models.CharField(max_length=8, default="depense")
     exercice = models.CharField(max_length=4)
     typ_bord = models.CharField(max_length=4)
     id_bord = models.CharField(max_length=20)
@@ -183,8 +185,8 @@ class AcceptedBordereau(models.Model):
         verbose_name_plural = "bordereaux acceptés"
         constraints = [
             models.UniqueConstraint(
-                fields=["budget", "exercice", "typ_bord", "id_bord"],
-                name="bordereau_accepte_unique",
+                fields=["budget", "domaine", "exercice", "typ_bord", "id_bord"],
+                name="bordereau_accepte_unique_par_domaine",
             )
         ]
 
