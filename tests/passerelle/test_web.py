@@ -109,6 +109,8 @@ def test_sicoval_sample_accepted_through_the_json_endpoint(
     assert acquit.status_code == 200
     assert b"PES_ACQUIT" in body(acquit)
     assert 'filename="ACQUIT_' in acquit["Content-Disposition"]
+    # Taken from the flow, the acknowledgement counts as picked up in the mailbox too.
+    assert MailboxItem.objects.get(related_flux_id=data["id"]).read_by == writer.email
     # ...and the status endpoint says the same thing.
     status = client.get(data["statut_url"]).json()
     assert status["statut"] == "acquitte" and status["final"] is True

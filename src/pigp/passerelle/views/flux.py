@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from pigp.core.models import Collectivite
-from pigp.passerelle import access, services
+from pigp.passerelle import access, mailbox, services
 from pigp.passerelle.forms import FluxFilterForm
 from pigp.passerelle.models import KindFlux, MailboxItem, StatutFlux
 from pigp.passerelle.views.common import (
@@ -110,8 +110,11 @@ def flux_acquit(request: HttpRequest, pk: int) -> FileResponse:
     if flux.acquit is None:
         raise Http404("Ce flux n'a pas (encore) d'acquittement.")
     item = MailboxItem.objects.filter(related_flux=flux, fichier=flux.acquit).first()
-    name = item.name if item else f"ACQUIT_{flux.nom_fic or flux.pk}.xml"
-    return stored_file_response(flux.acquit, name, request)
+    if item is None:
+        return stored_file_response(flux.acquit, f"ACQUIT_{flux.nom_fic or flux.pk}.xml", request)
+    # The same file as in the mailbox: taking it from here is picking it up too.
+    mailbox.mark_read(item, request.user.email)
+    return stored_file_response(flux.acquit, item.name, request)
 
 
 @require_POST
