@@ -157,10 +157,14 @@ def problem_of(row: dict) -> str | None:
     return None
 
 
-def excluded(collectivite: Collectivite, limit: int = 200) -> list[Excluded]:
-    """Mandats a run would leave out, with the reason (what the comptable must fix)."""
+def excluded(collectivite: Collectivite, limit: int = 200, scan: int = 10_000) -> list[Excluded]:
+    """Mandats a run would leave out, with the reason (what the comptable must fix).
+
+    For a page: looks at the oldest `scan` payable mandats at most (IBAN checks are in Python).
+    """
     found = []
-    for row in candidates(collectivite).values(*FIELDS).order_by("pk").iterator(BATCH):
+    rows = candidates(collectivite).values(*FIELDS).order_by("pk")[:scan]
+    for row in rows.iterator(BATCH):
         reason = problem_of(row)
         if reason:
             found.append(_excluded(row, reason))
