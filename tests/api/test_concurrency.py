@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.core.signals import request_finished, request_started
 
 from pigp.passerelle.models import Flux
 from tests.api.conftest import make_account
@@ -36,8 +38,28 @@ def test_twenty_concurrent_api_deposits(live_server, admin_local, sicoval):
         assert response.status_code == 201, (i, response.status_code, response.text[:500])
         return i, response.status_code, response.json()["id"]
 
-    with ThreadPoolExecutor(max_workers=N) as pool:
-        results = list(pool.map(deposit, range(N)))
+    # How many requests the server had in hand at once: proof that they really overlapped.
+    lock = threading.Lock()
+    in_flight = {"now": 0, "max": 0}
+
+    def started(**kwargs: object) -> None:
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+
+    def finished(**kwargs: object) -> None:
+        with lock:
+            in_flight["now"] -= 1
+
+    request_started.connect(started, dispatch_uid="api-concurrency")
+    request_finished.connect(finished, dispatch_uid="api-concurrency")
+    try:
+        with ThreadPoolExecutor(max_workers=N) as pool:
+            results = list(pool.map(deposit, range(N)))
+    finally:
+        request_started.disconnect(dispatch_uid="api-concurrency")
+        request_finished.disconnect(dispatch_uid="api-concurrency")
+    assert in_flight["max"] > 1, in_flight
 
     ids = [pk for _, _, pk in results]
     assert len(set(ids)) == N
