@@ -15,6 +15,8 @@ pytestmark = pytest.mark.browser
 
 SHOTS = os.environ.get("PIGP_SHOTS")  # a directory to keep screenshots in, when set
 GARBAGE = b"\x00\x01ceci n'est pas un flux\xff"
+# Processing runs inside the upload request; on a loaded machine that takes a while.
+SLOW = 60_000
 
 
 def shot(page, name: str) -> None:
@@ -79,7 +81,7 @@ def test_deposit_two_files_watch_them_and_open_the_acknowledgement(
     )
     items = page.locator("#depot-liste > li")
     page.wait_for_function(
-        "document.querySelectorAll('#depot-liste [data-final=\"1\"]').length === 2"
+        "document.querySelectorAll('#depot-liste [data-final=\"1\"]').length === 2", timeout=SLOW
     )
     assert items.count() == 2
     for i in range(2):
@@ -104,7 +106,7 @@ def test_deposit_two_files_watch_them_and_open_the_acknowledgement(
         }"""
     )
     page.wait_for_function(
-        "document.querySelectorAll('#depot-liste [data-final=\"1\"]').length === 3"
+        "document.querySelectorAll('#depot-liste [data-final=\"1\"]').length === 3", timeout=SLOW
     )
     assert "glisse.xml" in items.nth(2).inner_text()
     assert items.nth(2).locator(".fr-badge").text_content().strip() == "Refusé"
@@ -199,7 +201,8 @@ def test_flow_page_follows_the_status_until_final(page, sicoval_writer):
     assert page.get_by_role("button", name="Annuler ce flux").is_visible()
     set_status(flux, StatutFlux.REFUSE, "Refusé pour le test.")
     page.wait_for_function(
-        "document.querySelector('#flux-statut .fr-badge').textContent.trim() === 'Refusé'"
+        "document.querySelector('#flux-statut .fr-badge').textContent.trim() === 'Refusé'",
+        timeout=SLOW,
     )
     page.wait_for_load_state()
     page.get_by_text("Refusé pour le test.").first.wait_for()
