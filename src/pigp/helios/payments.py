@@ -232,7 +232,7 @@ def bulk_transition(
     return moved
 
 
-def _q(model: type, field: str | None = None) -> str:
+def sql_name(model: type, field: str | None = None) -> str:
     quote = connection.ops.quote_name
     return quote(model._meta.get_field(field).column if field else model._meta.db_table)
 
@@ -246,9 +246,9 @@ def _insert_events(
     E, P = PieceEvent, Piece
     sql = (
         # Only quoted names from the models' metadata and %s placeholders.
-        f"INSERT INTO {_q(E)} ({_q(E, 'piece')}, {_q(E, 'etat')}, {_q(E, 'at')}, "  # noqa: S608
-        f"{_q(E, 'actor')}, {_q(E, 'message')}) "
-        f"SELECT {_q(P, 'id')}, %s, %s, %s, %s FROM {_q(P)} WHERE {_q(P, 'id')} IN ({marks})"
+        f"INSERT INTO {sql_name(E)} ({sql_name(E, 'piece')}, {sql_name(E, 'etat')}, {sql_name(E, 'at')}, "  # noqa: S608
+        f"{sql_name(E, 'actor')}, {sql_name(E, 'message')}) "
+        f"SELECT {sql_name(P, 'id')}, %s, %s, %s, %s FROM {sql_name(P)} WHERE {sql_name(P, 'id')} IN ({marks})"
     )
     stamp = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
@@ -372,13 +372,13 @@ def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -
     # One negative movement per payment, derived by the database from the rows just written.
     M, Pa, P, X = MouvementTresorerie, Paiement, Piece, Exercice
     sql = (
-        f"INSERT INTO {_q(M)} ({_q(M, 'budget')}, {_q(M, 'date')}, {_q(M, 'montant')}, "  # noqa: S608
-        f"{_q(M, 'libelle')}, {_q(M, 'paiement')}) "
-        f"SELECT x.{_q(X, 'budget')}, pa.{_q(Pa, 'date')}, -pa.{_q(Pa, 'montant')}, "
-        f"%s || pa.{_q(Pa, 'reference')}, pa.{_q(Pa, 'id')} "
-        f"FROM {_q(Pa)} pa JOIN {_q(P)} p ON p.{_q(P, 'id')} = pa.{_q(Pa, 'piece')} "
-        f"JOIN {_q(X)} x ON x.{_q(X, 'id')} = p.{_q(P, 'exercice')} "
-        f"WHERE pa.{_q(Pa, 'run')} = %s"
+        f"INSERT INTO {sql_name(M)} ({sql_name(M, 'budget')}, {sql_name(M, 'date')}, {sql_name(M, 'montant')}, "  # noqa: S608
+        f"{sql_name(M, 'libelle')}, {sql_name(M, 'paiement')}) "
+        f"SELECT x.{sql_name(X, 'budget')}, pa.{sql_name(Pa, 'date')}, -pa.{sql_name(Pa, 'montant')}, "
+        f"%s || pa.{sql_name(Pa, 'reference')}, pa.{sql_name(Pa, 'id')} "
+        f"FROM {sql_name(Pa)} pa JOIN {sql_name(P)} p ON p.{sql_name(P, 'id')} = pa.{sql_name(Pa, 'piece')} "
+        f"JOIN {sql_name(X)} x ON x.{sql_name(X, 'id')} = p.{sql_name(P, 'exercice')} "
+        f"WHERE pa.{sql_name(Pa, 'run')} = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, ["Paiement ", run.pk])

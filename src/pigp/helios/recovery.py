@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from pigp.helios.models import (
     Domaine,
     Encaissement,
     EtatPiece,
+    Exercice,
     MouvementTresorerie,
     Piece,
     PieceEvent,
@@ -45,7 +46,13 @@ from pigp.helios.models import (
     PrelevementRun,
     StadeRecouvrement,
 )
-from pigp.helios.payments import BATCH, PaymentError, bulk_transition, compte_tresor
+from pigp.helios.payments import (
+    BATCH,
+    PaymentError,
+    bulk_transition,
+    compte_tresor,
+    sql_name,
+)
 
 DUE = (EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE)
 DD_VERSIONS = {"001.08": sepa.PAIN_008_08, "001.02": sepa.PAIN_008_02}
@@ -221,18 +228,7 @@ def apply_encaissements(
                 for i in chunk
             ]
         )
-        MouvementTresorerie.objects.bulk_create(
-            [
-                MouvementTresorerie(
-                    budget_id=info[i.piece_id]["exercice__budget_id"],
-                    date=i.date,
-                    montant=i.montant,
-                    libelle=f"Encaissement titre {info[i.piece_id]['id_pce']}"[:200],
-                    encaissement=enc,
-                )
-                for i, enc in zip(chunk, encs, strict=True)
-            ]
-        )
+        _insert_movements([enc.pk for enc in encs])
     touched = {i.piece_id for i in applied}
     last_day = {i.piece_id: i.date for i in applied}
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -285,6 +281,24 @@ def apply_encaissements(
                 extra={"reste_a_recouvrer": Decimal("0")} if soldee else None,
             )
     return applied
+
+
+def _insert_movements(encaissement_ids: list[int]) -> None:
+    """One positive treasury movement per encaissement, by INSERT … SELECT (see payments)."""
+    M, E, P, X = MouvementTresorerie, Encaissement, Piece, Exercice
+    marks = ", ".join(["%s"] * len(encaissement_ids))
+    sql = (
+        # Only quoted names from the models' metadata and %s placeholders.
+        f"INSERT INTO {sql_name(M)} ({sql_name(M, 'budget')}, {sql_name(M, 'date')}, {sql_name(M, 'montant')}, "  # noqa: S608
+        f"{sql_name(M, 'libelle')}, {sql_name(M, 'encaissement')}) "
+        f"SELECT x.{sql_name(X, 'budget')}, e.{sql_name(E, 'date')}, e.{sql_name(E, 'montant')}, "
+        f"%s || p.{sql_name(P, 'id_pce')}, e.{sql_name(E, 'id')} "
+        f"FROM {sql_name(E)} e JOIN {sql_name(P)} p ON p.{sql_name(P, 'id')} = e.{sql_name(E, 'piece')} "
+        f"JOIN {sql_name(X)} x ON x.{sql_name(X, 'id')} = p.{sql_name(P, 'exercice')} "
+        f"WHERE e.{sql_name(E, 'id')} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["Encaissement titre ", *encaissement_ids])
 
 
 # --- bank statements ----------------------------------------------------------------------
@@ -413,7 +427,11 @@ def import_camt(
     except PaymentError:
         compte = None
     entries = []
-    for entry in sepa.iter_camt_entries(content):
+    try:
+        all_entries = list(sepa.iter_camt_entries(content))
+    except sepa.SepaError as exc:
+        raise RecoveryError(f"Le relevé n'a pas pu être lu : {exc}") from exc
+    for entry in all_entries:
         if (
             compte is not None
             and entry.account_iban
