@@ -21,7 +21,7 @@ from pigp.passerelle.models import (
     StatutFlux,
 )
 from tests.conftest import grant, make_user, verified_client
-from tests.passerelle.conftest import sample
+from tests.passerelle.conftest import SAMPLES, sample
 
 pytestmark = pytest.mark.django_db
 
@@ -649,3 +649,41 @@ def test_service_account_sender_shown(client, collectivite, entitled):
     assert "Logiciel financier" in text(client.get(f"/passerelle/{collectivite.pk}/flux/"))
     page = text(client.get(f"/passerelle/flux/{received.flux.pk}/"))
     assert "Compte de service « Logiciel financier »" in page and "API" in page
+
+
+SAMPLE_OK = (SAMPLES / "aller/sicoval_mandat_sur_marche.xml").exists()
+HOSTILE = {
+    "xxe": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b"<PES_Aller>&x;</PES_Aller>",
+    "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    b"<l>&c;</l>",
+    "deep": b"<a>" * 50_000 + b"</a>" * 50_000,
+    "truncated": sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()[:700]
+    if SAMPLE_OK
+    else b"<PES_Aller",
+    "wrong-encoding": '<?xml version="1.0" encoding="UTF-8"?><PES_Aller>é</PES_Aller>'.encode(
+        "latin-1"
+    ),
+    "truncated-zip": b"PK\x03\x04" + b"\x00" * 40,
+    "truncated-gzip": b"\x1f\x8b\x08\x00" + b"\x00" * 10,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input_through_the_web_gets_a_clear_status(
+    client, collectivite, entitled, name, django_capture_on_commit_callbacks
+):
+    client.force_login(entitled)
+    response = post_file(
+        client, collectivite, HOSTILE[name], f"{name}.xml", django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 201, text(response)
+    [data] = response.json()["flux"]
+    status = client.get(data["statut_url"]).json()
+    assert status["statut"] == "refuse", status
+    assert status["message"] and "Traceback" not in status["message"]
+    assert "root:" not in status["message"]  # /etc/passwd never read
+    page = client.get(data["url"])
+    assert page.status_code == 200
+    assert body(client.get(f"/passerelle/flux/{data['id']}/original/")) == HOSTILE[name]
