@@ -113,7 +113,7 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
         path,
         seed=7,
         bordereaux=2,
-        pieces=8000,
+        pieces=2500,
         id_post=sicoval.poste.codique,
         id_coll=sicoval.siret,
         cod_col=budget.cod_col,
