@@ -207,3 +207,53 @@ def test_flow_page_follows_the_status_until_final(page, sicoval_writer):
     page.wait_for_load_state()
     page.get_by_text("Refusé pour le test.").first.wait_for()
     assert page.get_by_role("button", name="Annuler ce flux").count() == 0
+
+
+def test_supervision_and_preferences_are_accessible(page, sicoval_writer, assert_accessible):
+    """The comptable of the SICOVAL's poste (with TOTP) sees a stuck flow; the writer's notices."""
+    import datetime
+
+    from django.utils import timezone
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pigp.core import files
+    from pigp.passerelle.models import Flux
+    from tests.conftest import make_user
+
+    user, coll = sicoval_writer
+    Flux.objects.create(
+        collectivite=coll,
+        canal="sftp",
+        original_name="coince.xml",
+        fichier=files.store_bytes(b"<coince/>"),
+        message="Fichier reçu et conservé.",
+    )
+    Flux.objects.filter(original_name="coince.xml").update(
+        status_changed_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    comptable = make_user("comptable@labege.example.fr", poste=coll.poste)
+    device = TOTPDevice.objects.create(user=comptable, name="test", confirmed=True)
+
+    log_in(page, user.email)
+    page.goto("/passerelle/preferences/")
+    assert_accessible(page, "the notification preferences")
+    box = page.get_by_label("M'écrire quand un retour (PES_Retour) arrive")
+    page.locator("label[for='id_retours']").click()  # DSFR draws the box on the label
+    assert not box.is_checked()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_load_state()
+    assert "préférences de notification sont enregistrées" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_load_state()
+
+    log_in(page, comptable.email)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.get_by_label("Code à 6 chiffres").fill(f"{code:0{device.digits}d}")
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_load_state()
+    page.goto("/passerelle/supervision/")
+    main = page.locator("main").inner_text()
+    assert "coince.xml" in main and "SICOVAL" in main
+    shot(page, "supervision")
+    assert_accessible(page, "the supervision page")

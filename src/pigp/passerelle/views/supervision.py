@@ -24,6 +24,6 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "threshold": settings.PIGP_PASSERELLE_STUCK_MINUTES,
             "scope": "toutes les collectivités"
             if request.user.is_national_admin
-            else f"les collectivités de votre poste ({request.user.poste})",
+            else f"les collectivités de votre poste : {request.user.poste}",
         },
     )
