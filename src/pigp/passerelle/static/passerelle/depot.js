@@ -161,6 +161,8 @@
           data.flux.forEach(function (f) { showFlux(li, f, data.flux.length > 1); });
         } else if (data && data.erreur) {
           showError(li, data.erreur);
+        } else if ((xhr.responseURL || "").indexOf("/connexion/") !== -1) {
+          showError(li, "votre session a expiré : reconnectez-vous, puis déposez à nouveau ce fichier.");
         } else if (xhr.status === 403) {
           showError(li, "votre profil ne permet pas de déposer, ou votre session a expiré.");
         } else {
