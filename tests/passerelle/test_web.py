@@ -687,3 +687,45 @@ def test_hostile_input_through_the_web_gets_a_clear_status(
     page = client.get(data["url"])
     assert page.status_code == 200
     assert body(client.get(f"/passerelle/flux/{data['id']}/original/")) == HOSTILE[name]
+
+
+def test_findings_grouped_in_order_and_capped(client, entitled, garbage_flux):
+    from pigp.passerelle import services
+    from pigp.passerelle.models import FluxFinding
+
+    FluxFinding.objects.filter(flux=garbage_flux).delete()
+    rows = [
+        FluxFinding(
+            flux=garbage_flux, code="PJ", severity="error", scope="pj", message="m", pj="X1"
+        ),
+        FluxFinding(
+            flux=garbage_flux,
+            code="PCE",
+            severity="error",
+            scope="piece",
+            message="m",
+            bordereau="10",
+            piece="2",
+        ),
+        FluxFinding(
+            flux=garbage_flux, code="B", severity="warning", scope="b", message="m", bordereau="9"
+        ),
+        FluxFinding(flux=garbage_flux, code="F", severity="error", scope="flux", message="m"),
+    ]
+    rows += [
+        FluxFinding(
+            flux=garbage_flux, code="BULK", severity="error", scope="b", message="m", bordereau="9"
+        )
+        for _ in range(services.FINDINGS_SHOWN)
+    ]
+    FluxFinding.objects.bulk_create(rows)
+    groups, hidden = services.grouped_findings(garbage_flux)
+    assert [g.label for g in groups] == [
+        "Flux (en-tête, schéma, signature)",
+        "Bordereau 9",
+        "Bordereau 10 — pièce 2",
+        "Pièce justificative X1",
+    ]
+    assert hidden == 4
+    client.force_login(entitled)
+    assert "Et 4 autres anomalies" in text(client.get(f"/passerelle/flux/{garbage_flux.pk}/"))
