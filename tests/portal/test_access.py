@@ -145,7 +145,9 @@ def test_ordinary_user_needs_no_second_factor(client, entitled, collectivite):
     client.force_login(entitled)
     assert client.get("/").status_code == 200
     assert client.get("/compte/").status_code == 200
-    assert client.get(f"/applications/passerelle/{collectivite.pk}/").status_code == 200
+    assert (
+        client.get(f"/applications/passerelle/{collectivite.pk}/", follow=True).status_code == 200
+    )
 
 
 def test_verified_comptable_and_admin_reach_their_pages(client, comptable, national_admin):
