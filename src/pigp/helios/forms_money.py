@@ -40,7 +40,7 @@ class PaymentRunForm(_CollectiviteForm):
     date_execution = forms.DateField(
         label="Date d'exécution des virements",
         widget=DATE_WIDGET,
-        help_text="Format : jj/mm/aaaa. Au plus tôt 15 jours avant aujourd'hui.",
+        help_text="Au plus tôt 15 jours avant aujourd'hui, au plus tard dans un an.",
     )
     version = forms.ChoiceField(
         label="Version du fichier SEPA",
@@ -59,7 +59,7 @@ class DirectDebitRunForm(_CollectiviteForm):
     date_echeance = forms.DateField(
         label="Date d'échéance des prélèvements",
         widget=DATE_WIDGET,
-        help_text="Format : jj/mm/aaaa.",
+        help_text="Au plus tôt 15 jours avant aujourd'hui, au plus tard dans un an.",
     )
     version = forms.ChoiceField(
         label="Version du fichier SEPA",
