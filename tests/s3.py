@@ -38,6 +38,9 @@ def _free(port: int) -> bool:
     return True
 
 
+_RUNNING: list[Seaweed] = []  # keeps the server objects alive until they are stopped
+
+
 class Seaweed:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -67,6 +70,7 @@ class Seaweed:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _RUNNING.append(self)
 
     def client(self):  # type: ignore[no-untyped-def]
         import boto3
@@ -94,6 +98,8 @@ class Seaweed:
         raise RuntimeError(f"SeaweedFS not ready: {last}")
 
     def stop(self) -> None:
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -115,19 +121,29 @@ def seaweed(tmp_path_factory):
         shutil.rmtree(server.root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def s3_bucket(seaweed):
+    # One bucket for the session: each SeaweedFS bucket is a collection with volumes of
+    # its own, and a bucket per test would exhaust the small test server.
+    bucket = "pigp-tests"
+    seaweed.client().create_bucket(Bucket=bucket)
+    return bucket
+
+
 @pytest.fixture
-def s3_objects(seaweed, settings):
-    """Point the "objects" storage at a fresh bucket of the SeaweedFS server."""
+def s3_objects(seaweed, s3_bucket, settings):
+    """Point the "objects" storage at a fresh prefix of the test bucket."""
     import uuid
 
-    bucket = f"pigp-{uuid.uuid4().hex[:12]}"
-    seaweed.client().create_bucket(Bucket=bucket)
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    bucket = s3_bucket
     settings.STORAGES = {
         **settings.STORAGES,
         "objects": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
+                "location": prefix,
                 "endpoint_url": seaweed.endpoint,
                 "access_key": "pigp",
                 "secret_key": "pigp-secret",
@@ -137,4 +153,4 @@ def s3_objects(seaweed, settings):
             },
         },
     }
-    return bucket
+    return bucket, prefix

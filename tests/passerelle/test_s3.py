@@ -8,15 +8,18 @@ from pigp.core import files
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
 from tests.passerelle.conftest import sample
-from tests.s3 import s3_objects, seaweed  # noqa: F401 (fixtures)
+from tests.s3 import s3_bucket, s3_objects, seaweed  # noqa: F401 (fixtures)
 
 
 @pytest.mark.django_db
 def test_store_and_read_back_on_s3(s3_objects, seaweed):  # noqa: F811
     stored = files.store_bytes(b"contenu du flux", media_type="application/xml")
     assert not isinstance(files.object_storage(), files.FileSystemStorage)
-    keys = [o["Key"] for o in seaweed.client().list_objects_v2(Bucket=s3_objects)["Contents"]]
-    assert keys == [stored.storage_name]
+    bucket, prefix = s3_objects
+    keys = [
+        o["Key"] for o in seaweed.client().list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
+    ]
+    assert keys == [f"{prefix}/{stored.storage_name}"]
     with files.open_stored(stored) as fh:
         assert fh.read() == b"contenu du flux"
     with files.local_path(stored) as path:
@@ -31,13 +34,9 @@ def test_real_sample_through_the_gateway_on_s3(s3_objects, seaweed, sicoval):  #
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.ACQUITTE, flux.message
     acquit = MailboxItem.objects.get(related_flux=flux)
-    body = (
-        seaweed.client()
-        .get_object(Bucket=s3_objects, Key=acquit.fichier.storage_name)["Body"]
-        .read()
-    )
-    assert b"PES_ACQUIT" in body
-    original = (
-        seaweed.client().get_object(Bucket=s3_objects, Key=flux.fichier.storage_name)["Body"].read()
-    )
-    assert original == content
+    bucket, prefix = s3_objects
+    client = seaweed.client()
+    body = client.get_object(Bucket=bucket, Key=f"{prefix}/{acquit.fichier.storage_name}")["Body"]
+    assert b"PES_ACQUIT" in body.read()
+    original = client.get_object(Bucket=bucket, Key=f"{prefix}/{flux.fichier.storage_name}")["Body"]
+    assert original.read() == content
