@@ -66,3 +66,26 @@ def test_generated_flow_totals_and_pj_and_idempotence(sicoval, tmp_path):
     assert again.skipped
     assert Piece.objects.filter(bordereau__flux=flux).count() == info.pieces
     assert Tiers.objects.count() == tiers_before
+
+
+def test_recette_and_depense_bordereaux_numbered_separately(sicoval, tmp_path):
+    """A recette bordereau n° 1 after a dépense bordereau n° 1 of the same year is not a duplicate."""
+    dep, _ = _generated(sicoval, tmp_path, seed=1, pieces=3, domaine="depense", nom_fic="DEP_1")
+    path = tmp_path / "rec.xml"
+    budget = sicoval.budgets.first()
+    generate_pes_aller(
+        path,
+        seed=2,
+        pieces=3,
+        domaine="recette",
+        nom_fic="REC_1",
+        id_post=sicoval.poste.codique,
+        id_coll=sicoval.siret,
+        cod_col=budget.cod_col,
+        cod_bud=budget.cod_bud,
+    )
+    with path.open("rb") as fh:
+        [r] = intake.receive(fh, filename="rec.xml", collectivite=sicoval, canal="web")
+    rec = Flux.objects.get(pk=r.flux.pk)
+    assert dep.statut == rec.statut == StatutFlux.ACQUITTE, rec.message
+    assert Bordereau.objects.filter(id_bord="1").count() == 2

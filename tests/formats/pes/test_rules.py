@@ -129,7 +129,7 @@ class _Platform(NullContext):
     def nomfic_used(self, cod_col: str, nom_fic: str) -> bool | None:
         return self.answers.get("nomfic_used")
 
-    def bordereau_already_accepted(self, *args: str) -> bool | None:
+    def bordereau_already_accepted(self, *args: str, domaine: str | None = None) -> bool | None:
         return self.answers.get("bordereau_accepted")
 
     def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:

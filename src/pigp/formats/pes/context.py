@@ -37,8 +37,13 @@ class PlatformContext(Protocol):
         exercice: str,
         typ_bord: str,
         id_bord: str,
+        domaine: str | None = None,
     ) -> bool | None:
-        """Was this bordereau (exercice, type, number, budget) already taken in?"""
+        """Was this bordereau (domaine, exercice, type, number, budget) already taken in?
+
+        Dépense and recette bordereaux are numbered separately and share TypBord codes, so
+        ``domaine`` ("depense" / "recette") is part of the key.
+        """
         ...
 
     def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:
@@ -69,6 +74,7 @@ class NullContext:
         exercice: str,
         typ_bord: str,
         id_bord: str,
+        domaine: str | None = None,
     ) -> bool | None:
         return None
 

@@ -257,7 +257,13 @@ class RuleEngine:
             and b.typ_bord
             and b.id_bord
             and self.context.bordereau_already_accepted(
-                h.id_coll, h.cod_col, h.cod_bud, b.exercice, b.typ_bord, b.id_bord
+                h.id_coll,
+                h.cod_col,
+                h.cod_bud,
+                b.exercice,
+                b.typ_bord,
+                b.id_bord,
+                domaine=b.domaine,
             )
             is True
         ):
