@@ -38,7 +38,39 @@ from .report import (
 from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS, MessageKind, get_schema
 from .validator import ValidationOptions, validate
 
+# Writers, signatures and the generator are loaded on first use: validation and reading
+# do not need them, and signxml is slow to import.
+_LAZY = {
+    "build_acquit": "acquit",
+    "build_retour_depense": "retour",
+    "build_retour_recette": "retour",
+    "retour_filename": "retour",
+    "PieceState": "retour",
+    "LineState": "retour",
+    "Payment": "retour",
+    "RetourHeader": "retour",
+    "RetourError": "retour",
+    "generate_pes_aller": "generator",
+    "GeneratedFlow": "generator",
+    "TrustStore": "signature",
+    "verify_signatures": "signature",
+    "sign_bordereaux": "signature",
+    "sign_bordereau": "xades",
+    "SignatureError": "xades",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
 __all__ = [
+    *sorted(_LAZY),
     "DEFAULT_VERSION",
     "SUPPORTED_VERSIONS",
     "BordereauSummary",
