@@ -83,24 +83,26 @@ def _db_url() -> str:
     return f"postgres://{user}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
-def _worker(env):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "pigp_worker"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def _worker(env, log: Path):
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "pigp_worker", "--interval", "0.1"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
+def _wait(predicate, timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timeout waiting for {what}")
+    tail = log.read_text()[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timeout waiting for {what}\n{tail}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -131,7 +133,8 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
     }
     env.pop("PIGP_TESTING", None)
 
-    first = _worker(env)
+    log = tmp_path / "workers.log"
+    first = _worker(env, log)
     try:
         _wait(
             lambda: Flux.objects.get(pk=flux_id).statut == StatutFlux.EN_COURS,
@@ -147,12 +150,13 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
     assert flux.statut == StatutFlux.EN_COURS, "the kill came too late to test anything"
     time.sleep(2.5)  # the dead worker's lease expires
 
-    second = _worker(env)
+    second = _worker(env, log)
     try:
         _wait(
             lambda: Flux.objects.get(pk=flux_id).statut in (StatutFlux.ACQUITTE, StatutFlux.REFUSE),
-            180,
+            300,
             "the second worker to finish the flow",
+            log,
         )
     finally:
         os.killpg(second.pid, signal.SIGTERM)
@@ -161,7 +165,7 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(second.pid, signal.SIGKILL)
     flux = Flux.objects.get(pk=flux_id)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
+    assert flux.statut == StatutFlux.ACQUITTE, (flux.message, log.read_text()[-3000:])
     assert flux.attempts == 2
     statuts = list(flux.events.values_list("statut", flat=True))
     assert statuts.count("acquitte") == 1 and statuts.count("transmis") == 1

@@ -16,6 +16,7 @@ def set_status(
     *,
     actor: str = "passerelle",
     extra_fields: tuple[str, ...] = (),
+    details: dict[str, object] | None = None,
 ) -> None:
     with transaction.atomic():
         flux.statut = statut
@@ -28,5 +29,5 @@ def set_status(
             actor_label=actor,
             obj=flux,
             collectivite=flux.collectivite_id,
-            details={"message": message[:500]},
+            details={"message": message[:500], **(details or {})},
         )

@@ -80,6 +80,7 @@ def process_flux(flux_id: int) -> str:
                 f"Erreur technique persistante après {flux.attempts} tentatives ({type(exc).__name__}). "
                 "Le fichier est conservé ; l'équipe d'exploitation est prévenue.",
                 extra_fields=("lease_until",),
+                details={"exception": f"{type(exc).__name__}: {exc}"[:1000]},
             )
         else:
             set_status(
@@ -87,6 +88,7 @@ def process_flux(flux_id: int) -> str:
                 StatutFlux.ERREUR,
                 f"Erreur technique ({type(exc).__name__}) : nouvelle tentative automatique.",
                 extra_fields=("lease_until",),
+                details={"exception": f"{type(exc).__name__}: {exc}"[:1000]},
             )
             enqueue_later(
                 process_flux, datetime.timedelta(seconds=30 * flux.attempts), flux_id=flux_id
