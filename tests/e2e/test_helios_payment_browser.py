@@ -95,7 +95,8 @@ def test_comptable_runs_a_payment_and_downloads_a_valid_pain001(
     assert all(ref in text for ref in e2e)
 
     # The other money pages pass axe-core too.
-    for url in ("/helios/recouvrement/", "/helios/recouvrement/lignes/", "/helios/tresorerie/"):
+    pages = ["/helios/recouvrement/", "/helios/recouvrement/lignes/", "/helios/tresorerie/"]
+    for url in [*pages, "/helios/tresorerie/compte/"]:
         page.goto(url)
         assert page.get_by_role("heading", level=1).count() == 1
         assert_accessible(page, url)

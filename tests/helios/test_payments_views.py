@@ -307,3 +307,38 @@ def test_list_pages_have_bounded_queries(agent, ledger, compte, django_assert_ma
         assert agent.get(reverse("helios_money:recouvrement")).status_code == 200
     with django_assert_max_num_queries(30):
         assert agent.get(reverse("helios_money:paiements")).status_code == 200
+
+
+def test_compte_au_tresor_page(agent, comptable, client, other_comptable):
+    from pigp.helios.models import CompteTresor
+
+    url = reverse("helios_money:compte")
+    assert agent.get(url).status_code == 200
+    bad = agent.post(url, {"titulaire": "DGFIP", "iban": "FR76 0000", "ics": "FR00ZZZ1"})
+    assert bad.status_code == 400
+    assert "IBAN invalide" in bad.content.decode() and "ICS invalide" in bad.content.decode()
+    assert agent.post(url, {}).status_code == 400
+    ok = agent.post(
+        url,
+        {
+            "titulaire": "DGFIP SGC",
+            "iban": "fr76 3000 1007 9412 3456 7890 185",
+            "ics": "FR72ZZZ123456",
+        },
+    )
+    assert ok.status_code == 302
+    compte = CompteTresor.objects.get(poste=comptable.poste)
+    assert compte.iban == "FR7630001007941234567890185" and compte.ics == "FR72ZZZ123456"
+    # Another poste's agent edits its own poste's account, never ours.
+    other = verified_client(client.__class__(), other_comptable)
+    other.post(url, {"titulaire": "Albi", "iban": "FR7630001007941234567890185"})
+    compte.refresh_from_db()
+    assert compte.titulaire == "DGFIP SGC"
+    assert CompteTresor.objects.get(poste=other_comptable.poste).titulaire == "Albi"
+
+
+@pytest.mark.parametrize("who", ["entitled", "reader", "outsider"])
+def test_compte_page_is_404_for_non_agents(client, who, request):
+    verified_client(client, request.getfixturevalue(who))
+    assert client.get(reverse("helios_money:compte")).status_code == 404
+    assert client.post(reverse("helios_money:compte"), {}).status_code == 404

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from pigp.formats.sepa.identifiers import bic_problem, creditor_id_problem, iban_problem
 from pigp.helios.models import StadeRecouvrement
 from pigp.portal.forms import PortalForm
 
@@ -152,3 +153,38 @@ class CollectiviteFilterForm(PortalForm):
     def __init__(self, *args: Any, collectivites: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collectivite"].choices = [("", "Toutes les collectivités"), *collectivites]
+
+
+class CompteTresorForm(PortalForm):
+    titulaire = forms.CharField(label="Titulaire du compte", max_length=70)
+    iban = forms.CharField(label="IBAN", max_length=42, help_text="Par exemple FR76 3000 1007 …")
+    bic = forms.CharField(label="BIC", max_length=11, required=False)
+    ics = forms.CharField(
+        label="Identifiant créancier SEPA (ICS)",
+        max_length=35,
+        required=False,
+        help_text="Nécessaire pour émettre des prélèvements, par exemple FR72ZZZ123456.",
+    )
+
+    @staticmethod
+    def _compact(value: str) -> str:
+        return "".join(value.split()).upper()
+
+    def clean_iban(self) -> str:
+        value = self._compact(self.cleaned_data["iban"])
+        problem = iban_problem(value)
+        if problem:
+            raise forms.ValidationError(f"IBAN invalide : {problem}.")
+        return value
+
+    def clean_bic(self) -> str:
+        value = self._compact(self.cleaned_data["bic"])
+        if value and bic_problem(value):
+            raise forms.ValidationError(f"BIC invalide : {bic_problem(value)}.")
+        return value
+
+    def clean_ics(self) -> str:
+        value = self._compact(self.cleaned_data["ics"])
+        if value and creditor_id_problem(value):
+            raise forms.ValidationError(f"ICS invalide : {creditor_id_problem(value)}.")
+        return value

@@ -18,8 +18,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from pigp.core import journal
-from pigp.core.models import Budget
-from pigp.helios.models import Exercice, MouvementTresorerie, SoldeOuverture
+from pigp.core.models import Budget, PosteComptable
+from pigp.helios.models import CompteTresor, Exercice, MouvementTresorerie, SoldeOuverture
 
 ZERO = Decimal("0.00")
 
@@ -91,6 +91,24 @@ def set_opening(
             },
         )
     return solde
+
+
+def set_compte(
+    poste: PosteComptable, *, titulaire: str, iban: str, bic: str, ics: str, actor: str
+) -> CompteTresor:
+    """Create or correct the poste's account at the Trésor (debtor of transfers, ICS of
+    direct debits). Values are checked by the form; this only records and journals."""
+    with transaction.atomic():
+        compte, created = CompteTresor.objects.update_or_create(
+            poste=poste, defaults={"titulaire": titulaire, "iban": iban, "bic": bic, "ics": ics}
+        )
+        journal.record(
+            "helios_compte_tresor",
+            actor_label=actor,
+            obj=compte,
+            details={"iban": iban, "bic": bic, "ics": ics, "creation": created},
+        )
+    return compte
 
 
 def daily_balance(budget: Budget, annee: int) -> Balance:

@@ -33,6 +33,7 @@ urlpatterns = [
         name="prelevement_regle",
     ),
     path("tresorerie/", views.tresorerie, name="tresorerie"),
+    path("tresorerie/compte/", views.compte, name="compte"),
     path("tresorerie/export.csv", views.tresorerie_csv, name="tresorerie_csv"),
     path(
         "tresorerie/<int:budget_pk>/<int:annee>/solde/",

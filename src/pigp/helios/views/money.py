@@ -25,6 +25,7 @@ from pigp.helios.access import (
 from pigp.helios.forms_money import (
     CamtImportForm,
     CollectiviteFilterForm,
+    CompteTresorForm,
     DirectDebitRunForm,
     EncaissementForm,
     MatchForm,
@@ -36,6 +37,7 @@ from pigp.helios.forms_money import (
 from pigp.helios.models import (
     CamtImport,
     CamtLine,
+    CompteTresor,
     Domaine,
     Exercice,
     PaymentRun,
@@ -351,7 +353,9 @@ def ligne(request: HttpRequest, pk: int) -> HttpResponse:
     if line.piece_id is not None:
         messages.info(request, "Cette ligne est déjà rapprochée.")
         return redirect("helios_money:lignes")
-    form = MatchForm(request.POST or None, titres=_match_choices(line))
+    form = MatchForm(
+        request.POST if request.method == "POST" else None, titres=_match_choices(line)
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -608,3 +612,32 @@ def tresorerie_solde(request: HttpRequest, budget_pk: int, annee: int) -> HttpRe
     request.GET = request.GET.copy()
     request.GET.update({"budget": str(budget.pk), "annee": str(annee)})
     return _tresorerie_page(request, solde_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def compte(request: HttpRequest) -> HttpResponse:
+    """The poste's account at the Trésor: debtor of the transfers, creditor of direct debits."""
+    require_agent(request.user)
+    current = CompteTresor.objects.filter(poste_id=request.user.poste_id).first()
+    initial = (
+        {
+            "titulaire": current.titulaire,
+            "iban": current.iban,
+            "bic": current.bic,
+            "ics": current.ics,
+        }
+        if current
+        else {}
+    )
+    posted = request.method == "POST"
+    form = CompteTresorForm(request.POST if posted else None, initial=initial)
+    if posted and form.is_valid():
+        treasury.set_compte(request.user.poste, actor=request.user.email, **form.cleaned_data)
+        messages.success(request, "Compte au Trésor du poste enregistré.")
+        return redirect("helios_money:compte")
+    return render(
+        request,
+        "helios/money_compte.html",
+        {"title": "Compte au Trésor du poste", "form": form, "compte": current},
+        status=400 if posted else 200,
+    )
