@@ -111,5 +111,7 @@ def _detect(fh, max_events: int) -> Detected:  # type: ignore[no-untyped-def]
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc)
+    # lxml's message may name the stored file (an internal digest path): keep only the reason.
+    text = getattr(exc, "msg", None) or str(exc)
+    text = text.split(" (", 1)[0] if "/sha256/" in text or "/spool/" in text else text
     return text if len(text) < 160 else text[:157] + "…"

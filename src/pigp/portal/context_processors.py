@@ -10,6 +10,17 @@ SITE_CONFIG = {
 }
 
 
+def _has_passerelle(request: HttpRequest) -> bool:
+    # Cached on the request: the menu is rendered once per page, but templates may ask twice.
+    cached = getattr(request, "_pigp_has_passerelle", None)
+    if cached is None:
+        from pigp.core.access import habilitations_in_force
+
+        cached = habilitations_in_force(request.user).filter(application="passerelle").exists()
+        request._pigp_has_passerelle = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     authenticated = bool(user and user.is_authenticated)
@@ -19,6 +30,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     skiplinks.append({"link": "#footer", "label": "Pied de page"})
     return {
         "SITE_CONFIG": SITE_CONFIG,
+        "has_passerelle": authenticated and _has_passerelle(request),
         "is_comptable": authenticated and bool(user.poste_id),
         "skiplinks": skiplinks,
     }
