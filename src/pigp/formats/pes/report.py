@@ -64,7 +64,9 @@ class NumAnoAck(enum.StrEnum):
 class Location:
     """Where a finding is: element path and line, and the business objects it concerns."""
 
-    path: str = ""  # e.g. /PES_Aller/PES_DepenseAller/Bordereau[2]/Piece[5]/LigneDePiece[1]/BlocLignePiece
+    path: str = (
+        ""  # e.g. /PES_Aller/PES_DepenseAller/Bordereau[2]/Piece[5]/LigneDePiece[1]/BlocLignePiece
+    )
     line: int | None = None
     bordereau: str | None = None  # IdBord
     bordereau_id: str | None = None  # Bordereau/@Id (the XML id signatures refer to)
