@@ -104,7 +104,9 @@ class Seaweed:
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
+            # SeaweedFS stops its servers one after the other; do not wait for a slow one.
             self.proc.kill()
+            self.proc.wait(10)
         self.log.close()
 
 
