@@ -216,9 +216,13 @@ class AllerWalker:
     well-formedness errors; the validator checks the schema on a parallel parser.
     """
 
-    def __init__(self, stream: FlowStream | IO[bytes], collector: PjCollector) -> None:
+    def __init__(
+        self, stream: FlowStream | IO[bytes], collector: PjCollector, *, lite: bool = False
+    ) -> None:
         self.stream = stream
         self.collector = collector
+        # lite: pièces become ``records.PieceLite`` (what the rules check, nothing more)
+        self.lite = lite
         self.root_tag: str | None = None
         self.signatures = 0
         self.root: etree._Element | None = None
@@ -240,8 +244,18 @@ class AllerWalker:
         signed = False
         pj_index = 0
         pending_pj: deque[tuple[PjContent | None, str | None]] = deque()
+        make_piece = _piece_lite if self.lite else _piece
         for _event, el in events:
             tag = el.tag
+            if tag == "Piece" and root is not None:  # the hot path: one event per pièce
+                parent = el.getparent()
+                if parent is not None and parent.tag == "Bordereau":
+                    piece_index += 1
+                    bord = cur.get("bord")
+                    if isinstance(bord, r.Bordereau):
+                        yield make_piece(el, bord, piece_index)
+                    _drop_done(el)
+                    continue
             if root is None:
                 root = el.getroottree().getroot()
                 self.root_tag = root.tag
@@ -411,6 +425,75 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
         index=index,
         line=el.sourceline,
         path=path,
+    )
+
+
+def _values(el: etree._Element) -> dict[object, str | None]:
+    """``V`` of each child, by tag (the first child of each name, like ``_children``)."""
+    out: dict[object, str | None] = {}
+    for child in el:
+        tag = child.tag
+        if tag not in out:
+            out[tag] = child.get("V")
+    return out
+
+
+def _first(el: etree._Element, tag: str) -> etree._Element | None:
+    return next(el.iterchildren(tag), None)
+
+
+def _tiers_lite(el: etree._Element) -> r.TiersLite:
+    info_el = _first(el, "InfoTiers")
+    info = _values(info_el if info_el is not None else el)
+    compte = _first(el, "CpteBancaire")
+    cpt = None
+    if compte is not None:
+        c = _values(compte)
+        cpt = r.CompteLite(c.get("BIC"), c.get("IBAN"))
+    return r.TiersLite(info.get("IdTiers"), info.get("NatIdTiers"), info.get("Nom"), cpt)
+
+
+def _piece_lite(el: etree._Element, bord: r.Bordereau, index: int) -> r.PieceLite:
+    """What the rules check of a pièce (see ``_piece`` for the full record)."""
+    bloc = _first(el, "BlocPiece")
+    info_el = None
+    if bloc is not None:
+        info_el = _first(bloc, "InfoPce") if bord.domaine == "depense" else bloc
+    k = _values(info_el) if info_el is not None else {}
+    path = f"{bord.path}/Piece[{index}]"
+    lignes = []
+    for li, ldp in enumerate(el.iterchildren("LigneDePiece"), start=1):
+        blp = _first(ldp, "BlocLignePiece")
+        info = None
+        if blp is not None:
+            info = _first(blp, "InfoLignePce")
+            if info is None:
+                info = _first(blp, "InfoLignePiece")
+        lk = _values(info) if info is not None else {}
+        lignes.append(
+            r.LigneLite(
+                lk.get("IdLigne"),
+                lk.get("ModRegl"),
+                _amount(lk.get("MtHT")),
+                _amount(lk.get("MtTVA")),
+                _pj_refs(info) if info is not None else (),
+                tuple(_tiers_lite(t) for t in ldp.iterchildren("Tiers")),
+                ldp.sourceline,
+                li,
+                path,
+            )
+        )
+    return r.PieceLite(
+        bord.domaine,
+        bord.id_bord,
+        k.get("IdPce"),
+        k.get("TypPce"),
+        k.get("NatPce"),
+        _pj_refs(info_el) if info_el is not None else (),
+        lignes,
+        index,
+        el.sourceline,
+        path,
     )
 
 

@@ -207,6 +207,114 @@ class FlowSignature:
 PesAllerRecord = FluxHeader | DomaineHeader | Bordereau | Piece | BordereauEnd | Pj | FlowSignature
 
 
+# --- lightweight views for the validator ----------------------------------------------
+# ``validate()`` meets every pièce of flows of a million pièces: it reads only what the
+# business rules check, into these plain slotted objects (no frozen-dataclass cost, no
+# address, no label). Same attribute names as the records above, so the rule engine takes
+# either. Not part of the public API: ``read_pes_aller`` yields the full records.
+class CompteLite:
+    __slots__ = ("bic", "iban")
+
+    def __init__(self, bic: str | None, iban: str | None) -> None:
+        self.bic = bic
+        self.iban = iban
+
+
+class TiersLite:
+    __slots__ = ("compte", "id_tiers", "nat_id_tiers", "nom")
+
+    def __init__(
+        self,
+        id_tiers: str | None,
+        nat_id_tiers: str | None,
+        nom: str | None,
+        compte: CompteLite | None,
+    ) -> None:
+        self.id_tiers = id_tiers
+        self.nat_id_tiers = nat_id_tiers
+        self.nom = nom
+        self.compte = compte
+
+
+class LigneLite:
+    __slots__ = (
+        "_piece_path",
+        "id_ligne",
+        "index",
+        "line",
+        "mod_regl",
+        "mt_ht",
+        "mt_tva",
+        "pj_refs",
+        "tiers",
+    )
+
+    def __init__(
+        self,
+        id_ligne: str | None,
+        mod_regl: str | None,
+        mt_ht: Decimal | None,
+        mt_tva: Decimal | None,
+        pj_refs: tuple[PjRef, ...],
+        tiers: tuple[TiersLite, ...],
+        line: int | None,
+        index: int,
+        piece_path: str,
+    ) -> None:
+        self.id_ligne = id_ligne
+        self.mod_regl = mod_regl
+        self.mt_ht = mt_ht
+        self.mt_tva = mt_tva
+        self.pj_refs = pj_refs
+        self.tiers = tiers
+        self.line = line
+        self.index = index
+        self._piece_path = piece_path
+
+    @property
+    def path(self) -> str:
+        return f"{self._piece_path}/LigneDePiece[{self.index}]"
+
+
+class PieceLite:
+    __slots__ = (
+        "domaine",
+        "id_bord",
+        "id_pce",
+        "index",
+        "lignes",
+        "line",
+        "nat_pce",
+        "path",
+        "pj_refs",
+        "typ_pce",
+    )
+
+    def __init__(
+        self,
+        domaine: str,
+        id_bord: str | None,
+        id_pce: str | None,
+        typ_pce: str | None,
+        nat_pce: str | None,
+        pj_refs: tuple[PjRef, ...],
+        lignes: tuple[LigneLite, ...] | list[LigneLite],
+        index: int,
+        line: int | None,
+        path: str,
+    ) -> None:
+        self.domaine = domaine
+        self.id_bord = id_bord
+        self.id_pce = id_pce
+        self.typ_pce = typ_pce
+        self.nat_pce = nat_pce
+        self.pj_refs = pj_refs
+        self.lignes = lignes
+        self.index = index
+        self.line = line
+        self.path = path
+
+
 # --- PES_ACQUIT ------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AckError:

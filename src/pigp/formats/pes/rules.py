@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from schwifty import BIC, IBAN
+from schwifty import registry as schwifty_registry
 from schwifty.exceptions import SchwiftyException
 from stdnum.fr import siret
 
@@ -24,6 +25,7 @@ from .context import NullContext, PlatformContext
 from .report import BordereauSummary, Finding, Location, NumAnoAck, Scope, Severity
 
 MAX_FINDINGS_PER_RULE = 100  # per bordereau
+_ZERO = Decimal(0)
 TRIPLETS_CSV = Path(__file__).resolve().parent / "data" / "triplets.csv"
 IDPOST_RE = re.compile(r"(02[A-B][0-9]{3,4}|[0-9]{6,7})")
 DOMAINE_LABEL = {"depense": "dépense", "recette": "recette"}
@@ -44,13 +46,45 @@ MIME_MAGIC = {
 }
 
 
+# Fast paths: a flow may carry a different IBAN and SIRET on each of its 100 000 pièces,
+# so the checks run in C-level string operations; a value they cannot vouch for goes to
+# schwifty / python-stdnum, whose verdict is the reference (tested to agree).
+_IBAN_CHARS = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]+")
+_NUMERIFY = str.maketrans({c: str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
+@cache
+def _iban_spec(country: str) -> tuple[int, re.Pattern[str]] | None:
+    try:
+        spec = schwifty_registry.get_iban_spec(country)
+    except SchwiftyException:
+        return None
+    return spec.iban_length, spec.regex
+
+
+def _iban_fast(value: str) -> bool:
+    """True when ``value`` is certainly a valid IBAN (same checks as schwifty's)."""
+    if not _IBAN_CHARS.fullmatch(value):
+        return False
+    spec = _iban_spec(value[:2])
+    if spec is None or spec[0] != len(value) or not spec[1].match(value[4:]):
+        return False
+    # schwifty: check digits == 98 - (numerify(bban + country) * 100) % 97, on 2 digits
+    expected = 98 - int((value[4:] + value[:2]).translate(_NUMERIFY)) * 100 % 97
+    return value[2:4] == f"{expected:02d}"
+
+
 @lru_cache(maxsize=8192)
-def iban_valid(value: str) -> bool:
+def _iban_slow(value: str) -> bool:
     try:
         IBAN(value)
     except (SchwiftyException, ValueError):
         return False
     return True
+
+
+def iban_valid(value: str) -> bool:
+    return _iban_fast(value) or _iban_slow(value)
 
 
 @lru_cache(maxsize=8192)
@@ -62,9 +96,37 @@ def bic_valid(value: str) -> bool:
     return True
 
 
+_DIGITS14 = re.compile(r"[0-9]{14}")
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    double = False
+    for c in reversed(digits):
+        d = ord(c) - 48
+        total += _LUHN_DOUBLE[d] if double else d
+        double = not double
+    return total % 10 == 0
+
+
+def _siret_fast(value: str) -> bool:
+    """True when ``value`` is certainly a valid SIRET (same checks as python-stdnum's)."""
+    return (
+        _DIGITS14.fullmatch(value) is not None
+        and not value.startswith("356000000")  # La Poste: another rule, left to stdnum
+        and _luhn_ok(value)
+        and _luhn_ok(value[:9])
+    )
+
+
 @lru_cache(maxsize=8192)
-def siret_valid(value: str) -> bool:
+def _siret_slow(value: str) -> bool:
     return bool(siret.is_valid(value))
+
+
+def siret_valid(value: str) -> bool:
+    return _siret_fast(value) or _siret_slow(value)
 
 
 @cache
@@ -107,6 +169,7 @@ class RuleEngine:
         self._refs: list[tuple[r.PjRef, Location]] = []
         self._ref_ids: set[str] = set()
         self._per_rule: dict[tuple[str, str | None, str | None], int] = {}
+        self._triplets = load_triplets()
 
     # -- helpers --------------------------------------------------------------------------
     def _add(
@@ -151,8 +214,8 @@ class RuleEngine:
         )
 
     # -- records --------------------------------------------------------------------------
-    def feed(self, record: r.PesAllerRecord) -> None:
-        if isinstance(record, r.Piece):
+    def feed(self, record: r.PesAllerRecord | r.PieceLite) -> None:
+        if isinstance(record, (r.PieceLite, r.Piece)):
             self.piece(record)
         elif isinstance(record, r.Bordereau):
             self.bordereau(record)
@@ -290,56 +353,77 @@ class RuleEngine:
                 rule="mtcumul-demat",
             )
 
-    def piece(self, p: r.Piece) -> None:
+    def piece(self, p: r.Piece | r.PieceLite) -> None:
+        # Hot path (once per pièce): locations are built only when a finding needs one.
         st = self._state
         if st is None:
             return
-        label = PIECE_LABEL.get(p.domaine, "pièce")
-        loc = self._loc(p.path, p.line, piece=p.id_pce)
-        if p.id_pce is not None:
-            if p.id_pce in st.id_pces:
+        id_pce = p.id_pce
+        if id_pce is not None:
+            if id_pce in st.id_pces:
                 self._add(
                     NumAnoAck.DOUBLON_PIECE,
-                    f"Le {label} n° {p.id_pce} (IdPce) figure plusieurs fois dans le bordereau "
-                    f"n° {p.id_bord}.",
-                    location=loc,
+                    f"Le {PIECE_LABEL.get(p.domaine, 'pièce')} n° {id_pce} (IdPce) figure "
+                    f"plusieurs fois dans le bordereau n° {p.id_bord}.",
+                    location=self._loc(p.path, p.line, piece=id_pce),
                     rule="idpce-unique",
                 )
-            st.id_pces.add(p.id_pce)
-            st.pieces.append(p.id_pce)
-        self._check_triplet(st.bord, p, loc)
+            st.id_pces.add(id_pce)
+            st.pieces.append(id_pce)
+        b = st.bord
+        if (
+            b.typ_bord
+            and p.typ_pce
+            and p.nat_pce
+            and b.typ_bord != "04"
+            and (p.domaine, b.typ_bord, p.typ_pce, p.nat_pce) not in self._triplets
+        ):
+            self._check_triplet(b, p, self._loc(p.path, p.line, piece=id_pce))
         lignes_vues: set[str] = set()
+        depense = p.domaine == "depense"
+        zero = _ZERO
         for ligne in p.lignes:
-            lloc = self._loc(ligne.path, ligne.line, piece=p.id_pce, ligne=ligne.id_ligne)
-            if ligne.id_ligne is not None:
-                if ligne.id_ligne in lignes_vues:
+            id_ligne = ligne.id_ligne
+            if id_ligne is not None:
+                if id_ligne in lignes_vues:
                     self._add(
                         NumAnoAck.DOUBLON_LIGNE,
-                        f"La ligne n° {ligne.id_ligne} (IdLigne) figure plusieurs fois dans le "
-                        f"{label} n° {p.id_pce}.",
-                        location=lloc,
+                        f"La ligne n° {id_ligne} (IdLigne) figure plusieurs fois dans le "
+                        f"{PIECE_LABEL.get(p.domaine, 'pièce')} n° {id_pce}.",
+                        location=self._ligne_loc(p, ligne),
                         rule="idligne-unique",
                     )
-                lignes_vues.add(ligne.id_ligne)
-            st.total_ht += ligne.mt_ht or Decimal(0)
-            st.total_tva += ligne.mt_tva or Decimal(0)
-            for tiers in ligne.tiers:
-                self._check_tiers(tiers, lloc)
-            if (
-                p.domaine == "depense"
-                and ligne.mod_regl in ("03", "05")
-                and not any(t.compte for t in ligne.tiers)
-            ):
+                lignes_vues.add(id_ligne)
+            st.total_ht += ligne.mt_ht or zero
+            st.total_tva += ligne.mt_tva or zero
+            tiers_list = ligne.tiers
+            for tiers in tiers_list:
+                c = tiers.compte
+                if (
+                    c is not None
+                    and ((c.iban and not iban_valid(c.iban)) or (c.bic and not bic_valid(c.bic)))
+                ) or (
+                    tiers.nat_id_tiers == "01"
+                    and tiers.id_tiers
+                    and not siret_valid(tiers.id_tiers)
+                ):
+                    self._check_tiers(tiers, self._ligne_loc(p, ligne))
+            if depense and ligne.mod_regl in ("03", "05") and not any(t.compte for t in tiers_list):
                 self._add(
                     NumAnoAck.AUTRE,
-                    f"Ligne {ligne.id_ligne} du mandat n° {p.id_pce} : le mode de règlement "
+                    f"Ligne {id_ligne} du mandat n° {id_pce} : le mode de règlement "
                     f"{ligne.mod_regl} (virement) exige les coordonnées bancaires du tiers "
                     "(bloc CpteBancaire).",
-                    location=lloc,
+                    location=self._ligne_loc(p, ligne),
                     rule="modregl-cptebancaire",
                 )
-            self._note_refs(ligne.pj_refs, lloc)
-        self._note_refs(p.pj_refs, loc)
+            if ligne.pj_refs:
+                self._note_refs(ligne.pj_refs, self._ligne_loc(p, ligne))
+        if p.pj_refs:
+            self._note_refs(p.pj_refs, self._loc(p.path, p.line, piece=id_pce))
+
+    def _ligne_loc(self, p: r.Piece | r.PieceLite, ligne: r.Ligne | r.LigneLite) -> Location:
+        return self._loc(ligne.path, ligne.line, piece=p.id_pce, ligne=ligne.id_ligne)
 
     def _check_triplet(self, b: r.Bordereau, p: r.Piece, loc: Location) -> None:
         if not (b.typ_bord and p.typ_pce and p.nat_pce) or b.typ_bord == "04":

@@ -8,10 +8,12 @@ from the package directory without any network access.
 from __future__ import annotations
 
 import enum
+import queue
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from lxml import etree
 
@@ -211,6 +213,123 @@ class SchemaTee:
                 -1:
             ]
         return []
+
+
+class _NoTree:
+    """Parser target without start/end methods: libxml2 builds no tree at all, the schema
+    validator (plugged into the SAX callbacks) still sees every element."""
+
+    def close(self) -> str:
+        return "done"
+
+
+class _QueueReader:
+    """File-like end of the queue filled by :class:`SchemaThread` (``None`` = end)."""
+
+    def __init__(self, q: queue.Queue[bytes | None]) -> None:
+        self._queue = q
+        self.ended = False
+
+    def read(self, n: int = -1) -> bytes:
+        if self.ended:
+            return b""
+        data = self._queue.get()
+        if data is None:
+            self.ended = True
+            return b""
+        return data
+
+    def drain(self) -> None:
+        while not self.ended:
+            self.read()
+
+
+class SchemaThread:
+    """Schema check of the bytes the walker reads, by libxml2 in a second thread.
+
+    Same role as :class:`SchemaTee` (the walker's parser, without schema, keeps reporting
+    well-formedness errors with their line), but the validating parser builds no tree
+    (a parser target without callbacks) and runs in its own thread: libxml2 releases the
+    GIL while it parses, so validation overlaps the Python work of the walker and the
+    rules. Bytes are handed over in batches of about 1 MiB through a bounded queue, so
+    memory stays flat whatever the flow's size.
+    """
+
+    _BATCH = 1 << 20
+
+    def __init__(self, stream: FlowStream | _Readable, schema: etree.XMLSchema) -> None:
+        self._stream = stream
+        self._schema = schema
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._buf = bytearray()
+        self._fed = False
+        self._entries: list[etree._LogEntry] = []
+        self.broken = False
+        self._thread = threading.Thread(target=self._run, name="pes-xsd", daemon=True)
+        self._thread.start()
+
+    # -- the walker's side ----------------------------------------------------------------
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        if data:
+            self._buf += data
+            if len(self._buf) >= self._BATCH:
+                self._put(bytes(self._buf))
+                self._buf.clear()
+        elif not self._fed:
+            self._end(keep=True)
+        return data
+
+    def _put(self, item: bytes | None) -> None:
+        while True:
+            try:
+                self._queue.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    return  # the validator is gone: nothing left to feed
+
+    def _end(self, *, keep: bool) -> None:
+        if self._fed:
+            return
+        self._fed = True
+        if keep and self._buf:
+            self._put(bytes(self._buf))
+        self._buf.clear()
+        self._put(None)
+
+    def close(self) -> None:
+        """Stop feeding (early end included) and wait for the validating thread."""
+        self._end(keep=False)
+        self._thread.join()
+
+    def verdict(self) -> list[etree._LogEntry]:
+        """Schema errors of the whole input (empty list when valid)."""
+        self._end(keep=True)
+        self._thread.join()
+        return self._entries
+
+    # -- the validating thread ------------------------------------------------------------
+    def _run(self) -> None:
+        reader = _QueueReader(self._queue)
+        try:
+            parser = etree.XMLParser(target=_NoTree(), schema=self._schema, **PARSER_OPTIONS)
+            etree.parse(reader, parser)  # type: ignore[arg-type]
+            self._entries = [e for e in parser.error_log if e.domain_name == "SCHEMASV"]
+        except etree.XMLSyntaxError as exc:
+            # Not well-formed: the walker reports it (with its line); keep the schema
+            # messages met before, or the parser's last word, in case it does not.
+            self.broken = True
+            log = [e for e in exc.error_log if e.level_name in ("ERROR", "FATAL")]
+            self._entries = [e for e in log if e.domain_name == "SCHEMASV"] or log[-1:]
+        except Exception:
+            self.broken = True
+        finally:
+            reader.drain()
+
+
+class _Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 _RX_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)

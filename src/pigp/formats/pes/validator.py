@@ -35,6 +35,7 @@ from .schemas import (
     MessageKind,
     MessageType,
     SchemaTee,
+    SchemaThread,
     check_version,
     get_schema,
     locate_schema_errors,
@@ -367,11 +368,27 @@ def _stream_pass(
         max_size=options.max_size,
         max_elements=options.max_elements,
         max_depth=options.max_depth,
+        chunk_size=1 << 20,
     )
     etree.clear_error_log()  # lxml mixes the thread's earlier errors into the next report
-    tee = SchemaTee(stream, schema) if schema is not None else None
+    tee = SchemaThread(stream, schema) if schema is not None else None
     source = tee if tee is not None else stream
-    walker = AllerWalker(source, collector) if engine is not None else None
+    walker = AllerWalker(source, collector, lite=True) if engine is not None else None
+    try:
+        return _walk(walker, engine, source, stream, tee, options)
+    finally:
+        if tee is not None:
+            tee.close()
+
+
+def _walk(
+    walker: AllerWalker | None,
+    engine: RuleEngine | None,
+    source: SchemaThread | FlowStream,
+    stream: FlowStream,
+    tee: SchemaThread | None,
+    options: ValidationOptions,
+) -> tuple[list[Finding] | Finding | None, int, int]:
     try:
         if walker is not None and engine is not None:
             for record in walker:
