@@ -89,3 +89,11 @@ def test_recette_and_depense_bordereaux_numbered_separately(sicoval, tmp_path):
     rec = Flux.objects.get(pk=r.flux.pk)
     assert dep.statut == rec.statut == StatutFlux.ACQUITTE, rec.message
     assert Bordereau.objects.filter(id_bord="1").count() == 2
+
+
+def test_titres_keep_their_sepa_mandate(sicoval, tmp_path):
+    flux, _ = _generated(sicoval, tmp_path, seed=4, pieces=20, domaine="recette")
+    titres = list(Piece.objects.filter(bordereau__flux=flux, domaine="recette"))
+    with_mandate = [t for t in titres if t.rum]
+    assert with_mandate, "the generator gives some titres an InfoPrelevementSEPA block"
+    assert all(t.rum.startswith("RUM") and t.date_signature_mandat for t in with_mandate)

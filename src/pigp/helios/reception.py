@@ -251,6 +251,7 @@ def ingest(flux: Flux) -> IngestResult:
                     mt_ht, mt_tva = rec.mt_ht, rec.mt_tva
                     ttc = mt_ht + mt_tva
                     modes = {lg.mod_regl for lg in rec.lignes if lg.mod_regl}
+                    prl = next((lg.prelevement for lg in rec.lignes if lg.prelevement), None)
                     piece = Piece(
                         bordereau=current,
                         exercice=current.exercice,
@@ -267,6 +268,8 @@ def ingest(flux: Flux) -> IngestResult:
                         date_emission=current.date_emission,
                         date_echeance=_date(rec.dte_ech),
                         reste_a_recouvrer=ttc if rec.domaine == Domaine.RECETTE else Decimal("0"),
+                        rum=((prl.rum or "") if prl else "")[:35],
+                        date_signature_mandat=_date(prl.date_signature) if prl else None,
                     )
                     writer.add(piece, rec, key, tiers)
                 elif isinstance(rec, r.Pj):

@@ -394,6 +394,18 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
             if info is None:
                 info = blp.find("InfoLignePiece")
         lk = _children(info) if info is not None else {}
+        prl = blp.find("InfoPrelevementSEPA") if blp is not None else None
+        prelevement = None
+        if prl is not None:
+            pk = _children(prl)
+            prelevement = r.PrelevementSepa(
+                rum=_v(pk, "RefUniMdt"),
+                date_signature=_v(pk, "DateSignMandat"),
+                sequence=_v(pk, "SequencePres"),
+                date_prelevement=_v(pk, "DtePrel"),
+                montant=_amount(_v(pk, "MtPrel")),
+                libelle=_v(pk, "LibPrel"),
+            )
         lignes.append(
             r.Ligne(
                 id_ligne=_v(lk, "IdLigne"),
@@ -409,6 +421,7 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
                 tiers=tuple(_tiers(t) for t in ldp.iterchildren("Tiers")),
                 line=ldp.sourceline,
                 path=f"{path}/LigneDePiece[{li}]",
+                prelevement=prelevement,
             )
         )
     return r.Piece(

@@ -94,6 +94,18 @@ class Tiers:
 
 
 @dataclass(frozen=True, slots=True)
+class PrelevementSepa:
+    """InfoPrelevementSEPA of a titre's line: the debtor's SEPA mandate."""
+
+    rum: str | None  # RefUniMdt
+    date_signature: str | None  # DateSignMandat
+    sequence: str | None  # SequencePres: 01 OOFF, 02 FRST, 03 RCUR, 04 FNAL
+    date_prelevement: str | None  # DtePrel
+    montant: Decimal | None  # MtPrel
+    libelle: str | None  # LibPrel
+
+
+@dataclass(frozen=True, slots=True)
 class Ligne:
     id_ligne: str | None
     nature: str | None
@@ -108,6 +120,7 @@ class Ligne:
     tiers: tuple[Tiers, ...]
     line: int | None = None
     path: str = ""
+    prelevement: PrelevementSepa | None = None  # recette only
 
 
 @dataclass(frozen=True, slots=True)
