@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -113,8 +113,12 @@ def _bool(value: str | None) -> bool | None:
 
 
 def _pj_refs(parent: etree._Element) -> tuple[r.PjRef, ...]:
+    return _pj_refs_of(parent.iterchildren("PJRef"))
+
+
+def _pj_refs_of(elements: Iterable[etree._Element]) -> tuple[r.PjRef, ...]:
     refs = []
-    for ref in parent.iterchildren("PJRef"):
+    for ref in elements:
         k = _children(ref)
         refs.append(
             r.PjRef(
@@ -441,68 +445,121 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
     )
 
 
-def _values(el: etree._Element) -> dict[object, str | None]:
-    """``V`` of each child, by tag (the first child of each name, like ``_children``)."""
+def _values(el: etree._Element, wanted: frozenset[str]) -> dict[object, str | None]:
+    """``V`` of the first child of each ``wanted`` name (like ``_children`` + ``_v``)."""
     out: dict[object, str | None] = {}
     for child in el:
         tag = child.tag
-        if tag not in out:
+        if tag in wanted and tag not in out:
             out[tag] = child.get("V")
     return out
 
 
-def _first(el: etree._Element, tag: str) -> etree._Element | None:
-    return next(el.iterchildren(tag), None)
+def _values_refs(
+    el: etree._Element, wanted: frozenset[str]
+) -> tuple[dict[object, str | None], tuple[r.PjRef, ...]]:
+    """``_values`` and ``_pj_refs`` of ``el`` in one pass over its children."""
+    out: dict[object, str | None] = {}
+    refs = None
+    for child in el:
+        tag = child.tag
+        if tag in wanted:
+            if tag not in out:
+                out[tag] = child.get("V")
+        elif tag == "PJRef":
+            if refs is None:
+                refs = []
+            refs.append(child)
+    return out, (_pj_refs_of(refs) if refs else ())
+
+
+_PCE_TAGS = frozenset({"IdPce", "TypPce", "NatPce"})
+_LIGNE_TAGS = frozenset({"IdLigne", "ModRegl", "MtHT", "MtTVA"})
+_TIERS_TAGS = frozenset({"IdTiers", "NatIdTiers", "Nom"})
+_COMPTE_TAGS = frozenset({"BIC", "IBAN"})
 
 
 def _tiers_lite(el: etree._Element) -> r.TiersLite:
-    info_el = _first(el, "InfoTiers")
-    info = _values(info_el if info_el is not None else el)
-    compte = _first(el, "CpteBancaire")
+    info_el = compte = None
+    for child in el:  # one pass: InfoTiers, Adresse, CpteBancaire (first of each)
+        tag = child.tag
+        if tag == "InfoTiers":
+            if info_el is None:
+                info_el = child
+        elif tag == "CpteBancaire" and compte is None:
+            compte = child
+    info = _values(info_el if info_el is not None else el, _TIERS_TAGS)
     cpt = None
     if compte is not None:
-        c = _values(compte)
+        c = _values(compte, _COMPTE_TAGS)
         cpt = r.CompteLite(c.get("BIC"), c.get("IBAN"))
     return r.TiersLite(info.get("IdTiers"), info.get("NatIdTiers"), info.get("Nom"), cpt)
 
 
+def _ligne_lite(ldp: etree._Element, index: int, piece_path: str) -> r.LigneLite:
+    blp = None
+    tiers = []
+    for child in ldp:  # one pass: BlocLignePiece (the first), Tiers (all)
+        tag = child.tag
+        if tag == "Tiers":
+            tiers.append(_tiers_lite(child))
+        elif tag == "BlocLignePiece" and blp is None:
+            blp = child
+    info = None
+    if blp is not None:
+        for child in blp:
+            if child.tag == "InfoLignePce":
+                info = child
+                break
+        else:
+            for child in blp:
+                if child.tag == "InfoLignePiece":
+                    info = child
+                    break
+    lk, refs = _values_refs(info, _LIGNE_TAGS) if info is not None else ({}, ())
+    mt_ht = lk.get("MtHT")
+    mt_tva = lk.get("MtTVA")
+    return r.LigneLite(
+        lk.get("IdLigne"),
+        lk.get("ModRegl"),
+        None if mt_ht is None else _amount(mt_ht),
+        None if mt_tva is None else _amount(mt_tva),
+        refs,
+        tuple(tiers),
+        ldp.sourceline,
+        index,
+        piece_path,
+    )
+
+
 def _piece_lite(el: etree._Element, bord: r.Bordereau, index: int) -> r.PieceLite:
     """What the rules check of a pièce (see ``_piece`` for the full record)."""
-    bloc = _first(el, "BlocPiece")
+    path = f"{bord.path}/Piece[{index}]"
+    bloc = None
+    lignes = []
+    for child in el:  # one pass: BlocPiece (the first), LigneDePiece (all)
+        tag = child.tag
+        if tag == "LigneDePiece":
+            lignes.append(_ligne_lite(child, len(lignes) + 1, path))
+        elif tag == "BlocPiece" and bloc is None:
+            bloc = child
     info_el = None
     if bloc is not None:
-        info_el = _first(bloc, "InfoPce") if bord.domaine == "depense" else bloc
-    k = _values(info_el) if info_el is not None else {}
-    path = f"{bord.path}/Piece[{index}]"
-    lignes = []
-    for li, ldp in enumerate(el.iterchildren("LigneDePiece"), start=1):
-        blp = _first(ldp, "BlocLignePiece")
-        info = None
-        if blp is not None:
-            info = _first(blp, "InfoLignePce")
-            if info is None:
-                info = _first(blp, "InfoLignePiece")
-        lk = _values(info) if info is not None else {}
-        lignes.append(
-            r.LigneLite(
-                lk.get("IdLigne"),
-                lk.get("ModRegl"),
-                _amount(lk.get("MtHT")),
-                _amount(lk.get("MtTVA")),
-                _pj_refs(info) if info is not None else (),
-                tuple(_tiers_lite(t) for t in ldp.iterchildren("Tiers")),
-                ldp.sourceline,
-                li,
-                path,
-            )
-        )
+        if bord.domaine == "depense":
+            for child in bloc:
+                if child.tag == "InfoPce":
+                    info_el = child
+                    break
+        else:
+            info_el = bloc
+    k, refs = _values_refs(info_el, _PCE_TAGS) if info_el is not None else ({}, ())
     return r.PieceLite(
         bord.domaine,
         bord.id_bord,
         k.get("IdPce"),
         k.get("TypPce"),
         k.get("NatPce"),
-        _pj_refs(info_el) if info_el is not None else (),
+        refs,
         lignes,
         index,
         el.sourceline,

@@ -54,12 +54,12 @@ _NUMERIFY = str.maketrans({c: str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVW
 
 
 @cache
-def _iban_spec(country: str) -> tuple[int, re.Pattern[str]] | None:
+def _iban_spec(country: str) -> tuple[int, re.Pattern[str], str] | None:
     try:
         spec = schwifty_registry.get_iban_spec(country)
     except SchwiftyException:
         return None
-    return spec.iban_length, spec.regex
+    return spec.iban_length, spec.regex, country.translate(_NUMERIFY)
 
 
 def _iban_fast(value: str) -> bool:
@@ -67,11 +67,14 @@ def _iban_fast(value: str) -> bool:
     if not _IBAN_CHARS.fullmatch(value):
         return False
     spec = _iban_spec(value[:2])
-    if spec is None or spec[0] != len(value) or not spec[1].match(value[4:]):
+    if spec is None or spec[0] != len(value):
         return False
-    # schwifty: check digits == 98 - (numerify(bban + country) * 100) % 97, on 2 digits
-    expected = 98 - int((value[4:] + value[:2]).translate(_NUMERIFY)) * 100 % 97
-    return value[2:4] == f"{expected:02d}"
+    bban = value[4:]
+    if not spec[1].match(bban):
+        return False
+    # schwifty: check digits == 98 - (numerify(bban + country) * 100) % 97, never 00/01/99
+    digits = bban if bban.isdigit() else bban.translate(_NUMERIFY)
+    return int(value[2:4]) == 98 - int(digits + spec[2]) * 100 % 97
 
 
 @lru_cache(maxsize=8192)
@@ -97,17 +100,13 @@ def bic_valid(value: str) -> bool:
 
 
 _DIGITS14 = re.compile(r"[0-9]{14}")
-_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_LUHN_DOUBLE = bytes.maketrans(b"0123456789", b"0246813579")  # digit sum of 2 × d
 
 
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    double = False
-    for c in reversed(digits):
-        d = ord(c) - 48
-        total += _LUHN_DOUBLE[d] if double else d
-        double = not double
-    return total % 10 == 0
+    b = digits.encode("ascii")[::-1]
+    kept, doubled = b[0::2], b[1::2].translate(_LUHN_DOUBLE)
+    return (sum(kept) + sum(doubled) - 48 * len(b)) % 10 == 0
 
 
 def _siret_fast(value: str) -> bool:

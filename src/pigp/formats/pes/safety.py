@@ -460,14 +460,17 @@ class FlowStream:
     def _count(self, segment: bytes) -> None:
         # "</" and "/>" may straddle two segments: a '<' ending the previous segment was
         # counted as a start tag and is corrected here if it turns out to open an end tag.
-        joined = self._last + segment
-        straddling_end = self._last == b"<" and segment.startswith(b"/")
+        # (counted on the segment alone, plus the pair across the boundary: no copy)
+        last = self._last
+        straddling_end = 1 if last == b"<" and segment.startswith(b"/") else 0
+        straddling_empty = 1 if last == b"/" and segment.startswith(b">") else 0
         self._last = segment[-1:]
-        ends = joined.count(b"</")
-        opened = segment.count(b"<") - segment.count(b"</") - (1 if straddling_end else 0)
+        seg_ends = segment.count(b"</")
+        ends = seg_ends + straddling_end
+        opened = segment.count(b"<") - seg_ends - straddling_end
         self.elements += opened
         # "/>" inside an attribute value would only make this estimate smaller, never larger.
-        self._depth += opened - ends - joined.count(b"/>")
+        self._depth += opened - ends - segment.count(b"/>") - straddling_empty
         if self.elements > self._max_elements:
             raise PesLimitError(
                 f"le fichier dépasse le nombre maximal de {self._max_elements} éléments XML"
