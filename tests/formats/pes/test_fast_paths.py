@@ -1,0 +1,156 @@
+"""The validator's fast paths agree with the reference implementations they shortcut.
+
+* IBAN / SIRET checks: C-level string work first, schwifty / python-stdnum when unsure;
+* ``records.PieceLite`` (what ``validate`` reads of a pièce) vs the full ``records.Piece``:
+  the rule engine must give the same findings from either;
+* ``schemas.SchemaThread``: the schema check running beside the walker.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+
+import pytest
+from schwifty import IBAN
+from stdnum.fr import siret
+
+from pigp.formats.pes import records as r
+from pigp.formats.pes import rules
+from pigp.formats.pes.generator import generate_pes_aller
+from pigp.formats.pes.pj import PjCollector
+from pigp.formats.pes.reader import AllerWalker
+from pigp.formats.pes.rules import RuleEngine
+from pigp.formats.pes.safety import FlowStream, read_head
+from pigp.formats.pes.schemas import MessageKind, SchemaThread, get_schema
+from pigp.formats.pes.validator import validate
+
+COUNTRIES = ("FR", "DE", "GB", "ES", "IT", "BE", "MC", "CH", "NL", "PT", "LU", "NO", "PL", "SE")
+
+
+def _iban_variants(rng: random.Random) -> list[str]:
+    out = []
+    for _ in range(400):
+        v = str(IBAN.random(rng.choice(COUNTRIES), random=rng))
+        j = rng.randrange(len(v))
+        out += [
+            v,
+            v[:j] + rng.choice("0123456789AZ") + v[j + 1 :],
+            v[:-1],
+            v + "0",
+            v.lower(),
+            f"{v[:4]} {v[4:]}",
+            *(v[:2] + cd + v[4:] for cd in ("00", "01", "02", "98", "99")),
+        ]
+    return [*out, "", "FR", "FR76", "XX7630001793384734716444639", "FR76300017933847347164446é"]
+
+
+def test_iban_fast_path_never_accepts_what_schwifty_refuses() -> None:
+    values = _iban_variants(random.Random(7))
+    accepted = [v for v in values if rules._iban_fast(v)]
+    assert len(accepted) > 300  # the fast path does serve the common case
+    for v in values:
+        if rules._iban_fast(v):
+            assert rules._iban_slow(v), v
+        assert rules.iban_valid(v) == rules._iban_slow(v), v
+
+
+def test_siret_fast_path_agrees_with_stdnum() -> None:
+    rng = random.Random(3)
+    values = ["".join(rng.choice("0123456789") for _ in range(14)) for _ in range(3000)]
+    values += ["35600000000048", "35600000000049", "35600000012345", "73282932000074"]
+    values += ["7328293200007", "732829320000740", " 73282932000074", "7328293200007A"]
+    values += [v[:13] + str(d) for v in values[:50] for d in range(10)]  # every check digit
+    assert any(rules._siret_fast(v) for v in values)
+    for v in values:
+        if rules._siret_fast(v):
+            assert siret.is_valid(v), v
+        assert rules.siret_valid(v) == bool(siret.is_valid(v)), v
+
+
+def _flow_with_mistakes() -> bytes:
+    buf = io.BytesIO()
+    generate_pes_aller(buf, seed=11, bordereaux=2, pieces=40, lignes=2, domaine="mixte", pj=2)
+    data = buf.getvalue()
+    # a duplicate IdPce, a wrong IBAN, a wrong SIRET, duplicate IdLigne, and a comment
+    # among the leaves of a ligne (comments are dropped by the parser)
+    data = data.replace(b'<IdPce V="2"/>', b'<IdPce V="1"/>', 1)
+    for marker, offset in ((b'<IBAN V="', 8), (b'<IdTiers V="', 3)):
+        at = data.index(marker) + len(marker) + offset
+        digit = b"%d" % ((int(data[at : at + 1]) + 1) % 10)  # one digit off: bad key
+        data = data[:at] + digit + data[at + 1 :]
+    data = data.replace(b'<IdLigne V="2"/>', b'<IdLigne V="1"/>', 3)
+    return data.replace(b'<MtHT V="', b'<!--x--><MtHT V="', 1)
+
+
+def _findings(data: bytes, *, lite: bool) -> list[tuple[str, str, object]]:
+    raw = io.BytesIO(data)
+    head, _prolog = read_head(raw)
+    collector = PjCollector(None, 10**8)
+    engine = RuleEngine()
+    walker = AllerWalker(FlowStream(raw, head=head, pj=collector), collector, lite=lite)
+    kinds = set()
+    for record in walker:
+        kinds.add(type(record))
+        engine.feed(record)
+    assert (r.PieceLite in kinds) is lite
+    return [(f.rule, f.message, f.location) for f in engine.finish()]
+
+
+def test_lite_pieces_give_the_findings_of_full_records() -> None:
+    data = _flow_with_mistakes()
+    full = _findings(data, lite=False)
+    rules_found = {rule for rule, _m, _l in full}
+    assert {"idpce-unique", "iban", "tiers-siret", "idligne-unique"} <= rules_found
+    assert _findings(data, lite=True) == full
+
+
+def test_validate_reports_the_same_business_findings_as_the_full_reader() -> None:
+    data = _flow_with_mistakes()
+    report = validate(data)
+    business = [(f.rule, f.message, f.location) for f in report.findings if f.rule != "xsd"]
+    assert business == _findings(data, lite=False)
+
+
+def _thread_verdict(data: bytes, *, stop_after: int | None = None) -> SchemaThread:
+    raw = io.BytesIO(data)
+    head, _prolog = read_head(raw)
+    tee = SchemaThread(FlowStream(raw, head=head), get_schema("v5.17", MessageKind.ALLER))
+    reads = 0
+    while tee.read(1 << 12):
+        reads += 1
+        if stop_after is not None and reads >= stop_after:
+            tee.close()
+            return tee
+    tee.verdict()
+    return tee
+
+
+def test_schema_thread_valid_invalid_and_early_stop(valid_flow: bytes) -> None:
+    assert _thread_verdict(valid_flow).verdict() == []
+    invalid = valid_flow.replace(b"<IdPce V=", b"<IdPceX V=", 1)
+    entries = _thread_verdict(invalid).verdict()
+    assert entries and all(e.domain_name == "SCHEMASV" for e in entries)
+    broken = _thread_verdict(valid_flow[: len(valid_flow) // 2])
+    assert broken.broken
+    before = threading.active_count()
+    _thread_verdict(valid_flow, stop_after=1)  # walker gave up: the thread must end
+    assert threading.active_count() <= before
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.7])
+def test_truncated_big_flow_is_reported_as_truncated(cut: float) -> None:
+    buf = io.BytesIO()
+    generate_pes_aller(buf, seed=2, bordereaux=1, pieces=3000)
+    data = buf.getvalue()
+    report = validate(data[: int(len(data) * cut)])
+    assert [f.rule for f in report.findings] == ["truncated"]
+
+
+def test_thread_does_not_leak_on_unsafe_flow(valid_flow: bytes) -> None:
+    before = threading.active_count()
+    at = valid_flow.index(b"<Piece>")
+    report = validate(valid_flow[:at] + b"<!DOCTYPE x>" + valid_flow[at:])
+    assert report.findings and report.findings[0].rule == "doctype"
+    assert threading.active_count() <= before
