@@ -208,7 +208,8 @@ class Tree:
         item = items.filter(name=name).first()
         if item is None and "_" in name:
             # A stored name holding a "/" is shown with "_" instead.
-            for candidate in items.filter(Q(name__contains="/") | Q(name__contains="\x00")):
+            # (Names never hold NUL: PostgreSQL text refuses it, and intake never stores one.)
+            for candidate in items.filter(name__contains="/"):
                 if display_name(candidate.name) == name:
                     return candidate
         return item
