@@ -154,3 +154,16 @@ def test_thread_does_not_leak_on_unsafe_flow(valid_flow: bytes) -> None:
     report = validate(valid_flow[:at] + b"<!DOCTYPE x>" + valid_flow[at:])
     assert report.findings and report.findings[0].rule == "doctype"
     assert threading.active_count() <= before
+
+
+def test_find_pair_is_bytes_find() -> None:
+    from pigp.formats.pes.safety import _find_pair
+
+    rng = random.Random(1)
+    for _ in range(5000):
+        data = bytes(rng.choice(b"<!?a") for _ in range(rng.randrange(0, 60)))
+        start = rng.randrange(0, len(data) + 1)
+        for pair in (b"<!", b"<?"):
+            assert _find_pair(data, pair, start) == data.find(pair, start)
+    hostile = b"!" * 100_000 + b"<!--"
+    assert _find_pair(hostile, b"<!", 0) == 100_000

@@ -251,11 +251,11 @@ class SchemaThread:
     well-formedness errors with their line), but the validating parser builds no tree
     (a parser target without callbacks) and runs in its own thread: libxml2 releases the
     GIL while it parses, so validation overlaps the Python work of the walker and the
-    rules. Bytes are handed over in batches of about 1 MiB through a bounded queue, so
+    rules. Bytes are handed over in batches of 256 KiB through a bounded queue, so
     memory stays flat whatever the flow's size.
     """
 
-    _BATCH = 1 << 20
+    _BATCH = 1 << 18  # small enough for a small flow to overlap too
 
     def __init__(self, stream: FlowStream | _Readable, schema: etree.XMLSchema) -> None:
         self._stream = stream
