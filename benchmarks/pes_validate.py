@@ -2,6 +2,7 @@
 
     python benchmarks/pes_validate.py            # 10 000 and 100 000 pièces, ~1 GB with PJ
     python benchmarks/pes_validate.py --quick    # 1 000 pièces and ~50 MB, under a minute
+    python benchmarks/pes_validate.py --medium   # 10 000 and 100 000 pièces (no 1 GB flow)
 
 Flows are generated (deterministic) into a temporary folder. Each validator runs in its
 own child process so that its peak RSS (ru_maxrss) is its own. Targets: ours ≤ 1.5 ×
@@ -117,9 +118,12 @@ def _xmllint(path: Path, xsd: Path, timeout: float, *, stream: bool = True) -> R
     return Run(elapsed, rss, proc.returncode == 0, note)
 
 
-def _generate(folder: Path, quick: bool) -> list[Flow]:
+def _generate(folder: Path, quick: bool, medium: bool = False) -> list[Flow]:
     specs: list[tuple[str, dict]] = []
-    if quick:
+    if medium:
+        specs.append(("10 000 pièces, signé", {"bordereaux": 5, "pieces": 1000, "sign": True}))
+        specs.append(("100 000 pièces", {"bordereaux": 50, "pieces": 1000}))
+    elif quick:
         specs.append(("1 000 pièces, signé", {"bordereaux": 5, "pieces": 100, "sign": True}))
         # Several mid-size PJ: xmllint --stream is quadratic on one huge text node.
         specs.append(
@@ -148,6 +152,14 @@ def _generate(folder: Path, quick: bool) -> list[Flow]:
     return flows
 
 
+def _load() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return "load average " + " ".join(fh.read().split()[:3])
+    except OSError:
+        return "inconnue"
+
+
 def _fmt_s(run: Run) -> str:
     return f"{run.elapsed:8.2f}" if run.elapsed is not None else "       -"
 
@@ -155,6 +167,9 @@ def _fmt_s(run: Run) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 000 pièces et ~50 Mo")
+    parser.add_argument(
+        "--medium", action="store_true", help="10 000 et 100 000 pièces (sans le flux de 1 Go)"
+    )
     parser.add_argument("--keep", type=Path, help="dossier où garder les flux générés")
     parser.add_argument(
         "--xmlschema-max-size",
@@ -176,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"Flux générés dans {folder} (schéma {xsd.name} v5.17)", flush=True)
     try:
-        flows = _generate(folder, args.quick)
+        print(f"Charge de la machine : {_load()}", flush=True)
+        flows = _generate(folder, args.quick, args.medium)
         rows = []
         for flow in flows:
             print(f"\n{flow.label} ({flow.size / MB:.1f} Mo) :", flush=True)
@@ -193,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  xmlschema        {_fmt_s(xs)} s  {xs.note}", flush=True)
             rows.append((flow, ours, lint, tree, xs))
         _summary(rows)
+        print(f"Charge de la machine en fin de mesure : {_load()}")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -167,3 +167,17 @@ def test_find_pair_is_bytes_find() -> None:
             assert _find_pair(data, pair, start) == data.find(pair, start)
     hostile = b"!" * 100_000 + b"<!--"
     assert _find_pair(hostile, b"<!", 0) == 100_000
+
+
+def test_signed_flow_by_path_and_by_bytes_give_the_same_report(tmp_path) -> None:
+    buf = io.BytesIO()
+    generate_pes_aller(buf, seed=4, bordereaux=2, pieces=30, domaine="mixte", sign=True)
+    tampered = buf.getvalue().replace(b'<IdPce V="3"/>', b'<IdPce V="33"/>', 1)
+    for data in (buf.getvalue(), tampered):
+        path = tmp_path / "flow.xml"
+        path.write_bytes(data)
+        by_path, by_bytes = validate(path), validate(data)
+        assert by_path.signatures == by_bytes.signatures
+        assert by_path.findings == by_bytes.findings
+        assert len(by_path.signatures) == 4
+    assert not all(s.valid for s in validate(tampered).signatures)
