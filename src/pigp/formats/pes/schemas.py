@@ -251,17 +251,21 @@ class SchemaThread:
     well-formedness errors with their line), but the validating parser builds no tree
     (a parser target without callbacks) and runs in its own thread: libxml2 releases the
     GIL while it parses, so validation overlaps the Python work of the walker and the
-    rules. Bytes are handed over in batches of 256 KiB through a bounded queue, so
+    rules. Bytes are handed over in batches (64 KiB to 2 MiB) through a bounded queue, so
     memory stays flat whatever the flow's size.
     """
 
-    _BATCH = 1 << 18  # small enough for a small flow to overlap too
+    # Batches grow from 64 KiB (a small flow overlaps too) to 2 MiB: each hand-over may
+    # cost the thread a GIL switch interval (5 ms) while the walker runs Python code.
+    _FIRST_BATCH = 1 << 16
+    _MAX_BATCH = 1 << 21
 
     def __init__(self, stream: FlowStream | _Readable, schema: etree.XMLSchema) -> None:
         self._stream = stream
         self._schema = schema
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
         self._buf = bytearray()
+        self._batch = self._FIRST_BATCH
         self._fed = False
         self._entries: list[etree._LogEntry] = []
         self.broken = False
@@ -273,9 +277,10 @@ class SchemaThread:
         data = self._stream.read(n)
         if data:
             self._buf += data
-            if len(self._buf) >= self._BATCH:
+            if len(self._buf) >= self._batch:
                 self._put(bytes(self._buf))
                 self._buf.clear()
+                self._batch = min(self._batch * 2, self._MAX_BATCH)
         elif not self._fed:
             self._end(keep=True)
         return data
