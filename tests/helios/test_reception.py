@@ -97,3 +97,35 @@ def test_titres_keep_their_sepa_mandate(sicoval, tmp_path):
     with_mandate = [t for t in titres if t.rum]
     assert with_mandate, "the generator gives some titres an InfoPrelevementSEPA block"
     assert all(t.rum.startswith("RUM") and t.date_signature_mandat for t in with_mandate)
+
+
+def test_interrupted_ingest_resumes_without_duplicates(sicoval, tmp_path, monkeypatch):
+    from pigp.helios import reception
+    from pigp.helios.receivers import _on_flux_accepted
+    from pigp.passerelle.signals import flux_accepted
+
+    flux_accepted.disconnect(_on_flux_accepted, dispatch_uid="helios_ingest")
+    try:
+        flux, info = _generated(sicoval, tmp_path, seed=9, bordereaux=3, pieces=4)
+    finally:
+        flux_accepted.connect(_on_flux_accepted, dispatch_uid="helios_ingest")
+    assert not Bordereau.objects.filter(flux=flux).exists()
+    real = reception._create_bordereau
+    calls = []
+
+    def crash_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("worker killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reception, "_create_bordereau", crash_on_third)
+    with pytest.raises(RuntimeError):
+        ingest(flux)
+    assert Bordereau.objects.filter(flux=flux).count() == 2  # committed one by one
+    assert Piece.objects.filter(bordereau__flux=flux).count() == 8
+    monkeypatch.setattr(reception, "_create_bordereau", real)
+    result = ingest(flux)
+    assert result.bordereaux == 1
+    assert Piece.objects.filter(bordereau__flux=flux).count() == info.pieces == 12
+    assert ingest(flux).skipped

@@ -61,6 +61,12 @@ def authenticate(clear: str) -> Authenticated:
 def note_use(auth: Authenticated, request: HttpRequest | None = None) -> bool:
     """Record that the token was used; True when this use was journaled."""
     now = timezone.now()
+    last = auth.token.last_used_at
+    if last is not None and last > now - USE_JOURNAL_INTERVAL:
+        # Used less than a minute ago (as loaded with the token): no write at all. An UPDATE
+        # matching nothing still takes SQLite's write lock, and would make every API call
+        # wait behind any long write of the worker.
+        return False
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - USE_JOURNAL_INTERVAL)
     if not ApiToken.objects.filter(stale, pk=auth.token.pk).update(last_used_at=now):
         return False

@@ -206,8 +206,13 @@ def _refs(piece: Piece, pj_refs: tuple[r.PjRef, ...]) -> list[PjRef]:
 
 
 def ingest(flux: Flux) -> IngestResult:
-    if Bordereau.objects.filter(flux=flux).exists():
-        return IngestResult(skipped=True)
+    """Take a flow's accepted bordereaux into the ledger.
+
+    Each bordereau is written in its own transaction with its pièces, lines and references:
+    on SQLite a single transaction for a 100 000-pièce flow would hold the database's write
+    lock for the whole ingest, and every web request would wait behind it. A retried ingest
+    skips the bordereaux already written, so it stays idempotent.
+    """
     budget = flux.budget
     if budget is None:
         raise ValueError(f"flux {flux.pk}: budget inconnu, rien à intégrer")
@@ -216,81 +221,109 @@ def ingest(flux: Flux) -> IngestResult:
         for b in (flux.summary or {}).get("bordereaux", [])
         if b.get("accepte")
     }
+    done = set(Bordereau.objects.filter(flux=flux).values_list("domaine", "id_bord"))
+    if accepted and accepted <= done:
+        return IngestResult(skipped=True)
     sink = _PjSink()
     writer = _Writer(flux)
     exercices: dict[int, Exercice] = {}
     current: Bordereau | None = None
+    open_tx: transaction.Atomic | None = None
     try:
-        with transaction.atomic(), files.local_path(flux.fichier) as path:
+        with files.local_path(flux.fichier) as path:
             for rec in read_pes_aller(path, pj_sink=sink):
                 if isinstance(rec, r.Bordereau):
                     current = None
-                    if (rec.domaine, str(rec.id_bord)) not in accepted:
+                    key = (rec.domaine, str(rec.id_bord))
+                    if key not in accepted or key in done:
                         continue
-                    annee = int(rec.exercice or 0)
-                    if annee not in exercices:
-                        exercices[annee], _ = Exercice.objects.get_or_create(
-                            budget=budget, annee=annee
-                        )
-                    current = Bordereau.objects.create(
-                        exercice=exercices[annee],
-                        flux=flux,
-                        domaine=rec.domaine,
-                        id_bord=str(rec.id_bord),
-                        typ_bord=(rec.typ_bord or "")[:4],
-                        xml_id=(rec.xml_id or "")[:100],
-                        date_emission=_date(rec.dte_bord_em),
-                        nbr_pce=rec.nbr_pce or 0,
-                        mt_ht=rec.mt_bord_ht or Decimal("0"),
-                        mt_tva=rec.mt_bord_tva or Decimal("0"),
-                    )
+                    open_tx = transaction.atomic()
+                    open_tx.__enter__()
+                    current = _create_bordereau(flux, budget, rec, exercices)
                     writer.result.bordereaux += 1
+                elif isinstance(rec, r.BordereauEnd) and open_tx is not None:
+                    writer.flush()
+                    tx, open_tx, current = open_tx, None, None
+                    tx.__exit__(None, None, None)
                 elif isinstance(rec, r.Piece) and current is not None:
                     tiers = next((t for lg in rec.lignes for t in lg.tiers), None)
-                    key = _tiers_key(tiers) if tiers else None
-                    mt_ht, mt_tva = rec.mt_ht, rec.mt_tva
-                    ttc = mt_ht + mt_tva
-                    modes = {lg.mod_regl for lg in rec.lignes if lg.mod_regl}
-                    prl = next((lg.prelevement for lg in rec.lignes if lg.prelevement), None)
-                    piece = Piece(
-                        bordereau=current,
-                        exercice=current.exercice,
-                        collectivite_id=flux.collectivite_id,
-                        domaine=rec.domaine,
-                        id_pce=str(rec.id_pce or "")[:20],
-                        typ_pce=(rec.typ_pce or "")[:4],
-                        nat_pce=(rec.nat_pce or "")[:4],
-                        objet=(rec.objet or "")[:500],
-                        mt_ht=mt_ht,
-                        mt_tva=mt_tva,
-                        mt_ttc=ttc,
-                        mode_reglement=(sorted(modes)[0] if modes else "")[:4],
-                        date_emission=current.date_emission,
-                        date_echeance=_date(rec.dte_ech),
-                        reste_a_recouvrer=ttc if rec.domaine == Domaine.RECETTE else Decimal("0"),
-                        rum=((prl.rum or "") if prl else "")[:35],
-                        date_signature_mandat=_date(prl.date_signature) if prl else None,
+                    writer.add(
+                        _piece_row(flux, current, rec),
+                        rec,
+                        _tiers_key(tiers) if tiers else None,
+                        tiers,
                     )
-                    writer.add(piece, rec, key, tiers)
                 elif isinstance(rec, r.Pj):
-                    path_pj = sink.take(rec.index)
-                    _store_pj(flux, rec, path_pj)
+                    _store_pj(flux, rec, sink.take(rec.index))
                     writer.result.pjs += 1
-            writer.flush()
-            journal.record(
-                "helios_reception",
-                actor_label="helios",
-                obj=flux,
-                collectivite=flux.collectivite_id,
-                details={
-                    "bordereaux": writer.result.bordereaux,
-                    "pieces": writer.result.pieces,
-                    "pj": writer.result.pjs,
-                },
-            )
+            if open_tx is not None:
+                writer.flush()
+                tx, open_tx = open_tx, None
+                tx.__exit__(None, None, None)
+        journal.record(
+            "helios_reception",
+            actor_label="helios",
+            obj=flux,
+            collectivite=flux.collectivite_id,
+            details={
+                "bordereaux": writer.result.bordereaux,
+                "pieces": writer.result.pieces,
+                "pj": writer.result.pjs,
+            },
+        )
+    except BaseException as exc:
+        if open_tx is not None:
+            open_tx.__exit__(type(exc), exc, exc.__traceback__)
+        raise
     finally:
         sink.cleanup()
     return writer.result
+
+
+def _create_bordereau(
+    flux: Flux, budget: object, rec: r.Bordereau, exercices: dict[int, Exercice]
+) -> Bordereau:
+    annee = int(rec.exercice or 0)
+    if annee not in exercices:
+        exercices[annee], _ = Exercice.objects.get_or_create(budget=budget, annee=annee)
+    return Bordereau.objects.create(
+        exercice=exercices[annee],
+        flux=flux,
+        domaine=rec.domaine,
+        id_bord=str(rec.id_bord),
+        typ_bord=(rec.typ_bord or "")[:4],
+        xml_id=(rec.xml_id or "")[:100],
+        date_emission=_date(rec.dte_bord_em),
+        nbr_pce=rec.nbr_pce or 0,
+        mt_ht=rec.mt_bord_ht or Decimal("0"),
+        mt_tva=rec.mt_bord_tva or Decimal("0"),
+    )
+
+
+def _piece_row(flux: Flux, current: Bordereau, rec: r.Piece) -> Piece:
+    mt_ht, mt_tva = rec.mt_ht, rec.mt_tva
+    ttc = mt_ht + mt_tva
+    modes = {lg.mod_regl for lg in rec.lignes if lg.mod_regl}
+    prl = next((lg.prelevement for lg in rec.lignes if lg.prelevement), None)
+    return Piece(
+        bordereau=current,
+        exercice=current.exercice,
+        collectivite_id=flux.collectivite_id,
+        domaine=rec.domaine,
+        id_pce=str(rec.id_pce or "")[:20],
+        typ_pce=(rec.typ_pce or "")[:4],
+        nat_pce=(rec.nat_pce or "")[:4],
+        objet=(rec.objet or "")[:500],
+        mt_ht=mt_ht,
+        mt_tva=mt_tva,
+        mt_ttc=ttc,
+        mode_reglement=(sorted(modes)[0] if modes else "")[:4],
+        date_emission=current.date_emission,
+        date_echeance=_date(rec.dte_ech),
+        reste_a_recouvrer=ttc if rec.domaine == Domaine.RECETTE else Decimal("0"),
+        rum=((prl.rum or "") if prl else "")[:35],
+        date_signature_mandat=_date(prl.date_signature) if prl else None,
+    )
 
 
 def _store_pj(flux: Flux, rec: r.Pj, path: Path | None) -> None:
