@@ -231,7 +231,7 @@ def main() -> None:
             gw_times.append(time.perf_counter() - t0)
             # The worker then takes the flow into Hélios' ledger (a task of its own): wait
             # for it, so the next measurement does not queue behind it.
-            while not Piece.objects.filter(bordereau__flux_id=flux_id).exists():
+            while Piece.objects.filter(bordereau__flux_id=flux_id).count() < info.pieces:
                 time.sleep(0.05)
             ledger_times.append(time.perf_counter() - t0)
         t_gw = statistics.median(gw_times)

@@ -63,7 +63,9 @@ def claim(flux_id: int) -> Flux | None:
     return flux
 
 
-@task()
+# Acknowledging a flow comes before the ledger work of earlier ones (Hélios' ingest runs at
+# the default priority): a depositor waits for the acknowledgement, nobody waits for the ledger.
+@task(priority=10)
 def process_flux(flux_id: int) -> str:
     flux = claim(flux_id)
     if flux is None:
