@@ -181,3 +181,21 @@ def test_signed_flow_by_path_and_by_bytes_give_the_same_report(tmp_path) -> None
         assert by_path.findings == by_bytes.findings
         assert len(by_path.signatures) == 4
     assert not all(s.valid for s in validate(tampered).signatures)
+
+
+def test_concurrent_validations_give_the_sequential_reports(valid_flow: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    flows = (
+        [
+            valid_flow,
+            valid_flow.replace(b"<IdPce V=", b"<IdPceX V=", 1),  # schema error
+            valid_flow[: len(valid_flow) // 2],  # truncated
+            _flow_with_mistakes(),  # business findings
+        ]
+        * 2
+    )
+    expected = [validate(f).findings for f in flows]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda f: validate(f).findings, flows))
+    assert got == expected
