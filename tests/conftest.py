@@ -201,3 +201,27 @@ def simu(db):
     Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="12", libelle="Budget simulé")
     Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="01", libelle="Budget recette")
     return coll
+
+
+def acquit_retour_xml(coll: Collectivite, retour_name: str) -> bytes:
+    """A schema-valid PES_ACQUIT_RETOUR of `coll` acknowledging the PES_Retour `retour_name`."""
+    budget = coll.budgets.order_by("pk").first()
+    return f"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<n:PES_ACQUIT_RETOUR xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller/ack">
+  <Enveloppe>
+    <Parametres><Version V="2"/><TypFic V="PES2R_DEP"/><NomFic V="ACK_{retour_name}"/></Parametres>
+    <Emetteur><Sigle V="LOGICIEL"/><Adresse V="Logiciel financier 1.0"/></Emetteur>
+  </Enveloppe>
+  <EnTetePES>
+    <DteStr V="2025-03-10"/><IdPost V="{coll.poste.codique}"/><IdColl V="{coll.siret}"/>
+    <CodCol V="{budget.cod_col}"/><CodBud V="{budget.cod_bud}"/>
+  </EnTetePES>
+  <ACQUIT_RETOUR>
+    <EnTeteAcquit_Retour><IdVer V="2"/></EnTeteAcquit_Retour>
+    <ElementACQUIT_RETOUR>
+      <DomaineAckRetour V="13"/><NomFichierRetour V="{retour_name}"/>
+      <TypRestit V="02"/><DateAcquit V="2025-03-10"/>
+    </ElementACQUIT_RETOUR>
+  </ACQUIT_RETOUR>
+</n:PES_ACQUIT_RETOUR>
+""".encode("iso-8859-1")

@@ -7,30 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pigp.passerelle import mailbox
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, StatutFlux
-from tests.conftest import sample
+from tests.conftest import acquit_retour_xml, sample
 
 RETOUR_NAME = "PES2R_DEP_P_710_20_044090_20250307_20250307_20250308182309.xml"
 URL = "/api/v1/boite/"
-# A PES_ACQUIT_RETOUR of the SICOVAL collectivité acknowledging RETOUR_NAME.
-ACQUIT_RETOUR = f"""<?xml version="1.0" encoding="ISO-8859-1"?>
-<n:PES_ACQUIT_RETOUR xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller/ack">
-  <Enveloppe>
-    <Parametres><Version V="2"/><TypFic V="PES2R_DEP"/><NomFic V="ACK_{RETOUR_NAME}"/></Parametres>
-    <Emetteur><Sigle V="LOGICIEL"/><Adresse V="Logiciel financier 1.0"/></Emetteur>
-  </Enveloppe>
-  <EnTetePES>
-    <DteStr V="2025-03-10"/><IdPost V="031007"/><IdColl V="24310063300011"/>
-    <CodCol V="100"/><CodBud V="00"/>
-  </EnTetePES>
-  <ACQUIT_RETOUR>
-    <EnTeteAcquit_Retour><IdVer V="2"/></EnTeteAcquit_Retour>
-    <ElementACQUIT_RETOUR>
-      <DomaineAckRetour V="13"/><NomFichierRetour V="{RETOUR_NAME}"/>
-      <TypRestit V="02"/><DateAcquit V="2025-03-10"/>
-    </ElementACQUIT_RETOUR>
-  </ACQUIT_RETOUR>
-</n:PES_ACQUIT_RETOUR>
-""".encode("iso-8859-1")
 
 
 @pytest.fixture
@@ -94,7 +74,7 @@ def test_revoked_get_401(client, callers, items, who):
 @pytest.mark.parametrize("how", ["multipart", "raw"])
 def test_acknowledge_a_retour(client, callers, items, how):
     caller = callers["service"]
-    content = ACQUIT_RETOUR
+    content = acquit_retour_xml(items["retour"].collectivite, RETOUR_NAME)
     url = f"{URL}{items['retour'].pk}/acquitter/"
     if how == "multipart":
         upload = SimpleUploadedFile("ACK.xml", content, "application/xml")

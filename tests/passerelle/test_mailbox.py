@@ -6,32 +6,12 @@ from django.core import mail
 from pigp.core.models import Application, Profil
 from pigp.passerelle import intake, mailbox
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, NotificationPreference, StatutFlux
-from tests.conftest import grant, make_user
+from tests.conftest import acquit_retour_xml, grant, make_user
 from tests.passerelle.conftest import sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RETOUR_NAME = "PES2R_DEP_P_123_12_034000_20250307_20250307_20250308182309.xml"
-
-ACQUIT_RETOUR = f"""<?xml version="1.0" encoding="ISO-8859-1"?>
-<n:PES_ACQUIT_RETOUR xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller/ack">
-  <Enveloppe>
-    <Parametres><Version V="2"/><TypFic V="PES2R_DEP"/><NomFic V="ACK_{RETOUR_NAME}"/></Parametres>
-    <Emetteur><Sigle V="LOGICIEL"/><Adresse V="Logiciel financier 1.0"/></Emetteur>
-  </Enveloppe>
-  <EnTetePES>
-    <DteStr V="2025-03-10"/><IdPost V="034000"/><IdColl V="12345678912345"/>
-    <CodCol V="123"/><CodBud V="12"/>
-  </EnTetePES>
-  <ACQUIT_RETOUR>
-    <EnTeteAcquit_Retour><IdVer V="2"/></EnTeteAcquit_Retour>
-    <ElementACQUIT_RETOUR>
-      <DomaineAckRetour V="13"/><NomFichierRetour V="{{name}}"/>
-      <TypRestit V="02"/><DateAcquit V="2025-03-10"/>
-    </ElementACQUIT_RETOUR>
-  </ACQUIT_RETOUR>
-</n:PES_ACQUIT_RETOUR>
-"""
 
 
 def test_acquit_retour_marks_the_retour_acknowledged(simu):
@@ -41,7 +21,7 @@ def test_acquit_retour_marks_the_retour_acknowledged(simu):
         RETOUR_NAME,
         sample("retour/simu_retour_depense.xml").read_bytes(),
     )
-    content = ACQUIT_RETOUR.replace("{name}", RETOUR_NAME).encode("iso-8859-1")
+    content = acquit_retour_xml(simu, RETOUR_NAME)
     [r] = intake.receive(io.BytesIO(content), filename="ack.xml", collectivite=simu, canal="api")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.kind == KindFlux.PES_ACQUIT_RETOUR
@@ -51,7 +31,7 @@ def test_acquit_retour_marks_the_retour_acknowledged(simu):
 
 
 def test_acquit_retour_for_an_unknown_retour_is_refused(simu):
-    content = ACQUIT_RETOUR.replace("{name}", "PES2R_DEP_INCONNU.xml").encode("iso-8859-1")
+    content = acquit_retour_xml(simu, "PES2R_DEP_INCONNU.xml")
     [r] = intake.receive(io.BytesIO(content), filename="ack.xml", collectivite=simu, canal="api")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE and "aucun PES_Retour" in flux.message

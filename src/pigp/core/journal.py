@@ -33,19 +33,18 @@ def record(
 ) -> JournalEntry:
     """Append one entry to the chain.
 
-    The head row is updated first: that takes the write lock (a row lock on PostgreSQL,
-    the database lock on SQLite) so two writers never chain onto the same previous hash.
+    The head row is read FOR UPDATE (a row lock on PostgreSQL; on SQLite the IMMEDIATE
+    transaction already holds the database's write lock) so two writers never chain onto
+    the same previous hash.
     """
     if actor is not None and not getattr(actor, "is_authenticated", True):
         actor = None
     # Round-trip through JSON so the stored details hash the same when read back.
     clean_details = json.loads(json.dumps(details or {}, default=str))
     with transaction.atomic():
-        touched = JournalHead.objects.filter(pk=1).update(count=F("count") + 1)
-        if not touched:
-            JournalHead.objects.get_or_create(pk=1)
-            JournalHead.objects.filter(pk=1).update(count=F("count") + 1)
-        head = JournalHead.objects.select_for_update().get(pk=1)
+        head = JournalHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            head, _ = JournalHead.objects.get_or_create(pk=1)
         entry = JournalEntry(
             timestamp=timezone.now(),
             actor_id=actor.pk if actor is not None else None,
@@ -61,7 +60,7 @@ def record(
         )
         entry.entry_hash = entry.compute_hash()
         entry.save()
-        JournalHead.objects.filter(pk=1).update(last_hash=entry.entry_hash)
+        JournalHead.objects.filter(pk=1).update(last_hash=entry.entry_hash, count=F("count") + 1)
     return entry
 
 

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from pigp.core import files
 from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle.history import set_status
-from pigp.passerelle.models import Canal, Flux, FluxEvent, KindFlux, ServiceAccount, StatutFlux
+from pigp.passerelle.models import Canal, Flux, FluxEvent, ServiceAccount, StatutFlux
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -238,7 +238,3 @@ def _receive_member(src: BinaryIO, name: str, limit: int, common: dict[str, obje
         if member.size == 0:
             raise _ArchiveRefused(f"Le fichier « {name} » de l'archive est vide.")
         return _keep_and_create(member, name, common)
-
-
-def kinds_for_upload() -> list[str]:
-    return [KindFlux.PES_ALLER, KindFlux.PES_ACQUIT_RETOUR, KindFlux.PAIN_001, KindFlux.PAIN_008]

@@ -126,9 +126,15 @@ def _refuse(flux: Flux, message: str) -> None:
     set_status(flux, StatutFlux.REFUSE, message, extra_fields=("lease_until",))
 
 
-def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+def _replace_findings(flux: Flux, rows: list[FluxFinding]) -> None:
+    """A flow's findings are those of its last processing: a retry replaces them."""
     FluxFinding.objects.filter(flux=flux).delete()
-    FluxFinding.objects.bulk_create(
+    FluxFinding.objects.bulk_create(rows, batch_size=500)
+
+
+def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+    _replace_findings(
+        flux,
         [
             FluxFinding(
                 flux=flux,
@@ -145,7 +151,6 @@ def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def
             )
             for f in findings
         ],
-        batch_size=500,
     )
 
 
@@ -322,8 +327,8 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
     report = validate_sepa(path)
     errors = report.errors
     with transaction.atomic():
-        FluxFinding.objects.filter(flux=flux).delete()
-        FluxFinding.objects.bulk_create(
+        _replace_findings(
+            flux,
             [
                 FluxFinding(
                     flux=flux,
@@ -337,7 +342,7 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
                     piece=(f.location.end_to_end_id or "")[:40],
                 )
                 for f in report.findings
-            ]
+            ],
         )
         flux.schema_version = (report.version or "")[:20]
         flux.summary = {
