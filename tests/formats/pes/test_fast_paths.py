@@ -199,3 +199,67 @@ def test_concurrent_validations_give_the_sequential_reports(valid_flow: bytes) -
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda f: validate(f).findings, flows))
     assert got == expected
+
+
+# -- leaves the validator's walker never sees (reader._UNREAD_LEAF) ----------------------
+def test_unread_leaf_pattern_matches_exactly_the_unread_names() -> None:
+    from pigp.formats.pes import reader
+
+    for name in reader._LITE_UNREAD:
+        assert reader._UNREAD_LEAF.fullmatch(b'<%s V="A 1-x"/>' % name.encode()), name
+    # every name a lite record, the header, a bordereau or a PJ reads stays
+    kept = [*reader._LITE_TAGS, *reader._WALK_TAGS[:-1], "Support", "IdUnique", "NomPJ"]
+    kept += ["TypePJ", "IdPost", "IdColl", "CodCol", "CodBud", "Exer", "IdBord", "TypBord"]
+    kept += ["NbrPce", "MtBordHT", "MtBordHt", "IdVer", "InfoDematerialisee", "Adresse", "Sigle"]
+    assert not set(kept) & reader._LITE_UNREAD
+    for name in kept:
+        assert not reader._UNREAD_LEAF.search(b'<%s V="1"/>' % name.encode()), name
+    for near in (b"Nat", b"Natur", b"NatureX", b"Cle", b"Ob", b"ObjX", b"ds:Nature"):
+        assert not reader._UNREAD_LEAF.search(b'<%s V="1"/>' % near), near
+    # only the canonical one-line form with a plain ASCII value is dropped
+    for other in (
+        b'<Nature V="a&amp;b"/>',
+        b'<Nature V="a<b"/>',
+        b'<Nature V="a\nb"/>',
+        b'<Nature V="\xc3\xa9"/>',
+        b'<Nature V="\x01"/>',
+        b"<Nature V='1'/>",
+        b'<Nature V="1" />',
+        b'<Nature V="1" X="2"/>',
+        b'<Nature V="1"></Nature>',
+    ):
+        assert not reader._UNREAD_LEAF.search(other), other
+
+
+def _mangled_unread_leaves(data: bytes) -> bytes:
+    """Unread leaves in every form the pattern leaves alone or drops, a comment holding
+    one, and 100 kB of droppable leaves in a row (several reads that strip to nothing)."""
+    data = data.replace(b'<Nature V="', b'<Nature  V="', 3)
+    data = data.replace(b'<Fonction V="', b'<!--<Fonction V="1"/>--><Fonction V="', 2)
+    data = data.replace(b'<Ville V="', b'<Ville V="\xe9', 2)  # ISO-8859-1 é
+    data = data.replace(b'<CP V="', b'<CP V="&amp;', 2)
+    run = b'<Obj V="LIGNE"/>' * 7000
+    at = data.index(b"<IdPce ")
+    return data[:at] + run + data[at:]
+
+
+def test_lite_walker_without_unread_leaves_gives_the_full_findings() -> None:
+    data = _mangled_unread_leaves(_flow_with_mistakes())
+    full = _findings(data, lite=False)
+    assert {"idpce-unique", "iban", "tiers-siret", "idligne-unique"} <= {f[0] for f in full}
+    assert _findings(data, lite=True) == full
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [b'<Nature V="a<b"/>', b'<Nature V="a\x01b"/>', b'<Nature V="a"/ >', b'<Nature V="a&b;"/>'],
+)
+def test_malformed_unread_leaf_is_still_a_wellformedness_finding(leaf: bytes) -> None:
+    data = _flow_with_mistakes()
+    at = data.index(b"<Nature ")
+    end = data.index(b">", at) + 1
+    report = validate(data[:at] + leaf + data[end:])
+    assert not report.valid
+    first = report.errors[0]
+    assert first.rule not in ("xsd", "idpce-unique"), first
+    assert first.location.line == data[:at].count(b"\n") + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -369,7 +370,8 @@ class AllerWalker:
 
 
 class _SweepingReader:
-    """The walker's input: the flow stream, with a periodic sweep of the tree."""
+    """The walker's input: the flow stream, with a periodic sweep of the tree; in lite mode
+    without the leaves no lite record reads (``_UNREAD_LEAF``)."""
 
     def __init__(self, walker: AllerWalker) -> None:
         self._walker = walker
@@ -379,7 +381,17 @@ class _SweepingReader:
         self._reads += 1
         if self._reads % _SWEEP_EVERY == 0:
             self._walker.sweep()
-        return self._walker.stream.read(n)
+        data = self._walker.stream.read(n)
+        if not self._walker.lite:
+            return data
+        # An element cut by the end of a read stays (it is simply not dropped). b"" means
+        # the end of the input to lxml: read on while a chunk strips to nothing.
+        while data:
+            kept = _UNREAD_LEAF.sub(b"", data)
+            if kept:
+                return kept
+            data = self._walker.stream.read(n)
+        return data
 
 
 def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
@@ -445,122 +457,173 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
     )
 
 
-def _values(el: etree._Element, wanted: frozenset[str]) -> dict[object, str | None]:
-    """``V`` of the first child of each ``wanted`` name (like ``_children`` + ``_v``)."""
-    out: dict[object, str | None] = {}
-    for child in el:
-        tag = child.tag
-        if tag in wanted and tag not in out:
-            out[tag] = child.get("V")
-    return out
+# What the rules read of a pièce, found by one C-level walk of its subtree (``iter`` with
+# a tag filter): only these elements get a Python proxy. In a schema-valid pièce each name
+# has one meaning; on an invalid one the walk stays total (first value wins, no exception).
+_LITE_TAGS = (
+    "IdPce",
+    "TypPce",
+    "NatPce",
+    "PJRef",
+    "LigneDePiece",
+    "IdLigne",
+    "ModRegl",
+    "MtHT",
+    "MtTVA",
+    "Tiers",
+    "IdTiers",
+    "NatIdTiers",
+    "Nom",
+    "CpteBancaire",
+    "BIC",
+    "IBAN",
+)
+# Leaves (``<Name V="…"/>``) that no lite record reads: the validator's walker never sees
+# them (see :class:`_SweepingReader`). They make about 40 % of a mandat's bytes and libxml2
+# would build a node for each. The schema check reads the untouched bytes. None of these
+# names is read by ``_header``, ``_pj``, the bordereau or the domaine header (names taken
+# from the v5.17 tree: leaves of pièces, tiers and PES_Facture blocks, minus ``_LITE_TAGS``).
+_LITE_UNREAD_TEXT = """
+    Adr1 Adr2 Adr3 Affect AncienIBAN AncienICS AncienneBanque AncienRUM
+    AncienTiersCreancier CarteAchatNiveau1 CatTiers Civilite Cle1 Cle2 CleRib
+    CodAssDeb CodAyantDroit CodBudBen CodCollBen CodeCommune CodeDeptDomCom CodeEtab
+    CodeGuic CodePays CodeService CodEtGeo CodIntMor CodOpSpec CodPays CodProdLoc
+    CodRes CodServ ComplNom CP CptAna CpteTiers DateSignMandat DebFact Dgp DteAdr
+    DteAsp DteBanc DteDebDgp DteEch DteFinDgp DteIdTiers DteMajo DteNaissance
+    DtePrel DteReco DureeDgp Edition ExerRat Facture FinFact FinGeo Fonction IdActif
+    IdBancInt IdCaution IdCollBen IdConv IdCpte IdEmpruntOrdo IdEncaissement
+    IdLigneOrig IdMarche IdOpSpec IdPayInt IdPceOrig IdRegie IdRol LibBanc
+    LibelleCommune LibellePays LibPrel LibVir1 LibVir2 Majo MtFactHT MtHtRes
+    MtNonMajo MtPrel MtReco NatJur NatPceOrig NatPrel Nature NeEnFrance NomService
+    NumDette NumeroEngagement NumeroFacture NumeroMarche Obj ObjLignePce ObjPce
+    Operation Per PerPrel Prenom RecTVA RefTiers RefUniMdt SequencePres TitCpte
+    TitCpteDiff TVAIntraCom TvaIntraCom TxIntMor TxMajo TxTva TypAdr TypFlux
+    TypTiers Ville
+"""
+_LITE_UNREAD = frozenset(_LITE_UNREAD_TEXT.split())
 
 
-def _values_refs(
-    el: etree._Element, wanted: frozenset[str]
-) -> tuple[dict[object, str | None], tuple[r.PjRef, ...]]:
-    """``_values`` and ``_pj_refs`` of ``el`` in one pass over its children."""
-    out: dict[object, str | None] = {}
-    refs = None
-    for child in el:
-        tag = child.tag
-        if tag in wanted:
-            if tag not in out:
-                out[tag] = child.get("V")
-        elif tag == "PJRef":
-            if refs is None:
-                refs = []
-            refs.append(child)
-    return out, (_pj_refs_of(refs) if refs else ())
-
-
-_PCE_TAGS = frozenset({"IdPce", "TypPce", "NatPce"})
-_LIGNE_TAGS = frozenset({"IdLigne", "ModRegl", "MtHT", "MtTVA"})
-_TIERS_TAGS = frozenset({"IdTiers", "NatIdTiers", "Nom"})
-_COMPTE_TAGS = frozenset({"BIC", "IBAN"})
-
-
-def _tiers_lite(el: etree._Element) -> r.TiersLite:
-    info_el = compte = None
-    for child in el:  # one pass: InfoTiers, Adresse, CpteBancaire (first of each)
-        tag = child.tag
-        if tag == "InfoTiers":
-            if info_el is None:
-                info_el = child
-        elif tag == "CpteBancaire" and compte is None:
-            compte = child
-    info = _values(info_el if info_el is not None else el, _TIERS_TAGS)
-    cpt = None
-    if compte is not None:
-        c = _values(compte, _COMPTE_TAGS)
-        cpt = r.CompteLite(c.get("BIC"), c.get("IBAN"))
-    return r.TiersLite(info.get("IdTiers"), info.get("NatIdTiers"), info.get("Nom"), cpt)
-
-
-def _ligne_lite(ldp: etree._Element, index: int, piece_path: str) -> r.LigneLite:
-    blp = None
-    tiers = []
-    for child in ldp:  # one pass: BlocLignePiece (the first), Tiers (all)
-        tag = child.tag
-        if tag == "Tiers":
-            tiers.append(_tiers_lite(child))
-        elif tag == "BlocLignePiece" and blp is None:
-            blp = child
-    info = None
-    if blp is not None:
-        for child in blp:
-            if child.tag == "InfoLignePce":
-                info = child
-                break
+def _alternation(names: Iterable[str]) -> str:
+    """A regex matching exactly ``names``, factored by common prefix (sre tries the
+    branches of a flat alternation one by one)."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(set(names)):
+        groups.setdefault(name[:1], []).append(name[1:])
+    branches = []
+    optional = False
+    for first, rests in groups.items():
+        if first == "":
+            optional = True
         else:
-            for child in blp:
-                if child.tag == "InfoLignePiece":
-                    info = child
-                    break
-    lk, refs = _values_refs(info, _LIGNE_TAGS) if info is not None else ({}, ())
-    mt_ht = lk.get("MtHT")
-    mt_tva = lk.get("MtTVA")
-    return r.LigneLite(
-        lk.get("IdLigne"),
-        lk.get("ModRegl"),
-        None if mt_ht is None else _amount(mt_ht),
-        None if mt_tva is None else _amount(mt_tva),
-        refs,
-        tuple(tiers),
-        ldp.sourceline,
-        index,
-        piece_path,
-    )
+            branches.append(re.escape(first) + _alternation(rests))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 and not optional else f"(?:{'|'.join(branches)})"
+    return f"{body}?" if optional else body
+
+
+# Only the canonical form, on one line, with a value of printable ASCII other than
+# '"', '&' and '<': such an element is well-formed by itself and removing it changes
+# neither the line numbers nor the well-formedness of what is left.
+_UNREAD_LEAF = re.compile(
+    rb'<%s V="[\x20\x21\x23-\x25\x27-\x3b\x3d-\x7e]*"/>'
+    % _alternation(_LITE_UNREAD).encode("ascii")
+)
+
+
+_PCE_FIELDS = frozenset({"IdPce", "TypPce", "NatPce"})
+_LIGNE_FIELDS = frozenset({"IdLigne", "MtHT", "MtTVA"})
+_TIERS_FIELDS = frozenset({"IdTiers", "NatIdTiers", "Nom"})
+
+
+class _LigneAcc:
+    """A ligne while its subtree is walked (see :func:`_piece_lite`)."""
+
+    __slots__ = ("compte", "line", "refs", "tiers", "values")
+
+    def __init__(self, line: int | None) -> None:
+        self.line = line
+        self.values: dict[str, str | None] = {}
+        self.refs: list[etree._Element] = []
+        self.tiers: list[list] = []  # [values, bic, iban, has_compte] per Tiers
 
 
 def _piece_lite(el: etree._Element, bord: r.Bordereau, index: int) -> r.PieceLite:
-    """What the rules check of a pièce (see ``_piece`` for the full record)."""
+    """What the rules check of a pièce (see ``_piece`` for the full record).
+
+    One pass over the matching descendants in document order: pièce fields come first
+    (BlocPiece), then each LigneDePiece with its BlocLignePiece and its Tiers. ModRegl
+    belongs to the ligne only before its first Tiers (in a titre it is the tiers' own).
+    """
     path = f"{bord.path}/Piece[{index}]"
-    bloc = None
-    lignes = []
-    for child in el:  # one pass: BlocPiece (the first), LigneDePiece (all)
+    piece: dict[str, str | None] = {}
+    piece_refs: list[etree._Element] = []
+    lignes: list[_LigneAcc] = []
+    ligne: _LigneAcc | None = None
+    tiers: list | None = None  # the current Tiers of the current ligne
+    for child in el.iter(_LITE_TAGS):
         tag = child.tag
         if tag == "LigneDePiece":
-            lignes.append(_ligne_lite(child, len(lignes) + 1, path))
-        elif tag == "BlocPiece" and bloc is None:
-            bloc = child
-    info_el = None
-    if bloc is not None:
-        if bord.domaine == "depense":
-            for child in bloc:
-                if child.tag == "InfoPce":
-                    info_el = child
-                    break
-        else:
-            info_el = bloc
-    k, refs = _values_refs(info_el, _PCE_TAGS) if info_el is not None else ({}, ())
+            ligne = _LigneAcc(child.sourceline)
+            lignes.append(ligne)
+            tiers = None
+        elif tag in _PCE_FIELDS:
+            if tag not in piece:
+                piece[tag] = child.get("V")
+        elif ligne is None:
+            if tag == "PJRef":
+                piece_refs.append(child)
+        elif tiers is not None and tag in _TIERS_FIELDS:
+            if tag not in tiers[0]:
+                tiers[0][tag] = child.get("V")
+        elif tag in _LIGNE_FIELDS or (tag == "ModRegl" and tiers is None):
+            if tag not in ligne.values:
+                ligne.values[tag] = child.get("V")
+        elif tag == "Tiers":
+            tiers = [{}, None, None, False]
+            ligne.tiers.append(tiers)
+        elif tiers is not None and tag == "CpteBancaire":
+            tiers[3] = True
+        elif tiers is not None and tag in ("BIC", "IBAN"):
+            slot = 1 if tag == "BIC" else 2
+            if tiers[3] and tiers[slot] is None:
+                tiers[slot] = child.get("V")
+        elif tag == "PJRef":
+            ligne.refs.append(child)
+    out = []
+    for i, acc in enumerate(lignes, start=1):
+        values = acc.values
+        mt_ht = values.get("MtHT")
+        mt_tva = values.get("MtTVA")
+        out.append(
+            r.LigneLite(
+                values.get("IdLigne"),
+                values.get("ModRegl"),
+                None if mt_ht is None else _amount(mt_ht),
+                None if mt_tva is None else _amount(mt_tva),
+                _pj_refs_of(acc.refs) if acc.refs else (),
+                tuple(
+                    r.TiersLite(
+                        t[0].get("IdTiers"),
+                        t[0].get("NatIdTiers"),
+                        t[0].get("Nom"),
+                        r.CompteLite(t[1], t[2]) if t[3] else None,
+                    )
+                    for t in acc.tiers
+                ),
+                acc.line,
+                i,
+                path,
+            )
+        )
     return r.PieceLite(
         bord.domaine,
         bord.id_bord,
-        k.get("IdPce"),
-        k.get("TypPce"),
-        k.get("NatPce"),
-        refs,
-        lignes,
+        piece.get("IdPce"),
+        piece.get("TypPce"),
+        piece.get("NatPce"),
+        _pj_refs_of(piece_refs) if piece_refs else (),
+        out,
         index,
         el.sourceline,
         path,
