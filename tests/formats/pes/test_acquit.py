@@ -230,7 +230,7 @@ def test_signatures(schema):
 
 
 def test_read_back_with_reader(schema):
-    from pigp.formats.pes.reader import read_acquit
+    from pigp.formats.pes.returns import read_acquit
 
     findings = [
         Finding(

@@ -16,8 +16,8 @@ import pytest
 from schwifty import IBAN
 from stdnum.fr import siret
 
+from pigp.formats.pes import identifiers
 from pigp.formats.pes import records as r
-from pigp.formats.pes import rules
 from pigp.formats.pes.generator import generate_pes_aller
 from pigp.formats.pes.pj import PjCollector
 from pigp.formats.pes.reader import AllerWalker
@@ -48,12 +48,12 @@ def _iban_variants(rng: random.Random) -> list[str]:
 
 def test_iban_fast_path_never_accepts_what_schwifty_refuses() -> None:
     values = _iban_variants(random.Random(7))
-    accepted = [v for v in values if rules._iban_fast(v)]
+    accepted = [v for v in values if identifiers._iban_fast(v)]
     assert len(accepted) > 300  # the fast path does serve the common case
     for v in values:
-        if rules._iban_fast(v):
-            assert rules._iban_slow(v), v
-        assert rules.iban_valid(v) == rules._iban_slow(v), v
+        if identifiers._iban_fast(v):
+            assert identifiers._iban_slow(v), v
+        assert identifiers.iban_valid(v) == identifiers._iban_slow(v), v
 
 
 def test_siret_fast_path_agrees_with_stdnum() -> None:
@@ -62,11 +62,11 @@ def test_siret_fast_path_agrees_with_stdnum() -> None:
     values += ["35600000000048", "35600000000049", "35600000012345", "73282932000074"]
     values += ["7328293200007", "732829320000740", " 73282932000074", "7328293200007A"]
     values += [v[:13] + str(d) for v in values[:50] for d in range(10)]  # every check digit
-    assert any(rules._siret_fast(v) for v in values)
+    assert any(identifiers._siret_fast(v) for v in values)
     for v in values:
-        if rules._siret_fast(v):
+        if identifiers._siret_fast(v):
             assert siret.is_valid(v), v
-        assert rules.siret_valid(v) == bool(siret.is_valid(v)), v
+        assert identifiers.siret_valid(v) == bool(siret.is_valid(v)), v
 
 
 def _flow_with_mistakes() -> bytes:
@@ -201,21 +201,21 @@ def test_concurrent_validations_give_the_sequential_reports(valid_flow: bytes) -
     assert got == expected
 
 
-# -- leaves the validator's walker never sees (reader._UNREAD_LEAF) ----------------------
+# -- leaves the validator's walker never sees (lite._UNREAD_LEAF) ----------------------
 def test_unread_leaf_pattern_matches_exactly_the_unread_names() -> None:
-    from pigp.formats.pes import reader
+    from pigp.formats.pes import lite, reader
 
-    for name in reader._LITE_UNREAD:
-        assert reader._UNREAD_LEAF.fullmatch(b'<%s V="A 1-x"/>' % name.encode()), name
+    for name in lite._LITE_UNREAD:
+        assert lite._UNREAD_LEAF.fullmatch(b'<%s V="A 1-x"/>' % name.encode()), name
     # every name a lite record, the header, a bordereau or a PJ reads stays
-    kept = [*reader._LITE_TAGS, *reader._WALK_TAGS[:-1], "Support", "IdUnique", "NomPJ"]
+    kept = [*lite._LITE_TAGS, *reader._WALK_TAGS[:-1], "Support", "IdUnique", "NomPJ"]
     kept += ["TypePJ", "IdPost", "IdColl", "CodCol", "CodBud", "Exer", "IdBord", "TypBord"]
     kept += ["NbrPce", "MtBordHT", "MtBordHt", "IdVer", "InfoDematerialisee", "Adresse", "Sigle"]
-    assert not set(kept) & reader._LITE_UNREAD
+    assert not set(kept) & lite._LITE_UNREAD
     for name in kept:
-        assert not reader._UNREAD_LEAF.search(b'<%s V="1"/>' % name.encode()), name
+        assert not lite._UNREAD_LEAF.search(b'<%s V="1"/>' % name.encode()), name
     for near in (b"Nat", b"Natur", b"NatureX", b"Cle", b"Ob", b"ObjX", b"ds:Nature"):
-        assert not reader._UNREAD_LEAF.search(b'<%s V="1"/>' % near), near
+        assert not lite._UNREAD_LEAF.search(b'<%s V="1"/>' % near), near
     # only the canonical one-line form with a plain ASCII value is dropped
     for other in (
         b'<Nature V="a&amp;b"/>',
@@ -228,7 +228,7 @@ def test_unread_leaf_pattern_matches_exactly_the_unread_names() -> None:
         b'<Nature V="1" X="2"/>',
         b'<Nature V="1"></Nature>',
     ):
-        assert not reader._UNREAD_LEAF.search(other), other
+        assert not lite._UNREAD_LEAF.search(other), other
 
 
 def _mangled_unread_leaves(data: bytes) -> bytes:

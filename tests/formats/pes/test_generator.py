@@ -15,12 +15,8 @@ from schwifty import BIC, IBAN
 from stdnum.fr import siret
 
 from pigp.formats.pes import records as r
-from pigp.formats.pes.generator import (
-    GeneratorError,
-    generate_pes_aller,
-    gzip_base64_chunks,
-    minimal_pdf,
-)
+from pigp.formats.pes.generator import GeneratorError, generate_pes_aller
+from pigp.formats.pes.pdf import gzip_base64_chunks, minimal_pdf
 from pigp.formats.pes.reader import read_pes_aller
 from pigp.formats.pes.schemas import MessageKind, get_schema
 

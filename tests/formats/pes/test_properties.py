@@ -14,7 +14,6 @@ from lxml import etree
 
 from pigp.formats.pes.acquit import build_acquit
 from pigp.formats.pes.generator import generate_pes_aller
-from pigp.formats.pes.reader import read_acquit
 from pigp.formats.pes.report import (
     BordereauSummary,
     Finding,
@@ -34,6 +33,7 @@ from pigp.formats.pes.retour import (
     build_retour_depense,
     build_retour_recette,
 )
+from pigp.formats.pes.returns import read_acquit
 from pigp.formats.pes.schemas import MessageKind, get_schema
 from pigp.formats.pes.validator import validate
 

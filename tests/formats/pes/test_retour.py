@@ -249,7 +249,7 @@ def test_float_amount_is_refused():
 
 def test_read_back_with_reader():
     from pigp.formats.pes import records as r
-    from pigp.formats.pes.reader import read_retour
+    from pigp.formats.pes.returns import read_retour
 
     states = _depense_states()
     data = build_retour_depense(states, HEADER, when=WHEN)

@@ -24,7 +24,7 @@ from .errors import (
     PesUnsafeXmlError,
 )
 from .pj import PjContent, PjDecoder, decode_pj
-from .reader import read_acquit, read_acquit_retour, read_pes_aller, read_retour
+from .reader import read_pes_aller
 from .report import (
     BordereauSummary,
     Finding,
@@ -35,6 +35,7 @@ from .report import (
     Severity,
     SignatureInfo,
 )
+from .returns import read_acquit, read_acquit_retour, read_retour
 from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS, MessageKind, get_schema
 from .validator import ValidationOptions, validate
 

@@ -20,8 +20,9 @@ from typing import IO, Any
 
 from . import records as r
 from .errors import PesError
-from .reader import read_acquit, read_acquit_retour, read_pes_aller, read_retour
+from .reader import read_pes_aller
 from .report import Report, Severity
+from .returns import read_acquit, read_acquit_retour, read_retour
 from .safety import read_head
 from .schemas import DEFAULT_VERSION, SUPPORTED_VERSIONS, MessageKind, message_type
 from .validator import ValidationOptions, validate

@@ -9,11 +9,9 @@ key is random: pass a fixed key through ``signer`` for byte-identical signed flo
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import random
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,15 +21,13 @@ from lxml import etree
 from stdnum import luhn
 
 from .errors import PesError
+from .pdf import BIG_PJ_THRESHOLD, gzip_base64_chunks, minimal_pdf, pdf_chunks
 
 __all__ = ["GeneratedFlow", "GeneratorError", "generate_pes_aller", "minimal_pdf"]
 
 NS_ALLER = "http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller"
 ENCODING = "ISO-8859-1"
 CENT = Decimal("0.01")
-# Content above this size is made of incompressible bytes so that the flow really is big.
-_BIG_PJ_THRESHOLD = 1_000_000
-_CHUNK = 1 << 20
 
 Domaine = Literal["depense", "recette", "mixte"]
 
@@ -125,94 +121,6 @@ def _bank_account(rng: random.Random) -> dict[str, str]:
     account = f"{rng.randrange(1, 10**11):011d}"
     key = _rib_key(bank, branch, account)
     return {"bic": bic, "iban": _iban_fr(bank, branch, account, key), "label": label}
-
-
-# --- PDF and PJ encoding ----------------------------------------------------------------
-
-
-def _pdf_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def _pdf_parts(text: str, padding: int) -> tuple[bytes, bytes]:
-    """Head and tail of a one-page PDF; ``padding`` bytes of a stream object go between them."""
-    content = f"BT /F1 12 Tf 72 770 Td ({_pdf_text(text)}) Tj ET\n".encode("ascii", "replace")
-    objects = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
-        b"/Resources<</Font<</F1 5 0 R>>>>>>",
-        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
-        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
-    ]
-    head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(head))
-        head += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    count = len(objects) + 1
-    if padding:
-        offsets.append(len(head))
-        head += b"%d 0 obj\n<</Length %d>>stream\n" % (count, padding)
-        tail_start = len(head) + padding
-        tail = b"\nendstream\nendobj\n"
-        count += 1
-    else:
-        tail_start, tail = len(head), b""
-    xref_at = tail_start + len(tail)
-    tail += b"xref\n0 %d\n0000000000 65535 f \n" % count
-    tail += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    tail += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (count, xref_at)
-    return head, tail
-
-
-def _pdf_layout(text: str, size: int) -> tuple[bytes, int, bytes]:
-    """Head, padding length and tail of a PDF of exactly ``size`` bytes when possible."""
-    head, tail = _pdf_parts(text, 0)
-    if size <= len(head) + len(tail) + 64:
-        return head, 0, tail
-    padding = size - len(head) - len(tail)
-    for _ in range(4):  # offsets and /Length grow by a few digits: converge
-        head, tail = _pdf_parts(text, padding)
-        padding += size - (len(head) + padding + len(tail))
-    head, tail = _pdf_parts(text, padding)
-    return head, padding, tail
-
-
-def minimal_pdf(text: str = "Piece justificative", size: int = 0) -> bytes:
-    """A small valid one-page PDF, padded with a stream object up to ``size`` bytes."""
-    head, padding, tail = _pdf_layout(text, size)
-    return head + b"%" * padding + tail
-
-
-def _pdf_chunks(text: str, size: int, rng: random.Random) -> Iterator[bytes]:
-    head, padding, tail = _pdf_layout(text, size)
-    yield head
-    incompressible = size > _BIG_PJ_THRESHOLD
-    while padding:
-        n = min(_CHUNK, padding)
-        yield rng.randbytes(n) if incompressible else b"%" * n
-        padding -= n
-    yield tail
-
-
-def gzip_base64_chunks(chunks: Iterator[bytes], *, level: int = 6) -> Iterator[str]:
-    """gzip then base64 (the PES_PJ rule), in 76-character lines, chunk by chunk."""
-    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
-    pending = b""
-
-    def encode(data: bytes, final: bool) -> Iterator[str]:
-        nonlocal pending
-        data = pending + data
-        cut = len(data) if final else len(data) - len(data) % 57
-        pending = data[cut:]
-        for i in range(0, cut, 57 * 1024):
-            block = data[i : min(cut, i + 57 * 1024)]
-            yield base64.encodebytes(block).decode("ascii")
-
-    for chunk in chunks:
-        yield from encode(gz.compress(chunk), final=False)
-    yield from encode(gz.flush(), final=True)
 
 
 # --- XML building ------------------------------------------------------------------------
@@ -509,9 +417,9 @@ def _write_pj(
             with xf.element("PJ"):
                 with xf.element("Contenu"), xf.element("Fichier", MIMEType="application/pdf"):
                     pj_size = sizes[i]
-                    level = 1 if pj_size > _BIG_PJ_THRESHOLD else 6
+                    level = 1 if pj_size > BIG_PJ_THRESHOLD else 6
                     text = f"Piece justificative {id_unique}"
-                    for part in gzip_base64_chunks(_pdf_chunks(text, pj_size, rng), level=level):
+                    for part in gzip_base64_chunks(pdf_chunks(text, pj_size, rng), level=level):
                         xf.write(part)
                         xf.flush()  # lxml keeps unflushed output in memory
                 tail = etree.Element("tail")

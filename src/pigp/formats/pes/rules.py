@@ -12,16 +12,13 @@ import csv
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
-
-from schwifty import BIC, IBAN
-from schwifty import registry as schwifty_registry
-from schwifty.exceptions import SchwiftyException
-from stdnum.fr import siret
 
 from . import records as r
 from .context import NullContext, PlatformContext
+from .identifiers import bic_valid, iban_valid, siret_valid
+from .pj_rules import PjRules
 from .report import BordereauSummary, Finding, Location, NumAnoAck, Scope, Severity
 
 MAX_FINDINGS_PER_RULE = 100  # per bordereau
@@ -30,102 +27,6 @@ TRIPLETS_CSV = Path(__file__).resolve().parent / "data" / "triplets.csv"
 IDPOST_RE = re.compile(r"(02[A-B][0-9]{3,4}|[0-9]{6,7})")
 DOMAINE_LABEL = {"depense": "dépense", "recette": "recette"}
 PIECE_LABEL = {"depense": "mandat", "recette": "titre"}
-# Class_PJ.xsd, documentation of RefCompta/Domaine: TypePJ allowed for each Domaine.
-TYPEPJ_BY_DOMAINE = {
-    "01": {"003", "004", "005", "006"},
-    "02": {"002", "006", "007", "008", "010", "011"},
-    "04": {"001", "012", "013"},
-    "06": {"009"},
-}
-MIME_MAGIC = {
-    "application/pdf": (b"%PDF",),
-    "application/xml": (b"<", b"\xef\xbb\xbf<"),
-    "text/xml": (b"<", b"\xef\xbb\xbf<"),
-    "image/png": (b"\x89PNG",),
-    "image/jpeg": (b"\xff\xd8",),
-}
-
-
-# Fast paths: a flow may carry a different IBAN and SIRET on each of its 100 000 pièces,
-# so the checks run in C-level string operations; a value they cannot vouch for goes to
-# schwifty / python-stdnum, whose verdict is the reference (tested to agree).
-_IBAN_CHARS = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]+")
-_NUMERIFY = str.maketrans({c: str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
-
-
-@cache
-def _iban_spec(country: str) -> tuple[int, re.Pattern[str], str] | None:
-    try:
-        spec = schwifty_registry.get_iban_spec(country)
-    except SchwiftyException:
-        return None
-    return spec.iban_length, spec.regex, country.translate(_NUMERIFY)
-
-
-def _iban_fast(value: str) -> bool:
-    """True when ``value`` is certainly a valid IBAN (same checks as schwifty's)."""
-    if not _IBAN_CHARS.fullmatch(value):
-        return False
-    spec = _iban_spec(value[:2])
-    if spec is None or spec[0] != len(value):
-        return False
-    bban = value[4:]
-    if not spec[1].match(bban):
-        return False
-    # schwifty: check digits == 98 - (numerify(bban + country) * 100) % 97, never 00/01/99
-    digits = bban if bban.isdigit() else bban.translate(_NUMERIFY)
-    return int(value[2:4]) == 98 - int(digits + spec[2]) * 100 % 97
-
-
-@lru_cache(maxsize=8192)
-def _iban_slow(value: str) -> bool:
-    try:
-        IBAN(value)
-    except (SchwiftyException, ValueError):
-        return False
-    return True
-
-
-def iban_valid(value: str) -> bool:
-    return _iban_fast(value) or _iban_slow(value)
-
-
-@lru_cache(maxsize=8192)
-def bic_valid(value: str) -> bool:
-    try:
-        BIC(value)
-    except (SchwiftyException, ValueError):
-        return False
-    return True
-
-
-_DIGITS14 = re.compile(r"[0-9]{14}")
-_LUHN_DOUBLE = bytes.maketrans(b"0123456789", b"0246813579")  # digit sum of 2 × d
-
-
-def _luhn_ok(digits: str) -> bool:
-    b = digits.encode("ascii")[::-1]
-    kept, doubled = b[0::2], b[1::2].translate(_LUHN_DOUBLE)
-    return (sum(kept) + sum(doubled) - 48 * len(b)) % 10 == 0
-
-
-def _siret_fast(value: str) -> bool:
-    """True when ``value`` is certainly a valid SIRET (same checks as python-stdnum's)."""
-    return (
-        _DIGITS14.fullmatch(value) is not None
-        and not value.startswith("356000000")  # La Poste: another rule, left to stdnum
-        and _luhn_ok(value)
-        and _luhn_ok(value[:9])
-    )
-
-
-@lru_cache(maxsize=8192)
-def _siret_slow(value: str) -> bool:
-    return bool(siret.is_valid(value))
-
-
-def siret_valid(value: str) -> bool:
-    return _siret_fast(value) or _siret_slow(value)
 
 
 @cache
@@ -146,7 +47,7 @@ class _BordState:
     total_tva: Decimal = Decimal(0)
 
 
-class RuleEngine:
+class RuleEngine(PjRules):
     """Feed it the records of one PES_Aller in order, then call :meth:`finish`."""
 
     def __init__(
@@ -468,18 +369,11 @@ class RuleEngine:
                 rule="tiers-siret",
             )
 
-    def _note_refs(self, refs: tuple[r.PjRef, ...], loc: Location) -> None:
-        for ref in refs:
-            if ref.id_unique:
-                self._refs.append((ref, loc))
-                self._ref_ids.add(ref.id_unique)
-
     def bordereau_end(self, e: r.BordereauEnd) -> None:
         st = self._state
         if st is None:
             return
         b = st.bord
-        loc = self._loc(b.path, b.line)
         if e.signed:
             self._signed_bordereaux += 1
         if b.nbr_pce is not None and b.nbr_pce != e.piece_count:
@@ -518,105 +412,7 @@ class RuleEngine:
                 pieces=tuple(st.pieces),
             )
         )
-        del loc
         self._state = None
-
-    def pj(self, pj: r.Pj) -> None:
-        loc = Location(path=pj.path, line=pj.line, pj=pj.id_unique)
-        name = pj.nom_pj or pj.id_unique or f"n° {pj.index}"
-        if pj.id_unique:
-            if pj.id_unique in self._pj_seen:
-                self._add(
-                    NumAnoAck.DOUBLON_PJ,
-                    f"La PJ d'identifiant {pj.id_unique} (IdUnique) figure plusieurs fois dans "
-                    "le flux.",
-                    scope=Scope.PJ,
-                    location=loc,
-                    rule="pj-unique",
-                )
-            else:
-                self._pj_seen[pj.id_unique] = pj
-                self.pj_ids.append(pj.id_unique)
-            id_coll = self.header.id_coll if self.header else None
-            if id_coll and self.context.pj_already_received(id_coll, pj.id_unique) is True:
-                self._add(
-                    NumAnoAck.DOUBLON_PJ,
-                    f"La PJ d'identifiant {pj.id_unique} (IdUnique) a déjà été reçue dans un "
-                    "flux précédent.",
-                    scope=Scope.PJ,
-                    location=loc,
-                    rule="pj-already-received",
-                )
-        if pj.error:
-            self._add(
-                NumAnoAck.PJ,
-                f"Le contenu de la PJ « {name} » est illisible : {pj.error}.",
-                scope=Scope.PJ,
-                location=loc,
-                rule="pj-content",
-            )
-        elif pj.content is not None and pj.content.size == 0:
-            self._add(
-                NumAnoAck.PJ,
-                f"La PJ « {name} » est vide (Fichier sans contenu).",
-                scope=Scope.PJ,
-                location=loc,
-                rule="pj-empty",
-            )
-        elif pj.content is not None and not pj.content.gzip:
-            self._add(
-                NumAnoAck.PJ,
-                f"Le contenu de la PJ « {name} » n'est pas compressé avec gzip avant d'être "
-                "encodé en base64, comme l'exige le PES.",
-                scope=Scope.PJ,
-                location=loc,
-                rule="pj-gzip",
-            )
-        elif (
-            pj.content is not None
-            and pj.mime_type in MIME_MAGIC
-            and not pj.content.head.startswith(MIME_MAGIC[pj.mime_type])
-        ):
-            self._add(
-                NumAnoAck.PJ,
-                f"La PJ « {name} » est déclarée de type {pj.mime_type} (MIMEType) mais son "
-                "contenu ne correspond pas à ce type.",
-                scope=Scope.PJ,
-                severity=Severity.WARNING,
-                location=loc,
-                rule="pj-mime",
-            )
-        for rc in pj.ref_compta:
-            allowed = TYPEPJ_BY_DOMAINE.get(rc.domaine or "")
-            if pj.type_pj and allowed is not None and pj.type_pj not in allowed:
-                self._add(
-                    NumAnoAck.PJ,
-                    f"La PJ « {name} » est de type {pj.type_pj} (TypePJ), incompatible avec le "
-                    f"domaine {rc.domaine} de sa référence comptable (RefCompta/Domaine).",
-                    scope=Scope.PJ,
-                    location=loc,
-                    rule="pj-typepj-domaine",
-                )
-        if pj.type_pj in ("012", "013") and not pj.ref_compta:
-            self._add(
-                NumAnoAck.PJ,
-                f"La PJ « {name} » de type {pj.type_pj} (CFU) doit avoir une référence "
-                "comptable (RefCompta).",
-                scope=Scope.PJ,
-                location=loc,
-                rule="pj-refcompta-cfu",
-            )
-        if pj.type_pj == "001":
-            self._add(
-                NumAnoAck.PJ,
-                f"La PJ « {name} » est un document budgétaire (TypePJ 001) : son contenu n'est "
-                "pas vérifié (le schéma DocumentBudgetaire.xsd de la DGFiP n'est pas "
-                "compilable par libxml2).",
-                scope=Scope.PJ,
-                severity=Severity.INFO,
-                location=loc,
-                rule="docbudg-not-checked",
-            )
 
     # -- end of flow ----------------------------------------------------------------------
     def finish(self) -> list[Finding]:
@@ -635,75 +431,8 @@ class RuleEngine:
                         f"{rule}-more",
                     )
                 )
-        root = self.header.root if self.header else "PES_Aller"
-        for pj in self._pj_seen.values():
-            if pj.id_unique not in self._ref_ids and not pj.ref_compta:
-                self._add(
-                    NumAnoAck.PJ,
-                    f"La PJ « {pj.nom_pj or pj.id_unique} » n'est référencée par aucune pièce "
-                    "du flux (PJRef) et n'a pas de référence comptable (RefCompta).",
-                    scope=Scope.PJ,
-                    severity=Severity.WARNING,
-                    location=Location(path=pj.path, line=pj.line, pj=pj.id_unique),
-                    rule="pj-orphan",
-                )
-        del root
+        self._check_orphan_pj()
         return self.findings
-
-    def _check_refs(self) -> None:
-        id_coll = self.header.id_coll if self.header else None
-        for ref, loc in self._refs:
-            present = self._pj_seen.get(ref.id_unique or "")
-            if ref.support in ("02", "03"):
-                if present is not None:
-                    self._add(
-                        NumAnoAck.PJ,
-                        f"La PJ {ref.id_unique} est référencée sur support {ref.support} (papier "
-                        "ou cédérom) mais sa version électronique est jointe au flux.",
-                        location=loc,
-                        rule="pjref-support",
-                    )
-                continue
-            if present is not None:
-                if ref.nom_pj and present.nom_pj and ref.nom_pj != present.nom_pj:
-                    self._add(
-                        NumAnoAck.PJ,
-                        f"La référence à la PJ {ref.id_unique} porte le nom « {ref.nom_pj} » "
-                        f"alors que la PJ jointe s'appelle « {present.nom_pj} ».",
-                        severity=Severity.WARNING,
-                        location=loc,
-                        rule="pjref-nom",
-                    )
-                if ref.type_pj and present.type_pj and ref.type_pj != present.type_pj:
-                    self._add(
-                        NumAnoAck.PJ,
-                        f"La référence à la PJ {ref.id_unique} indique le type {ref.type_pj} "
-                        f"alors que la PJ jointe est de type {present.type_pj} (TypePJ).",
-                        severity=Severity.WARNING,
-                        location=loc,
-                        rule="pjref-type",
-                    )
-                continue
-            known = (
-                self.context.pj_already_received(id_coll, ref.id_unique or "") if id_coll else None
-            )
-            if known is False:
-                self._add(
-                    NumAnoAck.PJ,
-                    f"La pièce justificative {ref.id_unique} (PJRef) n'est ni jointe au flux ni "
-                    "reçue dans un flux précédent.",
-                    location=loc,
-                    rule="pjref-missing",
-                )
-            elif known is None:
-                self._add(
-                    NumAnoAck.PJ,
-                    f"La pièce justificative {ref.id_unique} (PJRef) n'est pas jointe au flux : "
-                    "à rapprocher des flux précédents.",
-                    severity=Severity.INFO,
-                    location=loc,
-                    rule="pjref-elsewhere",
-                )
 
     def _check_dematerialisation(self) -> None:
         signed = self._signed_bordereaux + self._flow_signatures
