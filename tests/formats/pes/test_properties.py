@@ -24,8 +24,11 @@ from pigp.formats.pes.report import (
     Severity,
 )
 from pigp.formats.pes.retour import (
+    ETAPE_PCE,
     ETAT_LIG_PCE,
     ETAT_PCE,
+    ActeRecouvrement,
+    Contentieux,
     LineState,
     Payment,
     PieceState,
@@ -209,6 +212,19 @@ def piece_states(draw, domaine: str) -> list[PieceState]:
                     Payment(dt.date(2025, 1, 1) + dt.timedelta(days=d), draw(AMOUNTS))
                     for d in draw(st.lists(st.integers(0, 300), max_size=3))
                 ),
+                contentieux=draw(st.none() | st.builds(Contentieux, AMOUNTS, AMOUNTS, st.none()))
+                if domaine == "recette"
+                else None,
+                acte=draw(
+                    st.none()
+                    | st.builds(
+                        ActeRecouvrement,
+                        st.sampled_from(sorted(ETAPE_PCE)),
+                        st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)),
+                    )
+                )
+                if domaine == "recette"
+                else None,
             )
             for i in range(draw(st.integers(1, 3)))
         )
@@ -223,6 +239,31 @@ def piece_states(draw, domaine: str) -> list[PieceState]:
             )
         )
     return out
+
+
+def _recovery_read(blp) -> tuple:
+    ctx, acte = blp.find("InfoContentieux"), blp.find("InfoAmiableContentieux")
+
+    def amount(tag):
+        el = ctx.find(tag) if ctx is not None else None
+        return Decimal(el.get("V")) if el is not None else None
+
+    return (
+        amount("MtCtxTot"),
+        amount("SldPrinc"),
+        acte.find("EtapePce").get("V") if acte is not None else None,
+        acte.find("DteEtapePce").get("V") if acte is not None else None,
+    )
+
+
+def _recovery_written(ln: LineState) -> tuple:
+    ctx, acte = ln.contentieux, ln.acte
+    return (
+        ctx.mt_ctx_tot if ctx else None,
+        ctx.sld_princ if ctx else None,
+        acte.etape if acte else None,
+        acte.date.isoformat() if acte else None,
+    )
 
 
 @SETTINGS
@@ -252,6 +293,7 @@ def test_retour_reads_back(data, domaine):
                     ldp.find("BlocLignePiece/InfoLignePiece/EtatLigPce").get("V"),
                     Decimal(ldp.find("BlocLignePiece/InfoLignePiece/MtHT").get("V")),
                     [Decimal(p.find(amount_tag).get("V")) for p in ldp.iter(pay_tag)],
+                    _recovery_read(ldp.find("BlocLignePiece")),
                 )
                 for ldp in piece.iter("LigneDePiece")
             ],
@@ -259,7 +301,10 @@ def test_retour_reads_back(data, domaine):
     expected = {
         (s.exercice, s.id_bord, s.id_pce): (
             s.etat,
-            [(ln.etat, ln.mt_ht, [p.amount for p in ln.payments]) for ln in s.lines],
+            [
+                (ln.etat, ln.mt_ht, [p.amount for p in ln.payments], _recovery_written(ln))
+                for ln in s.lines
+            ],
         )
         for s in states
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -11,6 +12,8 @@ from lxml import etree
 
 from pigp.formats.pes.retour import (
     NS_RETOUR,
+    ActeRecouvrement,
+    Contentieux,
     LineState,
     Payment,
     PieceState,
@@ -272,3 +275,80 @@ def test_read_back_with_reader():
         ("2025-03-05", Decimal("1000.00")),
         ("2025-03-07", Decimal("200.00")),
     ]
+
+
+def _titre_en_recouvrement(**line: object) -> PieceState:
+    base: dict[str, object] = {
+        "payments": (Payment(D(2025, 4, 2), Decimal("20.00"), org_ema="02"),),
+        "contentieux": Contentieux(mt_ctx_tot=Decimal("120.00"), sld_princ=Decimal("100.00")),
+        "acte": ActeRecouvrement("01", D(2025, 5, 12), id_act="REL-2025-0042", cod_actu="01"),
+    }
+    base.update(line)
+    return PieceState(
+        exercice=2025,
+        id_bord=3,
+        id_pce=77,
+        etat="02",
+        lines=(LineState(1, "04", Decimal("120.00"), **base),),  # type: ignore[arg-type]
+    )
+
+
+def test_recette_carries_where_recovery_stands(schema):
+    soldee = _titre_en_recouvrement(
+        contentieux=Contentieux(Decimal("50.00"), Decimal("0.00"), Decimal("0.00")), acte=None
+    )
+    states = [_titre_en_recouvrement(), dataclasses.replace(soldee, id_pce=78)]
+    data = build_retour_recette(states, HEADER, when=WHEN)
+    doc = etree.fromstring(data)
+    schema.assertValid(doc)
+    blp = doc.find(".//Piece/LigneDePiece/BlocLignePiece")
+    # XSD order: InfoLignePiece, InfoRecouvrement, …, InfoContentieux, InfoAmiableContentieux
+    assert [c.tag for c in blp] == [
+        "InfoLignePiece",
+        "InfoRecouvrement",
+        "InfoContentieux",
+        "InfoAmiableContentieux",
+    ]
+    from pigp.formats.pes import records as r
+    from pigp.formats.pes.returns import read_retour
+
+    pieces = [p for p in read_retour(io.BytesIO(data)) if isinstance(p, r.RetourPiece)]
+    first, second = (p.lignes[0] for p in pieces)
+    assert (first.mt_ctx_tot, first.sld_princ, first.sld_frais) == (
+        Decimal("120.00"),
+        Decimal("100.00"),
+        None,
+    )
+    assert (first.etape_pce, first.dte_etape_pce) == ("01", "2025-05-12")
+    assert (second.sld_princ, second.sld_frais, second.etape_pce) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        None,
+    )
+    assert pieces[0].mt_reco_tot == Decimal("20.00")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"acte": ActeRecouvrement("20", D(2025, 5, 1))},
+        {"acte": ActeRecouvrement("01", D(2025, 5, 1), cod_actu="10")},
+        {"contentieux": Contentieux(sld_princ=Decimal("-1.00"))},
+        {"contentieux": Contentieux(sld_princ=Decimal("1.001"))},
+    ],
+)
+def test_invalid_recovery_follow_up_is_refused(line):
+    with pytest.raises(RetourError):
+        build_retour_recette([_titre_en_recouvrement(**line)], HEADER, when=WHEN)
+
+
+def test_recovery_follow_up_on_a_mandat_is_refused():
+    state = PieceState(
+        2025,
+        1,
+        1,
+        "02",
+        lines=(LineState(1, "01", Decimal("5.00"), contentieux=Contentieux(Decimal("5.00"))),),
+    )
+    with pytest.raises(RetourError, match="mandat"):
+        build_retour_depense([state], HEADER, when=WHEN)

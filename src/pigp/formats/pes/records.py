@@ -394,6 +394,12 @@ class RetourLigne:
     obs_etat: str | None
     mt_ht: Decimal | None
     mt_tva: Decimal | None
+    # titres: InfoContentieux (taken in charge, still due) and InfoAmiableContentieux
+    mt_ctx_tot: Decimal | None = None
+    sld_princ: Decimal | None = None
+    sld_frais: Decimal | None = None
+    etape_pce: str | None = None
+    dte_etape_pce: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 From typed pièce states (prise en charge, rejet with ObsEtat motifs, mise en instance),
 payments (dépense: PaiementEmargement DtePay / MtPay) and recoveries (recette:
-EncaissementEmargement DteReco / MtReco), this writes a PES_Retour valid against
+EncaissementEmargement DteReco / MtReco) with, on titres, where recovery stands
+(InfoContentieux: amounts taken in charge and still due; InfoAmiableContentieux: the
+current act of recovery), this writes a PES_Retour valid against
 ``RETOUR/Rev0/PES_Retour.xsd`` (v5.17), named by the DGFiP convention
 ``PES2R_DEP_…`` / ``PES2R_RCE_…``.
 """
@@ -22,6 +24,8 @@ from .errors import PesError
 
 __all__ = [
     "NS_RETOUR",
+    "ActeRecouvrement",
+    "Contentieux",
     "LineState",
     "Payment",
     "PieceState",
@@ -48,6 +52,9 @@ ORG_EMA = {
     "depense": frozenset(f"{i:02d}" for i in range(1, 16)),
     "recette": frozenset(f"{i:02d}" for i in range(1, 13)),
 }
+# TEtapePce and TCodActu of RETOUR/NS_Recette/r0/CommunRecette_Retour.xsd (v5.17).
+ETAPE_PCE = frozenset(f"{i:02d}" for i in range(20))
+COD_ACTU = frozenset(f"{i:02d}" for i in range(1, 10))
 TYP_BORD = {
     "depense": frozenset({"01", "02", "03", "04"}),
     "recette": frozenset({"01", "02", "03", "04", "05", "06", "07"}),
@@ -82,6 +89,28 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class Contentieux:
+    """InfoContentieux of a titre's line: what was taken in charge and what is still due."""
+
+    mt_ctx_tot: Decimal | None = None  # principal + majoration + frais taken in charge
+    sld_princ: Decimal | None = None  # reste à recouvrer on the principal
+    sld_frais: Decimal | None = None  # reste à recouvrer on the frais
+
+
+@dataclass(frozen=True, slots=True)
+class ActeRecouvrement:
+    """InfoAmiableContentieux of a titre's line: the current act of recovery."""
+
+    etape: str  # EtapePce: 00 avis des sommes à payer, 01 relance, 03 mise en demeure…
+    date: dt.date
+    id_act: str | None = None
+    cod_actu: str | None = None  # CodActu: 01 acte envoyé…
+    date_actu: dt.date | None = None
+    mt_frais: Decimal | None = None
+    date_envoi: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LineState:
     id_ligne: int
     etat: str  # EtatLigPce
@@ -90,6 +119,8 @@ class LineState:
     obs_etat: str | None = None  # motif codes, e.g. "01" or "01 09"
     commentaire: str | None = None
     payments: tuple[Payment, ...] = ()
+    contentieux: Contentieux | None = None  # recette only
+    acte: ActeRecouvrement | None = None  # recette only
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +190,17 @@ def _opt(parent: etree._Element, tag: str, value: object | None) -> None:
         _v(parent, tag, value.isoformat() if isinstance(value, dt.date) else value)
 
 
-def _amount(value: Decimal, what: str) -> str:
+def _amount(value: Decimal, what: str, *, zero: bool = False) -> str:
     if not isinstance(value, Decimal):
         raise RetourError(f"{what} : montant attendu en Decimal, reçu {type(value).__name__}")
-    if value <= 0 or value != value.quantize(CENT) or len(value.as_tuple().digits) > 14:
-        raise RetourError(f"{what} : montant invalide {value} (> 0, deux décimales au plus)")
+    if (
+        value < 0
+        or (value == 0 and not zero)
+        or value != value.quantize(CENT)
+        or len(value.as_tuple().digits) > 14
+    ):
+        bound = "≥ 0" if zero else "> 0"
+        raise RetourError(f"{what} : montant invalide {value} ({bound}, deux décimales au plus)")
     return f"{value:.2f}"
 
 
@@ -269,6 +306,10 @@ def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:
             )
             _v(tot, "NbrPay" if domaine == "depense" else "NbrReco", len(line.payments))
             _v(tot, "MtPayTot" if domaine == "depense" else "MtRecoTot", _amount(total, lwhat))
+        if line.contentieux is not None or line.acte is not None:
+            if domaine != "recette":
+                raise RetourError(f"{lwhat} : suivi du recouvrement sur un mandat")
+            _recovery(blp, line.contentieux, line.acte, lwhat)
         for pay in line.payments:
             tag, date_tag, amount_tag = (
                 ("PaiementEmargement", "DtePay", "MtPay")
@@ -279,6 +320,33 @@ def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:
             _v(pe, "OrgEma", _check(pay.org_ema, ORG_EMA[domaine], f"{lwhat}, OrgEma"))
             _v(pe, date_tag, pay.date.isoformat())
             _v(pe, amount_tag, _amount(pay.amount, f"{lwhat}, {amount_tag}"))
+
+
+def _recovery(
+    blp: etree._Element, ctx: Contentieux | None, acte: ActeRecouvrement | None, what: str
+) -> None:
+    """InfoContentieux and InfoAmiableContentieux, after InfoRecouvrement (the XSD order:
+    InfoEcheancier, RattachPiece, LiensIdent and InfoSuspPour would come between)."""
+    if ctx is not None:
+        el = etree.SubElement(blp, "InfoContentieux")
+        for tag, value in (
+            ("MtCtxTot", ctx.mt_ctx_tot),
+            ("SldPrinc", ctx.sld_princ),
+            ("SldFrais", ctx.sld_frais),
+        ):
+            if value is not None:
+                _v(el, tag, _amount(value, f"{what}, {tag}", zero=True))
+    if acte is not None:
+        el = etree.SubElement(blp, "InfoAmiableContentieux")
+        _v(el, "EtapePce", _check(acte.etape, ETAPE_PCE, f"{what}, EtapePce"))
+        _v(el, "DteEtapePce", acte.date.isoformat())
+        _opt(el, "IdAct", _text(acte.id_act, 15))
+        if acte.cod_actu is not None:
+            _v(el, "CodActu", _check(acte.cod_actu, COD_ACTU, f"{what}, CodActu"))
+        _opt(el, "DteActu", acte.date_actu)
+        if acte.mt_frais is not None:
+            _v(el, "MtFrais", _amount(acte.mt_frais, f"{what}, MtFrais", zero=True))
+        _opt(el, "DteEnvoi", acte.date_envoi)
 
 
 def build_retour_depense(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from lxml import etree
 
 from . import records as r
-from .elements import child_map, flux_header, to_bool, to_decimal, v_attr
+from .elements import child_map, child_map_at, flux_header, to_bool, to_decimal, v_attr
 from .errors import PesFormatError
 from .reader import Source, check_root, open_source
 from .safety import PARSER_OPTIONS, FlowStream, read_head
@@ -157,6 +157,8 @@ def _retour_piece(el: etree._Element) -> r.RetourPiece:
     for blp in el.iter("BlocLignePiece"):
         ilp = blp.find("InfoLignePiece")
         lk = child_map(ilp) if ilp is not None else {}
+        ctx = child_map_at(blp, "InfoContentieux")
+        acte = child_map_at(blp, "InfoAmiableContentieux")
         lignes.append(
             r.RetourLigne(
                 v_attr(lk, "IdLigne"),
@@ -164,6 +166,11 @@ def _retour_piece(el: etree._Element) -> r.RetourPiece:
                 v_attr(lk, "ObsEtat"),
                 to_decimal(v_attr(lk, "MtHT")),
                 to_decimal(v_attr(lk, "MtTVA")),
+                mt_ctx_tot=to_decimal(v_attr(ctx, "MtCtxTot")),
+                sld_princ=to_decimal(v_attr(ctx, "SldPrinc")),
+                sld_frais=to_decimal(v_attr(ctx, "SldFrais")),
+                etape_pce=v_attr(acte, "EtapePce"),
+                dte_etape_pce=v_attr(acte, "DteEtapePce"),
             )
         )
         for ip in blp.iterchildren("InfoPaiement"):
