@@ -12,7 +12,7 @@ created and dropped here), prints side by side:
 2. a payment run over the N mandats taken in charge (`helios.payments.run_payments`):
    seconds and queries issued;
 3. the import of a camt.053 of 50 000 credit lines, each matching a titre
-   (`helios.recovery.import_camt`): seconds and queries issued.
+   (`helios.statements.import_camt`): seconds and queries issued.
 
     python benchmarks/helios_volume.py [--pieces 100000] [--camt-lines 50000] [--quick] [--both]
 """
@@ -179,9 +179,9 @@ def child(args: argparse.Namespace) -> dict:
         titres = Piece.objects.filter(collectivite=coll, domaine="recette")
         titres.update(etat=EtatPiece.PRISE_EN_CHARGE)
         try:
-            from pigp.helios import recovery
+            from pigp.helios import statements
         except ImportError:
-            out["camt"] = "absent (pigp.helios.recovery)"
+            out["camt"] = "absent (pigp.helios.statements)"
         else:
             stmt = [
                 sepa.StatementLine(
@@ -203,7 +203,7 @@ def child(args: argparse.Namespace) -> dict:
                 created=datetime.datetime(2025, 5, 12, 18, tzinfo=datetime.UTC),
             )
             imported, seconds, queries = _counted(
-                lambda: recovery.import_camt(coll, content, "bench.xml", actor="bench")
+                lambda: statements.import_camt(coll, content, "bench.xml", actor="bench")
             )
             out.update(
                 camt_lines=len(stmt),

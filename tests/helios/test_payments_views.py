@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pigp.formats import sepa
-from pigp.helios import payments, recovery
+from pigp.helios import direct_debits, payments, recovery, statements
 from pigp.helios.models import (
     CamtLine,
     Encaissement,
@@ -42,14 +42,14 @@ def world(ledger, compte):
     ledger.mandat("10.00", n=1)
     run = payments.run_payments(ledger.collectivite, today, actor="x").run
     titre = ledger.titre("50.00", rum="RUM-1", date_signature_mandat=datetime.date(2025, 1, 1))
-    dd = recovery.run_direct_debits(ledger.collectivite, today, actor="x").run
+    dd = direct_debits.run_direct_debits(ledger.collectivite, today, actor="x").run
     content = sepa.write_camt(
         TRESOR_IBAN,
         [sepa.StatementLine(D("3.00"), sepa.CreditDebit.CREDIT, today, remittance="???")],
         statement_id="S1",
         created=timezone.now(),
     )
-    recovery.import_camt(ledger.collectivite, content, "r.xml", actor="x")
+    statements.import_camt(ledger.collectivite, content, "r.xml", actor="x")
     line = CamtLine.objects.get()
     return {"run": run, "titre": titre, "dd": dd, "line": line, "budget": ledger.budget}
 

@@ -12,7 +12,7 @@ from pigp.core import files
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine
-from pigp.helios import recovery
+from pigp.helios import direct_debits, recovery, statements
 from pigp.helios.models import (
     CamtImport,
     CamtLine,
@@ -112,7 +112,7 @@ def test_camt_matching_reference_amount_and_unmatched(ledger, compte, message):
         ],
         message=message,
     )
-    imp = recovery.import_camt(ledger.collectivite, content, "releve.xml", actor=ACTOR)
+    imp = statements.import_camt(ledger.collectivite, content, "releve.xml", actor=ACTOR)
     assert imp.lignes == 6 and imp.rapprochees == 5
     methods = dict(CamtLine.objects.filter(camt=imp).values_list("montant", "methode"))
     assert methods[D("120.00")] == "reference" and methods[D("42.00")] == "montant"
@@ -123,7 +123,7 @@ def test_camt_matching_reference_amount_and_unmatched(ledger, compte, message):
     assert partial.etat == EtatPiece.PARTIELLE and partial.reste_a_recouvrer == D("200.00")
     untouched.refresh_from_db()
     assert untouched.etat == EtatPiece.PRISE_EN_CHARGE
-    [left] = recovery.unmatched_lines([ledger.collectivite])
+    [left] = statements.unmatched_lines([ledger.collectivite])
     assert left.montant == D("9.99") and left.debiteur == "Inconnu"
     total = sum(Encaissement.objects.values_list("montant", flat=True))
     assert (
@@ -132,36 +132,36 @@ def test_camt_matching_reference_amount_and_unmatched(ledger, compte, message):
     assert JournalEntry.objects.filter(action="helios_releve").count() == 1
 
     # Matched by hand afterwards.
-    recovery.match_line(left, untouched, actor=ACTOR)
+    statements.match_line(left, untouched, actor=ACTOR)
     untouched.refresh_from_db()
     assert untouched.reste_a_recouvrer == D("32.01") and untouched.etat == EtatPiece.PARTIELLE
     imp.refresh_from_db()
     assert imp.rapprochees == 6
     with pytest.raises(recovery.RecoveryError, match="déjà rapprochée"):
-        recovery.match_line(left, untouched, actor=ACTOR)
+        statements.match_line(left, untouched, actor=ACTOR)
 
 
 def test_same_statement_twice_is_refused(ledger, compte):
     ledger.titre("10.00", id_pce="7")
     content = camt([credit("10.00", ref="T7")])
-    recovery.import_camt(ledger.collectivite, content, "a.xml", actor=ACTOR)
+    statements.import_camt(ledger.collectivite, content, "a.xml", actor=ACTOR)
     with pytest.raises(recovery.RecoveryError, match="déjà été importé"):
-        recovery.import_camt(ledger.collectivite, content, "b.xml", actor=ACTOR)
+        statements.import_camt(ledger.collectivite, content, "b.xml", actor=ACTOR)
     assert CamtImport.objects.count() == 1 and Encaissement.objects.count() == 1
 
 
 def test_invalid_camt_lists_findings_in_french(ledger):
     with pytest.raises(recovery.RecoveryError, match="n'est pas un camt"):
-        recovery.import_camt(ledger.collectivite, b"<Document/>", "x.xml", actor=ACTOR)
+        statements.import_camt(ledger.collectivite, b"<Document/>", "x.xml", actor=ACTOR)
     with pytest.raises(recovery.RecoveryError, match="camt"):
-        recovery.import_camt(ledger.collectivite, b"not xml at all", "x.xml", actor=ACTOR)
+        statements.import_camt(ledger.collectivite, b"not xml at all", "x.xml", actor=ACTOR)
     assert not CamtImport.objects.exists()
 
 
 def test_statement_of_another_account_refused(ledger, compte):
     content = camt([credit("10.00", ref="T7")], account=iban(77))
     with pytest.raises(recovery.RecoveryError, match="n'est pas le compte"):
-        recovery.import_camt(ledger.collectivite, content, "x.xml", actor=ACTOR)
+        statements.import_camt(ledger.collectivite, content, "x.xml", actor=ACTOR)
 
 
 def test_overpayment_and_ambiguity_stay_unmatched(ledger, compte):
@@ -169,7 +169,7 @@ def test_overpayment_and_ambiguity_stay_unmatched(ledger, compte):
     ledger.titre("25.00", nom="Petit")
     ledger.titre("25.00", nom="Petit")
     content = camt([credit("11.00", ref="T8"), credit("25.00", name="Petit")])
-    imp = recovery.import_camt(ledger.collectivite, content, "x.xml", actor=ACTOR)
+    imp = statements.import_camt(ledger.collectivite, content, "x.xml", actor=ACTOR)
     assert imp.rapprochees == 0 and not Encaissement.objects.exists()
 
 
@@ -178,7 +178,7 @@ def test_direct_debit_run_then_settlement(ledger, compte):
     again = ledger.titre("40.00", rum="RUM-A", date_signature_mandat=datetime.date(2025, 1, 5))
     other = ledger.titre("25.25", rum="RUM-B", date_signature_mandat=datetime.date(2025, 6, 1))
     ledger.titre("99.00")  # no mandate: not debited
-    result = recovery.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
+    result = direct_debits.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
     assert result.count == 3 and result.total == D("125.25")
     run = result.run
     with files.open_stored(run.fichier) as fh:
@@ -200,10 +200,10 @@ def test_direct_debit_run_then_settlement(ledger, compte):
     sequences = dict(Prelevement.objects.values_list("piece_id", "sequence"))
     assert sequences == {first.pk: "FRST", again.pk: "RCUR", other.pk: "FRST"}
     # Pending: a second run debits nothing again.
-    assert recovery.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR).count == 0
+    assert direct_debits.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR).count == 0
     assert not Encaissement.objects.exists()
 
-    assert recovery.settle_direct_debits(run, actor=ACTOR) == 3
+    assert direct_debits.settle_direct_debits(run, actor=ACTOR) == 3
     for piece in (first, again, other):
         piece.refresh_from_db()
         assert piece.etat == EtatPiece.SOLDEE and piece.reste_a_recouvrer == 0
@@ -211,22 +211,22 @@ def test_direct_debit_run_then_settlement(ledger, compte):
     assert run.regle and run.encaissements.count() == 3
     assert sum(run.encaissements.values_list("montant", flat=True)) == run.total
     with pytest.raises(recovery.RecoveryError, match="déjà marquée réglée"):
-        recovery.settle_direct_debits(run, actor=ACTOR)
+        direct_debits.settle_direct_debits(run, actor=ACTOR)
     # A later titre under RUM-A is a recurrent debit.
     later = ledger.titre("5.00", rum="RUM-A", date_signature_mandat=datetime.date(2025, 1, 5))
-    recovery.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
+    direct_debits.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
     assert Prelevement.objects.get(piece=later).sequence == "RCUR"
 
 
 def test_statement_line_of_a_direct_debit_is_not_counted_twice(ledger, compte):
     titre = ledger.titre("60.00", rum="RUM-A", date_signature_mandat=datetime.date(2025, 1, 5))
-    run = recovery.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR).run
+    run = direct_debits.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR).run
     ref = Prelevement.objects.get(piece=titre).reference
-    imp = recovery.import_camt(
+    imp = statements.import_camt(
         ledger.collectivite, camt([credit("60.00", e2e=ref)]), "x.xml", actor=ACTOR
     )
     assert imp.rapprochees == 1 and not Encaissement.objects.exists()
-    recovery.settle_direct_debits(run, actor=ACTOR)
+    direct_debits.settle_direct_debits(run, actor=ACTOR)
     assert Encaissement.objects.count() == 1
 
 
@@ -235,7 +235,7 @@ def test_direct_debit_needs_an_ics(ledger, compte):
     compte.save()
     ledger.titre("60.00", rum="RUM-A", date_signature_mandat=datetime.date(2025, 1, 5))
     with pytest.raises(recovery.RecoveryError, match="ICS"):
-        recovery.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
+        direct_debits.run_direct_debits(ledger.collectivite, RUN_DAY, actor=ACTOR)
     assert not PrelevementRun.objects.exists()
 
 

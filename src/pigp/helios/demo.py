@@ -188,7 +188,7 @@ def _pay(coll: Collectivite, day: datetime.date, summary: Summary) -> None:
 def _statement(coll: Collectivite, annee: int, today: datetime.date, summary: Summary) -> None:
     """The bank's camt.053 of the Trésor account: some titres paid in full, some in part."""
     try:
-        from pigp.helios import recovery
+        from pigp.helios import recovery, statements
     except ImportError:
         summary.skipped.append("recouvrement")
         return
@@ -247,7 +247,7 @@ def _statement(coll: Collectivite, annee: int, today: datetime.date, summary: Su
         account_owner=TRESOR[0],
     )
     try:
-        imported = recovery.import_camt(coll, content, name, actor=ACTOR)
+        imported = statements.import_camt(coll, content, name, actor=ACTOR)
     except recovery.RecoveryError as exc:  # already imported: nothing more to do
         log.info("démo Hélios : %s", exc)
         return

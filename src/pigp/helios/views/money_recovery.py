@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pigp.core.models import User
-from pigp.helios import recovery
+from pigp.helios import direct_debits, recovery, statements
 from pigp.helios.access import (
     collectivites_for_agent,
     get_collectivite_for_agent,
@@ -99,7 +99,7 @@ def _recouvrement_page(
             "imports": CamtImport.objects.filter(collectivite__in=colls)
             .select_related("collectivite")
             .order_by("-cree_le", "-pk")[:20],
-            "unmatched": recovery.unmatched_lines(colls).count(),
+            "unmatched": statements.unmatched_lines(colls).count(),
             "debit_runs": PrelevementRun.objects.filter(collectivite__in=colls)
             .select_related("collectivite", "fichier")
             .order_by("-cree_le", "-pk")[:20],
@@ -126,7 +126,7 @@ def releve_importer(request: HttpRequest) -> HttpResponse:
     coll = get_collectivite_for_agent(request.user, form.cleaned_data["collectivite"])
     upload = form.cleaned_data["fichier"]
     try:
-        camt = recovery.import_camt(coll, upload.read(), upload.name, actor=request.user.email)
+        camt = statements.import_camt(coll, upload.read(), upload.name, actor=request.user.email)
     except recovery.RecoveryError as exc:
         form.add_error("fichier", str(exc))
         return _recouvrement_page(request, camt_form=form, status=400)
@@ -146,7 +146,11 @@ def lignes(request: HttpRequest) -> HttpResponse:
     colls = collectivites_for_agent(request.user)
     if selected:
         colls = colls.filter(pk=selected)
-    qs = recovery.unmatched_lines(colls).select_related("camt__collectivite").order_by("date", "pk")
+    qs = (
+        statements.unmatched_lines(colls)
+        .select_related("camt__collectivite")
+        .order_by("date", "pk")
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -191,7 +195,7 @@ def ligne(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             titre = _get_titre_for_agent(request.user, form.cleaned_data["titre"])
             try:
-                recovery.match_line(line, titre, actor=request.user.email)
+                statements.match_line(line, titre, actor=request.user.email)
             except recovery.RecoveryError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -296,7 +300,7 @@ def prelevements_lancer(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     coll = get_collectivite_for_agent(request.user, data["collectivite"])
     try:
-        result = recovery.run_direct_debits(
+        result = direct_debits.run_direct_debits(
             coll, data["date_echeance"], actor=request.user.email, version=data["version"]
         )
     except recovery.RecoveryError as exc:
@@ -326,7 +330,7 @@ def prelevement_fichier(request: HttpRequest, pk: int) -> FileResponse:
 def prelevement_regle(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_run_for_agent(request.user, PrelevementRun, pk)
     try:
-        count = recovery.settle_direct_debits(run, actor=request.user.email)
+        count = direct_debits.settle_direct_debits(run, actor=request.user.email)
     except recovery.RecoveryError as exc:
         messages.error(request, str(exc))
     else:
