@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import grant, make_user, sample
+from tests.passerelle.spooling import django_tmp  # noqa: F401 (a fixture of the upload tests)
 
 SICOVAL_SAMPLE = "aller/sicoval_mandat_sur_marche.xml"
 

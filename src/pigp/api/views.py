@@ -1,7 +1,8 @@
 """API v1 of the passerelle: deposit and follow flows, pick up the mailbox.
 
 Views stay thin: access goes through `pigp.passerelle.access` (404 outside the caller's
-perimeter, 403 for read-only profiles), deposits through `pigp.passerelle.intake`.
+perimeter, 403 for read-only profiles), deposits through `pigp.passerelle.intake` (multipart
+uploads are spooled once, as they arrive, by `pigp.passerelle.uploads`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pigp.api.serializers import (
 )
 from pigp.core import files
 from pigp.core.models import Collectivite, User
-from pigp.passerelle import access, intake, mailbox
+from pigp.passerelle import access, intake, mailbox, uploads
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import (
     Canal,
@@ -78,6 +79,18 @@ class ApiView(APIView):
 
     def principal(self) -> User | ServiceAccount:
         return self.request.user  # type: ignore[return-value]
+
+
+class DepositView(ApiView):
+    """Views taking a multipart upload: it is written once, into the intake spool.
+
+    The handler is installed before DRF reads the body (authentication's CSRF check of a portal
+    session parses it); raw bodies keep streaming through `_StreamParser`.
+    """
+
+    def dispatch(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with uploads.spooling(request):
+            return super().dispatch(request, *args, **kwargs)
 
 
 class NotFoundView(APIView):
@@ -170,7 +183,7 @@ def _deposit(
     name: str,
 ) -> Response:
     try:
-        received = intake.receive(
+        received = uploads.receive(
             stream,
             filename=name,
             collectivite=collectivite,
@@ -240,7 +253,7 @@ collectivité (le flux existant est renvoyé, rien n'est traité deux fois). Le 
 ensuite en arrière-plan : suivez le `statut` du flux (`GET /api/v1/flux/{id}/`)."""
 
 
-class FluxListView(ApiView):
+class FluxListView(DepositView):
     parser_classes = BODY_PARSERS
 
     @extend_schema(
@@ -495,7 +508,7 @@ class MailboxFileView(FileView):
         )
 
 
-class MailboxAcknowledgeView(ApiView):
+class MailboxAcknowledgeView(DepositView):
     parser_classes = BODY_PARSERS
 
     @extend_schema(

@@ -58,26 +58,57 @@ def spool_dir() -> Path:
     return path
 
 
+class SpoolWriter:
+    """A spool file written chunk by chunk, sized and digested as the bytes arrive.
+
+    `spool` copies a stream with it; the passerelle's upload handler feeds it the chunks of a
+    multipart upload as Django parses them, so that an upload is written once.
+    """
+
+    def __init__(self, *, max_size: int) -> None:
+        self.max_size = max_size
+        self.size = 0
+        self._digest = hashlib.sha256()
+        fd, name = tempfile.mkstemp(prefix="recu-", dir=spool_dir())
+        self.path = Path(name)
+        self._out = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk; past `max_size` the partial file is removed and nothing more is kept."""
+        self.size += len(chunk)
+        if self.size > self.max_size:
+            self.discard()
+            raise FileTooLargeError(self.max_size)
+        self._digest.update(chunk)
+        self._out.write(chunk)
+
+    def finish(self) -> SpooledFile:
+        """Flush and fsync: the file is durable before anyone is told it was received."""
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+        except BaseException:
+            self.discard()
+            raise
+        return SpooledFile(self.path, self._digest.hexdigest(), self.size)
+
+    def discard(self) -> None:
+        """Remove the file (idempotent; a no-op once it has been moved into the store)."""
+        self._out.close()
+        self.path.unlink(missing_ok=True)
+
+
 @contextmanager
 def spool(stream: BinaryIO, *, max_size: int) -> Iterator[SpooledFile]:
     """Copy `stream` to a local temporary file, digesting it; removed on exit unless moved."""
-    digest = hashlib.sha256()
-    size = 0
-    fd, name = tempfile.mkstemp(prefix="recu-", dir=spool_dir())
-    path = Path(name)
+    writer = SpoolWriter(max_size=max_size)
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_size:
-                    raise FileTooLargeError(max_size)
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        yield SpooledFile(path, digest.hexdigest(), size)
+        while chunk := stream.read(CHUNK):
+            writer.write(chunk)
+        yield writer.finish()
     finally:
-        path.unlink(missing_ok=True)
+        writer.discard()
 
 
 def _put_object(spooled: SpooledFile, name: str) -> None:

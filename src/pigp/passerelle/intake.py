@@ -2,6 +2,8 @@
 
 The upload is streamed to a spool file while it is digested, fsynced, moved into the
 content-addressed store, and only then is the flow row committed and the sender answered.
+`receive` spools a stream (SFTP, raw API bodies); `receive_spooled` takes a file the upload
+handler of the web and API views already spooled (`passerelle.uploads`), without a copy.
 A manifest written before the move lets `passerelle_sweep` reclaim a file whose commit was
 lost in a crash. The same content sent twice for a collectivité returns the existing flow.
 """
@@ -106,28 +108,78 @@ def receive(
     """Store a deposit durably and create its flow(s); archives give one flow per entry."""
     if canal not in Canal.values:
         raise ValueError(canal)
+    try:
+        with files.spool(stream, max_size=settings.PIGP_PASSERELLE_MAX_SIZE) as spooled:
+            return _receive(
+                spooled,
+                filename=filename,
+                collectivite=collectivite,
+                canal=canal,
+                sender_user=sender_user,
+                sender_account=sender_account,
+            )
+    except files.FileTooLargeError as exc:
+        raise IntakeError(str(exc)) from exc
+
+
+def receive_spooled(
+    spooled: files.SpooledFile,
+    *,
+    filename: str,
+    collectivite: Collectivite,
+    canal: str,
+    sender_user: User | None = None,
+    sender_account: ServiceAccount | None = None,
+) -> list[Received]:
+    """`receive` for a file already in the spool (written there by the upload handler of the
+    web and API views): no second copy. The spool file is consumed whatever happens: moved
+    into the object store, or removed."""
+    try:
+        if canal not in Canal.values:
+            raise ValueError(canal)
+        if spooled.size > settings.PIGP_PASSERELLE_MAX_SIZE:
+            raise files.FileTooLargeError(settings.PIGP_PASSERELLE_MAX_SIZE)
+        return _receive(
+            spooled,
+            filename=filename,
+            collectivite=collectivite,
+            canal=canal,
+            sender_user=sender_user,
+            sender_account=sender_account,
+        )
+    except files.FileTooLargeError as exc:
+        raise IntakeError(str(exc)) from exc
+    finally:
+        spooled.path.unlink(missing_ok=True)
+
+
+def _receive(
+    spooled: files.SpooledFile,
+    *,
+    filename: str,
+    collectivite: Collectivite,
+    canal: str,
+    sender_user: User | None,
+    sender_account: ServiceAccount | None,
+) -> list[Received]:
+    """The one path of every deposit once it is spooled: refusals, archives, duplicates."""
+    if spooled.size == 0:
+        raise IntakeError("Le fichier est vide : rien n'a été déposé.")
+    with spooled.path.open("rb") as fh:
+        magic = fh.read(4)
     actor = (
         sender_user.email if sender_user else (sender_account.email if sender_account else canal)
     )
-    limit = settings.PIGP_PASSERELLE_MAX_SIZE
-    try:
-        with files.spool(stream, max_size=limit) as spooled:
-            if spooled.size == 0:
-                raise IntakeError("Le fichier est vide : rien n'a été déposé.")
-            with spooled.path.open("rb") as fh:
-                magic = fh.read(4)
-            common = {
-                "collectivite": collectivite,
-                "canal": canal,
-                "sender_user": sender_user,
-                "sender_account": sender_account,
-                "actor": actor,
-            }
-            if magic.startswith(GZIP_MAGIC) or magic == ZIP_MAGIC:
-                return _receive_archive(spooled, filename, magic, common)
-            return [_keep_and_create(spooled, filename, common)]
-    except files.FileTooLargeError as exc:
-        raise IntakeError(str(exc)) from exc
+    common = {
+        "collectivite": collectivite,
+        "canal": canal,
+        "sender_user": sender_user,
+        "sender_account": sender_account,
+        "actor": actor,
+    }
+    if magic.startswith(GZIP_MAGIC) or magic == ZIP_MAGIC:
+        return _receive_archive(spooled, filename, magic, common)
+    return [_keep_and_create(spooled, filename, common)]
 
 
 def _keep_and_create(

@@ -1,5 +1,6 @@
 """Depositing files on the web: one XMLHttpRequest per file with a progress bar, or a plain
-multipart form when JavaScript is off. Both go through `intake.receive`."""
+multipart form when JavaScript is off. Both spool their uploads once (`passerelle.uploads`)
+and hand them to the intake."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pigp.core.models import Collectivite
-from pigp.passerelle import access, intake
+from pigp.passerelle import access, intake, uploads
 from pigp.passerelle.models import Canal, Flux
 from pigp.passerelle.services import is_settled
 from pigp.passerelle.views.common import badge_class, flux_json
@@ -23,7 +24,7 @@ FIELD = "fichiers"
 
 def _receive(request: HttpRequest, collectivite: Collectivite, upload: UploadedFile) -> list[Flux]:
     """Store one upload; the flows are re-read so that their status is the latest one."""
-    received = intake.receive(
+    received = uploads.receive(
         upload,
         filename=(upload.name or "fichier")[:255],
         collectivite=collectivite,
@@ -57,13 +58,14 @@ def _context(collectivite: Collectivite, **extra: Any) -> dict[str, Any]:
     }
 
 
+@uploads.spool_uploads
 @require_http_methods(["GET", "POST"])
 def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
     collectivite = access.get_collectivite(request.user, coll_pk, write=True)
     if request.method == "GET":
         return render(request, "passerelle/deposit.html", _context(collectivite))
-    uploads = request.FILES.getlist(FIELD)
-    if not uploads:
+    sent = request.FILES.getlist(FIELD)
+    if not sent:
         return render(
             request,
             "passerelle/deposit.html",
@@ -71,7 +73,7 @@ def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
             status=400,
         )
     results = []
-    for upload in uploads:
+    for upload in sent:
         try:
             results.append({"name": upload.name, "flows": _receive(request, collectivite, upload)})
         except intake.IntakeError as exc:
@@ -85,6 +87,7 @@ def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
     )
 
 
+@uploads.spool_uploads
 @require_POST
 def deposit_file(request: HttpRequest, coll_pk: int) -> JsonResponse:
     """One file per request (the page sends them one by one to show each one's progress)."""
@@ -94,16 +97,16 @@ def deposit_file(request: HttpRequest, coll_pk: int) -> JsonResponse:
         return JsonResponse({"erreur": "Collectivité introuvable."}, status=404)
     except PermissionDenied as exc:
         return JsonResponse({"erreur": str(exc)}, status=403)
-    uploads = request.FILES.getlist(FIELD) or request.FILES.getlist("fichier")
-    if len(uploads) != 1:
+    sent = request.FILES.getlist(FIELD) or request.FILES.getlist("fichier")
+    if len(sent) != 1:
         return JsonResponse({"erreur": "Envoyez un fichier par requête."}, status=400)
     try:
-        flows = _receive(request, collectivite, uploads[0])
+        flows = _receive(request, collectivite, sent[0])
     except intake.IntakeError as exc:
-        return JsonResponse({"erreur": str(exc), "nom": uploads[0].name}, status=400)
+        return JsonResponse({"erreur": str(exc), "nom": sent[0].name}, status=400)
     return JsonResponse(
         {
-            "nom": uploads[0].name,
+            "nom": sent[0].name,
             "flux": [flux_json(f, created=f.created_now) for f in flows],
         },
         status=201 if any(f.created_now for f in flows) else 200,
