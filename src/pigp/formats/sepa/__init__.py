@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .camt import (
     CamtBalance,
+    CamtBatch,
     CamtDocument,
     CamtEntry,
     CamtStatement,
@@ -25,7 +26,7 @@ from .camt import (
     read_camt,
     validate_camt,
 )
-from .camt_writer import StatementLine, write_camt
+from .camt_writer import StatementLine, StatementTransaction, write_camt
 from .errors import (
     SepaError,
     SepaFormatError,
@@ -58,6 +59,7 @@ from .writers import (
     DirectDebit,
     Party,
     SequenceType,
+    payment_info_id_for,
     write_credit_transfer,
     write_direct_debit,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "SUPPORTED_MESSAGES",
     "BatchSummary",
     "CamtBalance",
+    "CamtBatch",
     "CamtDocument",
     "CamtEntry",
     "CamtStatement",
@@ -100,9 +103,11 @@ __all__ = [
     "Severity",
     "Source",
     "StatementLine",
+    "StatementTransaction",
     "detect",
     "get_schema",
     "iter_camt_entries",
+    "payment_info_id_for",
     "read_camt",
     "validate",
     "validate_camt",

@@ -43,6 +43,18 @@ class CreditDebit(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class CamtBatch:
+    """Batch information of an entry (``NtryDtls/Btch``): the payment initiation (pain.001,
+    pain.008) whose batch the bank booked as this one movement."""
+
+    msg_id: str | None = None  # GrpHdr/MsgId of the initiation
+    payment_info_id: str | None = None  # its PmtInf/PmtInfId
+    count: int | None = None  # NbOfTxs
+    total: Decimal | None = None  # TtlAmt
+    direction: CreditDebit | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CamtTransaction:
     """One transaction detail (``TxDtls``) of an entry."""
 
@@ -56,6 +68,9 @@ class CamtTransaction:
     creditor_iban: str | None = None
     remittance_unstructured: tuple[str, ...] = ()  # RmtInf/Ustrd
     remittance_references: tuple[str, ...] = ()  # RmtInf/Strd/CdtrRefInf/Ref
+    msg_id: str | None = None  # Refs/MsgId: the initiation this transaction came in
+    payment_info_id: str | None = None  # Refs/PmtInfId
+    instruction_id: str | None = None  # Refs/InstrId
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,8 @@ class CamtEntry:
     reversal: bool = False
     transactions: tuple[CamtTransaction, ...] = ()
     line: int | None = None
+    batches: tuple[CamtBatch, ...] = ()  # NtryDtls/Btch: a batch booked as one entry
+    additional_info: str | None = None  # AddtlNtryInf
 
     @property
     def credit(self) -> bool:
@@ -104,6 +121,27 @@ class CamtEntry:
     @property
     def debtor_iban(self) -> str | None:
         return next((t.debtor_iban for t in self.transactions if t.debtor_iban), None)
+
+    @property
+    def creditor_name(self) -> str | None:
+        return next((t.creditor_name for t in self.transactions if t.creditor_name), None)
+
+    @property
+    def creditor_iban(self) -> str | None:
+        return next((t.creditor_iban for t in self.transactions if t.creditor_iban), None)
+
+    @property
+    def payment_info_ids(self) -> tuple[str, ...]:
+        """PmtInfId of the batch and of the transactions, without repeats, in order."""
+        found = [b.payment_info_id for b in self.batches]
+        found += [t.payment_info_id for t in self.transactions]
+        return tuple(dict.fromkeys(x for x in found if x))
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        """MsgId of the initiation(s) the entry books, without repeats, in order."""
+        found = [b.msg_id for b in self.batches] + [t.msg_id for t in self.transactions]
+        return tuple(dict.fromkeys(x for x in found if x))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +315,20 @@ class _Reader:
                 self._transaction(tx) for tx in elem.iterfind(self._q("NtryDtls/TxDtls"))
             ),
             line=elem.sourceline,
+            batches=tuple(self._batch(b) for b in elem.iterfind(self._q("NtryDtls/Btch"))),
+            additional_info=self._text(elem, "AddtlNtryInf"),
+        )
+
+    def _batch(self, btch: etree._Element) -> CamtBatch:
+        count = self._text(btch, "NbOfTxs")
+        total = self._text(btch, "TtlAmt")
+        direction = self._text(btch, "CdtDbtInd")
+        return CamtBatch(
+            msg_id=self._text(btch, "MsgId"),
+            payment_info_id=self._text(btch, "PmtInfId"),
+            count=int(count) if count and count.isdigit() else None,
+            total=_amount(total) if total else None,
+            direction=CreditDebit(direction) if direction else None,
         )
 
     def _transaction(self, tx: etree._Element) -> CamtTransaction:
@@ -299,6 +351,9 @@ class _Reader:
             remittance_references=tuple(
                 (n.text or "").strip() for n in tx.iterfind(self._q("RmtInf/Strd/CdtrRefInf/Ref"))
             ),
+            msg_id=self._text(tx, "Refs/MsgId"),
+            payment_info_id=self._text(tx, "Refs/PmtInfId"),
+            instruction_id=self._text(tx, "Refs/InstrId"),
         )
 
 

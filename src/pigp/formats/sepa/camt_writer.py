@@ -27,8 +27,25 @@ COLLECTED_DIRECT_DEBIT = ("PMNT", "IDDT", "ESDD")
 
 
 @dataclass(frozen=True, slots=True)
+class StatementTransaction:
+    """One transaction detail (``TxDtls``) of an entry that books several (a detailed batch)."""
+
+    amount: Decimal
+    end_to_end_id: str | None = None
+    remittance: str | None = None  # RmtInf/Ustrd
+    counterparty: Party | None = None  # debtor of a credit, creditor of a debit
+
+
+@dataclass(frozen=True, slots=True)
 class StatementLine:
-    """One movement to write as an entry (``Ntry``) with one transaction detail."""
+    """One movement to write as an entry (``Ntry``).
+
+    By default the entry has one transaction detail built from the line's own fields. A batch
+    booking names its payment initiation (``msg_id`` and/or ``payment_info_id``, written as
+    ``NtryDtls/Btch`` and in each detail's ``Refs``) and, when the bank details the batch, lists
+    its ``transactions`` (one ``TxDtls`` each); a batch without ``transactions`` has no detail,
+    unless the line gives its own (EndToEndId, counterparty, remittance): then it has that one.
+    """
 
     amount: Decimal
     direction: CreditDebit
@@ -40,6 +57,10 @@ class StatementLine:
     account_servicer_ref: str | None = None
     counterparty: Party | None = None  # debtor of a credit, creditor of a debit
     bank_transaction_code: tuple[str, str, str] | None = None
+    msg_id: str | None = None  # NtryDtls/Btch/MsgId
+    payment_info_id: str | None = None  # NtryDtls/Btch/PmtInfId
+    transactions: tuple[StatementTransaction, ...] = ()
+    additional_info: str | None = None  # AddtlNtryInf, at most 500 characters
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -132,26 +153,85 @@ def _entry(stmt: etree._Element, line: StatementLine, v08: bool) -> None:
     fmly = _sub(domn, "Fmly")
     _sub(fmly, "Cd", code[1])
     _sub(fmly, "SubFmlyCd", code[2])
-    tx = _sub(_sub(ntry, "NtryDtls"), "TxDtls")
-    if line.end_to_end_id or line.account_servicer_ref:
-        refs = _sub(tx, "Refs")
-        if line.account_servicer_ref:
-            _sub(refs, "AcctSvcrRef", line.account_servicer_ref)
-        _sub(refs, "EndToEndId", line.end_to_end_id or "NOTPROVIDED")
+    batch = bool(line.msg_id or line.payment_info_id)
+    details = _sub(ntry, "NtryDtls")
+    if batch:
+        btch = _sub(details, "Btch")
+        if line.msg_id:
+            _sub(btch, "MsgId", line.msg_id)
+        if line.payment_info_id:
+            _sub(btch, "PmtInfId", line.payment_info_id)
+        if line.transactions:
+            _sub(btch, "NbOfTxs", str(len(line.transactions)))
+        _sub(btch, "TtlAmt", amount, Ccy="EUR")
+        _sub(btch, "CdtDbtInd", direction.value)
+    if line.transactions:
+        for t in line.transactions:
+            _transaction(
+                details,
+                v08,
+                direction,
+                _amount(t.amount),
+                refs=(line.msg_id, None, line.payment_info_id, t.end_to_end_id or "NOTPROVIDED"),
+                counterparty=t.counterparty,
+                remittance=t.remittance,
+            )
+    elif not batch or line.end_to_end_id or line.counterparty or line.remittance or line.reference:
+        _transaction(
+            details,
+            v08,
+            direction,
+            amount,
+            refs=(
+                line.msg_id,
+                line.account_servicer_ref,
+                line.payment_info_id,
+                line.end_to_end_id or "NOTPROVIDED",
+            )
+            if batch or line.end_to_end_id or line.account_servicer_ref
+            else None,
+            counterparty=line.counterparty,
+            remittance=line.remittance,
+            reference=line.reference,
+        )
+    if line.additional_info:
+        _sub(ntry, "AddtlNtryInf", line.additional_info)
+
+
+def _transaction(
+    details: etree._Element,
+    v08: bool,
+    direction: CreditDebit,
+    amount: str,
+    *,
+    refs: tuple[str | None, str | None, str | None, str] | None,
+    counterparty: Party | None,
+    remittance: str | None,
+    reference: str | None = None,
+) -> None:
+    """One ``TxDtls``; ``refs`` are (MsgId, AcctSvcrRef, PmtInfId, EndToEndId), in schema order."""
+    tx = _sub(details, "TxDtls")
+    if refs is not None:
+        node = _sub(tx, "Refs")
+        for tag, value in zip(
+            ("MsgId", "AcctSvcrRef", "PmtInfId", "EndToEndId"), refs, strict=True
+        ):
+            if value:
+                _sub(node, tag, value)
     if v08:
         _sub(tx, "Amt", amount, Ccy="EUR")
         _sub(tx, "CdtDbtInd", direction.value)
     else:
         _sub(_sub(_sub(tx, "AmtDtls"), "TxAmt"), "Amt", amount, Ccy="EUR")
-    if line.counterparty:
+    if counterparty:
         role = "Dbtr" if direction is CreditDebit.CREDIT else "Cdtr"
         parties = _sub(tx, "RltdPties")
         party = _sub(parties, role)
-        _sub(_sub(party, "Pty") if v08 else party, "Nm", line.counterparty.name)
-        _sub(_sub(_sub(parties, role + "Acct"), "Id"), "IBAN", line.counterparty.iban)
-    if line.remittance or line.reference:
+        _sub(_sub(party, "Pty") if v08 else party, "Nm", counterparty.name)
+        _sub(_sub(_sub(parties, role + "Acct"), "Id"), "IBAN", counterparty.iban)
+    if remittance or reference:
         rmt = _sub(tx, "RmtInf")
-        if line.remittance:
-            _sub(rmt, "Ustrd", line.remittance)
-        if line.reference:
-            _sub(_sub(_sub(rmt, "Strd"), "CdtrRefInf"), "Ref", line.reference)
+        if remittance:
+            _sub(rmt, "Ustrd", remittance)
+        if reference:
+            _sub(_sub(_sub(rmt, "Strd"), "CdtrRefInf"), "Ref", reference)

@@ -191,11 +191,21 @@ def _finish(
         _set(root, "s:*/s:GrpHdr/s:MsgId", ns, msg_id)
         # PmtInfId are random in sepaxml; derive them from the message id instead.
         for i, node in enumerate(root.xpath("s:*/s:PmtInf/s:PmtInfId", namespaces=ns), 1):
-            node.text = f"{msg_id[:30]}-{i}"
+            node.text = payment_info_id_for(msg_id, i)
     if created is not None:
         _set(root, "s:*/s:GrpHdr/s:CreDtTm", ns, created.replace(microsecond=0).isoformat())
     validate_output(root, message)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def payment_info_id_for(msg_id: str, index: int) -> str:
+    """The PmtInfId the writers give the ``index``-th batch (from 1, in document order) of a
+    file written with ``msg_id``: what a bank statement quotes when it books that batch.
+
+    Transfers are batched by execution date, direct debits by (sequence type, collection
+    date): a file whose transactions share them has exactly one batch, ``index`` 1.
+    """
+    return f"{msg_id[:30]}-{index}"
 
 
 def _set(root: etree._Element, xpath: str, ns: dict[str, str], value: str) -> None:
