@@ -212,6 +212,9 @@ PIGP_PES_ACCEPTED_VERSIONS = tuple(env_list("PIGP_PES_ACCEPTED_VERSIONS"))
 PIGP_PASSERELLE_STUCK_MINUTES = env_int("PIGP_PASSERELLE_STUCK_MINUTES", 30)
 PIGP_PASSERELLE_LEASE_SECONDS = env_int("PIGP_PASSERELLE_LEASE_SECONDS", 900)
 
+# Hélios: a decision on a whole bordereau of more pièces than this runs as a background task.
+PIGP_HELIOS_BULK_INLINE_MAX = env_int("PIGP_HELIOS_BULK_INLINE_MAX", 200)
+
 # SFTP server (manage.py sftp_server): host key generated on first start (mode 0600).
 PIGP_SFTP_HOST_KEY = Path(env_str("PIGP_SFTP_HOST_KEY", str(VAR_DIR / "sftp_host_key")))
 PIGP_SFTP_MAX_SESSIONS = env_int("PIGP_SFTP_MAX_SESSIONS", 50)

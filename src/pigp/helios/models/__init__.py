@@ -24,8 +24,17 @@ from pigp.helios.models.money import (
     SoldeOuverture,
 )
 from pigp.helios.models.prelevements import Prelevement
+from pigp.helios.models.workbench import (
+    OPEN_STATUTS,
+    ActionBordereau,
+    ActionGroupee,
+    StatutActionGroupee,
+)
 
 __all__ = [
+    "OPEN_STATUTS",
+    "ActionBordereau",
+    "ActionGroupee",
     "Bordereau",
     "CamtImport",
     "CamtLine",
@@ -47,5 +56,6 @@ __all__ = [
     "RetourEmis",
     "SoldeOuverture",
     "StadeRecouvrement",
+    "StatutActionGroupee",
     "Tiers",
 ]

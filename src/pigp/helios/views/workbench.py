@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
@@ -79,6 +80,7 @@ def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
     pieces = list(page.object_list)
     hints = controls.hints_for_pieces(pieces)
     rows = [(p, hints[p.pk], controls.summarize(hints[p.pk])) for p in pieces]
+    bulk = workbench.latest_bulk(b)
     return render(
         request,
         "helios/workbench_bordereau.html",
@@ -92,6 +94,10 @@ def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
             "age": workbench.age_days(b.recu_le),
             "form": BordereauActionForm(domaine=b.domaine),
             "actions": workbench.ACTIONS.values(),
+            "bulk": bulk,
+            "bulk_summary": workbench.bulk_summary(bulk) if bulk else "",
+            "bulk_stalled": bulk is not None and workbench.is_stalled(bulk),
+            "bulk_inline_max": settings.PIGP_HELIOS_BULK_INLINE_MAX,
             "menu": "queue",
         },
     )
@@ -109,7 +115,23 @@ def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return target
+    motifs, commentaire = form.cleaned_data["motifs"], form.cleaned_data["commentaire"].strip()
     pieces = b.pieces.order_by("id")
+    try:
+        workbench.ensure_no_bulk_running(b)
+        if form.cleaned_data["portee"] != PORTEE_SELECTION and workbench.runs_in_background(
+            n := pieces.count()
+        ):
+            workbench.request_bulk(request.user, b, action, motifs=motifs, commentaire=commentaire)
+            messages.info(
+                request,
+                f"Traitement de {n} pièces en cours… Le résultat s'affichera sur cette page : "
+                "rechargez-la pour suivre l'avancement.",
+            )
+            return target
+    except workbench.BulkRefused as exc:
+        messages.error(request, str(exc))
+        return target
     if form.cleaned_data["portee"] == PORTEE_SELECTION:
         ids = [int(v) for v in request.POST.getlist("pieces") if v.isdigit()]
         if not ids:
@@ -117,14 +139,28 @@ def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
             return target
         pieces = pieces.filter(pk__in=ids)
     outcome = workbench.apply(
-        request.user,
-        pieces,
-        action,
-        motifs=form.cleaned_data["motifs"],
-        commentaire=form.cleaned_data["commentaire"].strip(),
+        request.user.email, pieces, action, motifs=motifs, commentaire=commentaire
     )
     _report(request, outcome)
     return target
+
+
+@require_POST
+def bordereau_action_reprendre(request: HttpRequest, pk: int, bulk_pk: int) -> HttpResponse:
+    """Resume a bordereau-wide decision stopped by an error or by the death of its worker."""
+    b = get_bordereau_for_agent(request.user, pk)
+    bulk = get_object_or_404(b.actions_groupees, pk=bulk_pk)
+    try:
+        workbench.resume_bulk(request.user, bulk)
+    except workbench.BulkRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        rest = bulk.n_pieces - bulk.n_traitees
+        messages.info(
+            request,
+            f"Traitement repris : {rest} pièce{'s' if rest > 1 else ''} restant à traiter…",
+        )
+    return redirect("helios:bordereau", pk=b.pk)
 
 
 @require_GET
@@ -174,7 +210,7 @@ def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return target
     outcome = workbench.apply(
-        request.user,
+        request.user.email,
         [p],
         action,
         motifs=form.cleaned_data["motifs"],
