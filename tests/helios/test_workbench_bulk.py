@@ -264,6 +264,35 @@ def test_a_run_retried_after_a_worker_crash_resumes_without_deciding_twice(
     assert decisions(EtatPiece.PRISE_EN_CHARGE) == (events, entries)
 
 
+@low_threshold
+def test_the_worker_resumes_at_start_what_a_dead_worker_left_running(agent, ledger):
+    b = ledger(12, pj=False)
+    _response, bulk, _seen = request_in_database_backend(agent, b)
+    token = workbench.claim_bulk(bulk.pk)
+    assert workbench.run_bulk_batch(bulk.pk, token, batch=5)  # then the worker dies
+    # Still within its lease: the next worker leaves it alone.
+    assert workbench.recover_stalled_bulk() == []
+    ActionGroupee.objects.filter(pk=bulk.pk).update(
+        bail_jusqua=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    failed = ledger(8, pj=False)
+    _r, errored, _s = request_in_database_backend(agent, failed)
+    ActionGroupee.objects.filter(pk=errored.pk).update(statut=S.ECHEC, erreur="panne")
+
+    with enqueued_tasks() as seen:  # immediate backend: the resumed task runs at once
+        assert workbench.recover_stalled_bulk() == [bulk.pk]
+    assert [t.args or t.kwargs for t in seen] == [{"action_id": bulk.pk}]
+    bulk.refresh_from_db()
+    assert (bulk.statut, bulk.n_traitees, bulk.n_changees) == (S.TERMINEE, 12, 12)
+    events, entries = decisions(EtatPiece.PRISE_EN_CHARGE)
+    assert sum(events.values()) == sum(entries.values()) == 12
+    assert set(events.values()) <= {0, 1}
+    reprise = JournalEntry.objects.get(action="helios_action_groupee_reprise")
+    assert reprise.actor_label == "pigp_worker"
+    errored.refresh_from_db()
+    assert errored.statut == S.ECHEC  # an error waits for the comptable
+
+
 # -- failure ------------------------------------------------------------------------------
 
 

@@ -327,6 +327,31 @@ def resume_bulk(user: User, bulk: ActionGroupee) -> None:
         run_bulk_action.enqueue(action_id=bulk.pk)
 
 
+def recover_stalled_bulk() -> list[int]:
+    """Enqueue again the bulk actions a dead worker left running (lease past), at worker start.
+
+    An action stopped by an error is left for the comptable to resume after reading it.
+    """
+    now = timezone.now()
+    stalled = list(
+        ActionGroupee.objects.filter(statut=S.EN_COURS, bail_jusqua__lt=now).select_related(
+            "bordereau__exercice__budget"
+        )
+    )
+    for bulk in stalled:
+        with transaction.atomic():
+            bordereau = bulk.bordereau
+            journal.record(
+                "helios_action_groupee_reprise",
+                actor_label="pigp_worker",
+                obj=bordereau,
+                collectivite=bordereau.exercice.budget.collectivite_id,
+                details={"action_groupee": bulk.pk, "action": bulk.action, "automatique": True},
+            )
+            run_bulk_action.enqueue(action_id=bulk.pk)
+    return [bulk.pk for bulk in stalled]
+
+
 def run_bulk(action_id: int, *, batch: int = BULK_BATCH) -> ActionGroupee:
     """The task's work: claim the action, then decide its pièces batch by batch.
 
