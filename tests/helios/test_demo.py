@@ -9,9 +9,11 @@ from django.core.management import call_command
 
 from pigp.helios.demo import pieces_of_demo
 from pigp.helios.models import (
+    CamtDebit,
     EtatPiece,
     Exercice,
     Paiement,
+    PaymentRun,
     Piece,
     RetourEmis,
 )
@@ -43,9 +45,29 @@ def test_demo_makes_a_coherent_ledger_once():
         MailboxItem.objects.filter(kind=KindFlux.PES_RETOUR).count() == RetourEmis.objects.count()
     )
     assert Flux.objects.filter(statut=StatutFlux.INFORMATION).exists()
+    # The statements book every payment run as debits: detailed for the previous exercice,
+    # as one batch for the current one; the bank fees wait for the comptable, with why.
+    assert paid.filter(debit__isnull=True).count() == 0
+    methods = set(CamtDebit.objects.values_list("methode", flat=True))
+    assert {CamtDebit.Methode.LOT, CamtDebit.Methode.REFERENCE} <= methods
+    for run in PaymentRun.objects.filter(paiements__piece__in=pieces).distinct():
+        assert run.debites == run.nombre and run.debite_le == run.date_execution
+    waiting = CamtDebit.objects.filter(rapprochee=False)
+    assert waiting.exists() and all("FRAIS" in line.libelle for line in waiting)
+    assert all("Aucun paiement de 12,50" in line.explication for line in waiting)
 
-    counts = (Piece.objects.count(), RetourEmis.objects.count(), Paiement.objects.count())
+    counts = (
+        Piece.objects.count(),
+        RetourEmis.objects.count(),
+        Paiement.objects.count(),
+        CamtDebit.objects.count(),
+    )
     out = io.StringIO()
     call_command("demo", stdout=out)
     assert "Hélios :" not in out.getvalue()
-    assert (Piece.objects.count(), RetourEmis.objects.count(), Paiement.objects.count()) == counts
+    assert (
+        Piece.objects.count(),
+        RetourEmis.objects.count(),
+        Paiement.objects.count(),
+        CamtDebit.objects.count(),
+    ) == counts

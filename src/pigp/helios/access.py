@@ -11,7 +11,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from pigp.core.models import Collectivite, User
-from pigp.helios.models import Bordereau, Exercice, Piece, PieceJustificative, RetourEmis
+from pigp.helios.models import (
+    Bordereau,
+    CamtDebit,
+    CamtImport,
+    Exercice,
+    Piece,
+    PieceJustificative,
+    RetourEmis,
+)
 
 
 def is_agent(user: User) -> bool:
@@ -124,3 +132,29 @@ def get_retour_for_agent(user: User, pk: int) -> RetourEmis:
     if retour is None:
         raise Http404("PES_Retour introuvable.")
     return retour
+
+
+def get_camt_import_for_agent(user: User, pk: int) -> CamtImport:
+    """An imported bank statement of the poste's collectivités."""
+    require_agent(user)
+    camt = (
+        CamtImport.objects.select_related("collectivite")
+        .filter(pk=pk, collectivite__poste_id=user.poste_id)
+        .first()
+    )
+    if camt is None:
+        raise Http404("Relevé introuvable.")
+    return camt
+
+
+def get_camt_debit_for_agent(user: User, pk: int) -> CamtDebit:
+    """A debit line of an imported bank statement of the poste's collectivités."""
+    require_agent(user)
+    line = (
+        CamtDebit.objects.select_related("camt__collectivite", "run")
+        .filter(pk=pk, camt__collectivite__poste_id=user.poste_id)
+        .first()
+    )
+    if line is None:
+        raise Http404("Ligne de relevé introuvable.")
+    return line

@@ -125,6 +125,17 @@ class MatchForm(PortalForm):
         self.fields["titre"].choices = titres
 
 
+class DebitMatchForm(PortalForm):
+    choix = forms.ChoiceField(
+        label="Campagne ou paiement débité",
+        help_text="Une campagne rapproche tous ses paiements qui attendent encore leur débit.",
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["choix"].choices = choices
+
+
 class SoldeOuvertureForm(PortalForm):
     montant = forms.DecimalField(
         label="Solde d'ouverture (€)",

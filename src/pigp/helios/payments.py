@@ -13,6 +13,9 @@ guarded by the expected state (a pièce changed meanwhile makes the run fail and
 the same `PieceEvent` rows, and ONE journal entry for the run with its counts. A re-run pays
 nothing twice: paid mandats are no longer `prise_en_charge`, and each payment's EndToEndId is
 unique in the database.
+
+The run keeps the MsgId and PmtInfId its pain.001 carried: the bank statement that books the
+batch quotes them, and `statement_debits` reconciles that debit line with the run.
 """
 
 from __future__ import annotations
@@ -329,6 +332,9 @@ def run_payments(
             nombre=len(rows),
             total=total,
             cree_par=actor,
+            # Every transfer has the run's execution date: the file has one batch.
+            msg_id=msg_id,
+            pmt_inf_id=sepa.payment_info_id_for(msg_id, 1),
         )
         _record(run, rows, date_execution, actor)
         journal.record(

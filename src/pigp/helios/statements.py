@@ -4,7 +4,11 @@
 (reference first, then amount and debtor name) and records the matched ones in bulk
 (`recovery.apply_encaissements`, one journal entry per import); unmatched lines wait for
 `match_line`. A line carrying the EndToEndId of a direct debit is matched to its titre without
-being counted: the money is recorded when the direct-debit run is settled.
+being counted: the money is recorded when the direct-debit run is settled. The booked debit
+lines go to `statement_debits.reconcile` (payment runs), in the same transaction.
+
+A statement is imported once: the same file (same SHA-256) for the same collectivité is
+refused, so neither its encaissements nor its debits are counted twice.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pigp.helios.recovery import (
     record_encaissement,
     titres_dus,
 )
+from pigp.helios.statement_debits import debit_entries, reconcile
 
 
 def _norm(text: str | None) -> str:
@@ -138,7 +143,8 @@ def _match(entry: sepa.CamtEntry, index: _Index) -> tuple[int | None, str]:
 def import_camt(
     collectivite: Collectivite, content: bytes, filename: str, *, actor: str
 ) -> CamtImport:
-    """Import a camt.053 / camt.054: keep its credit lines, record the matched encaissements."""
+    """Import a camt.053 / camt.054: keep its credit lines, record the matched encaissements,
+    and reconcile its debit lines with the payment runs."""
     report = sepa.validate_camt(content)
     if not report.valid:
         findings = "; ".join(
@@ -174,6 +180,8 @@ def import_camt(
             )
         if entry.credit and not entry.reversal and entry.status in (None, "BOOK"):
             entries.append(entry)
+    debits = debit_entries(all_entries)
+    del all_entries
     with transaction.atomic():
         stored = files.store_bytes(content, media_type="application/xml")
         camt = CamtImport.objects.create(
@@ -181,6 +189,7 @@ def import_camt(
             fichier=stored,
             nom=filename[:255],
             message=(report.message.name if report.message else "")[:20],
+            releve=next((e.statement_id for e in (*entries, *debits)), report.msg_id or "")[:35],
             cree_par=actor,
         )
         index = _index(collectivite)
@@ -229,6 +238,7 @@ def import_camt(
                 "sha256": digest,
             },
         )
+        reconcile(camt, debits, actor=actor)
     return camt
 
 

@@ -2,6 +2,9 @@
 
 Balance of a day = opening balance of the exercice + every movement (payments negative,
 encaissements positive) up to that day. Movements are summed by the database, per day.
+
+A payment counts once, on its run's execution date: when a bank statement later shows it
+debited (`statement_debits`), the reconciliation notes it on the payment and moves nothing here.
 """
 
 from __future__ import annotations

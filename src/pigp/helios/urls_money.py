@@ -4,6 +4,7 @@ from django.urls import path
 
 from pigp.helios.views import money_payments as payments
 from pigp.helios.views import money_recovery as recovery
+from pigp.helios.views import money_statements as statements
 from pigp.helios.views import money_treasury as treasury
 
 app_name = "helios_money"
@@ -11,6 +12,7 @@ app_name = "helios_money"
 urlpatterns = [
     path("paiements/", payments.paiements, name="paiements"),
     path("paiements/lancer/", payments.paiements_lancer, name="paiements_lancer"),
+    path("paiements/<int:pk>/", statements.campagne, name="campagne"),
     path("paiements/<int:pk>/fichier/", payments.paiement_fichier, name="paiement_fichier"),
     path("recouvrement/", recovery.recouvrement, name="recouvrement"),
     path("recouvrement/titres/<int:pk>/", recovery.titre, name="titre"),
@@ -21,6 +23,8 @@ urlpatterns = [
     ),
     path("recouvrement/titres/<int:pk>/stade/", recovery.titre_stade, name="titre_stade"),
     path("recouvrement/releves/", recovery.releve_importer, name="releve_importer"),
+    path("recouvrement/releves/<int:pk>/", statements.releve, name="releve"),
+    path("recouvrement/releves/debits/<int:pk>/", statements.debit, name="debit"),
     path("recouvrement/lignes/", recovery.lignes, name="lignes"),
     path("recouvrement/lignes/<int:pk>/", recovery.ligne, name="ligne"),
     path("recouvrement/prelevements/", recovery.prelevements_lancer, name="prelevements_lancer"),

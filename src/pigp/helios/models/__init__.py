@@ -12,6 +12,7 @@ from pigp.helios.models.ledger import (
     Tiers,
 )
 from pigp.helios.models.money import (
+    CamtDebit,
     CamtImport,
     CamtLine,
     CompteTresor,
@@ -36,6 +37,7 @@ __all__ = [
     "ActionBordereau",
     "ActionGroupee",
     "Bordereau",
+    "CamtDebit",
     "CamtImport",
     "CamtLine",
     "CompteTresor",

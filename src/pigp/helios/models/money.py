@@ -39,10 +39,20 @@ class PaymentRun(models.Model):
     total = models.DecimalField("total", max_digits=16, decimal_places=2, default=Decimal("0"))
     cree_le = models.DateTimeField("créé le", auto_now_add=True)
     cree_par = models.CharField("créé par", max_length=254, blank=True)
+    # What the pain.001 carried, for the bank statement that books it (see CamtDebit).
+    msg_id = models.CharField("identifiant du message (MsgId)", max_length=35, blank=True)
+    pmt_inf_id = models.CharField("identifiant du lot (PmtInfId)", max_length=35, blank=True)
+    # Payments seen debited on the Trésor account, and the latest day one was.
+    debites = models.PositiveIntegerField("paiements débités", default=0)
+    debite_le = models.DateField("dernier débit constaté", null=True, blank=True)
 
     class Meta:
         verbose_name = "campagne de paiement"
         ordering = ["-cree_le"]
+        indexes = [
+            models.Index(fields=["collectivite", "pmt_inf_id"]),
+            models.Index(fields=["collectivite", "msg_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"Paiements du {self.date_execution:%d/%m/%Y} ({self.nombre})"
@@ -58,12 +68,22 @@ class Paiement(models.Model):
     reference = models.CharField("référence (EndToEndId)", max_length=35)
     iban = models.CharField("IBAN du créancier", max_length=34, blank=True)
     cree_le = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The statement line on which the bank booked it (see CamtDebit), and its date.
+    debit = models.ForeignKey(
+        "helios.CamtDebit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="paiements",
+    )
+    debite_le = models.DateField("débité le", null=True, blank=True)
 
     class Meta:
         verbose_name = "paiement"
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="paiement_reference_unique")
         ]
+        indexes = [models.Index(fields=["date", "montant"])]
 
     def __str__(self) -> str:
         return f"{self.montant} € le {self.date:%d/%m/%Y}"
@@ -97,8 +117,11 @@ class CamtImport(models.Model):
     fichier = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT)
     nom = models.CharField(max_length=255)
     message = models.CharField("type de relevé", max_length=20)
-    lignes = models.PositiveIntegerField(default=0)
+    releve = models.CharField("identifiant du relevé", max_length=35, blank=True)  # Stmt/Id
+    lignes = models.PositiveIntegerField(default=0)  # credit lines
     rapprochees = models.PositiveIntegerField(default=0)
+    debits = models.PositiveIntegerField("lignes au débit", default=0)
+    debits_rapproches = models.PositiveIntegerField("lignes au débit rapprochées", default=0)
     cree_le = models.DateTimeField(auto_now_add=True)
     cree_par = models.CharField(max_length=254, blank=True)
 
@@ -136,6 +159,55 @@ class CamtLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.montant} € {self.reference}"
+
+
+class CamtDebit(models.Model):
+    """A debit line of a statement: the bank's booking of a payment run (one batch) or of
+    payments. Reconciled when the payments matched with it add up to its amount (or when it
+    repeats a debit already seen); otherwise it waits for the comptable, `explication` saying
+    why in French."""
+
+    class Methode(models.TextChoices):
+        LOT = "lot", "Référence du lot (PmtInfId ou MsgId)"
+        REFERENCE = "reference", "Référence de bout en bout (EndToEndId)"
+        MONTANT = "montant", "Montant et date"
+        MANUEL = "manuel", "À la main"
+        DEJA = "deja", "Débit déjà constaté"
+
+    camt = models.ForeignKey(CamtImport, on_delete=models.CASCADE, related_name="debit_lines")
+    montant = models.DecimalField("montant", max_digits=16, decimal_places=2)
+    date = models.DateField("date de comptabilisation")
+    reference = models.CharField("référence", max_length=140, blank=True)
+    reference_banque = models.CharField("référence de la banque", max_length=35, blank=True)
+    creancier = models.CharField("bénéficiaire", max_length=140, blank=True)
+    iban_creancier = models.CharField("IBAN du bénéficiaire", max_length=34, blank=True)
+    libelle = models.CharField("libellé", max_length=300, blank=True)
+    operations = models.PositiveIntegerField("opérations détaillées", default=0)
+    run = models.ForeignKey(
+        PaymentRun, on_delete=models.PROTECT, null=True, blank=True, related_name="debit_lines"
+    )
+    montant_rapproche = models.DecimalField(
+        "montant rapproché", max_digits=16, decimal_places=2, default=Decimal("0")
+    )
+    methode = models.CharField("rapprochement", max_length=20, choices=Methode.choices, blank=True)
+    rapprochee = models.BooleanField("rapprochée", default=False)
+    explication = models.CharField("explication", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "ligne de relevé au débit"
+        verbose_name_plural = "lignes de relevé au débit"
+        ordering = ["date", "id"]
+        indexes = [
+            models.Index(fields=["camt", "rapprochee"]),
+            models.Index(fields=["reference_banque"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Débit de {self.montant} € le {self.date:%d/%m/%Y}"
+
+    @property
+    def reste(self) -> Decimal:
+        return self.montant - self.montant_rapproche
 
 
 class Encaissement(models.Model):

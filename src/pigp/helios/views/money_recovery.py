@@ -134,9 +134,12 @@ def releve_importer(request: HttpRequest) -> HttpResponse:
         request,
         f"Relevé « {camt.nom} » importé : {camt.lignes} ligne{'s' if camt.lignes > 1 else ''} "
         f"au crédit, {camt.rapprochees} rapprochée{'s' if camt.rapprochees > 1 else ''}, "
-        f"{camt.lignes - camt.rapprochees} à rapprocher à la main.",
+        f"{camt.lignes - camt.rapprochees} à rapprocher à la main ; {camt.debits} ligne"
+        f"{'s' if camt.debits > 1 else ''} au débit, {camt.debits_rapproches} rapprochée"
+        f"{'s' if camt.debits_rapproches > 1 else ''}, {camt.debits - camt.debits_rapproches} "
+        "à rapprocher à la main.",
     )
-    return redirect("helios_money:recouvrement")
+    return redirect("helios_money:releve", pk=camt.pk)
 
 
 @require_GET
