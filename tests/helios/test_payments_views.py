@@ -342,3 +342,14 @@ def test_compte_page_is_404_for_non_agents(client, who, request):
     verified_client(client, request.getfixturevalue(who))
     assert client.get(reverse("helios_money:compte")).status_code == 404
     assert client.post(reverse("helios_money:compte"), {}).status_code == 404
+
+
+def test_titre_page_dates_its_recovery_stage(agent, world):
+    titre = world["titre"]
+    response = agent.post(
+        reverse("helios_money:titre_stade", args=[titre.pk]), {"stade-stade": "mise_en_demeure"}
+    )
+    assert response.status_code == 302
+    html = agent.get(reverse("helios_money:titre", args=[titre.pk])).content.decode()
+    assert "Mise en demeure" in html
+    assert f"(depuis le {timezone.localdate():%d/%m/%Y})" in html

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from lxml import etree
 
 from pigp.core import files
@@ -243,6 +244,7 @@ def test_stage(ledger):
     titre = ledger.titre()
     recovery.set_stade(titre, "relance", actor=ACTOR, commentaire="courrier du 1er mars")
     assert titre.stade == "relance"
+    assert titre.date_stade == timezone.localdate()
     with pytest.raises(recovery.RecoveryError):
         recovery.set_stade(titre, "inconnu", actor=ACTOR)
     mandat = ledger.mandat()

@@ -16,7 +16,7 @@ from pigp.formats.pes import records as r
 from pigp.formats.pes.generator import generate_pes_aller
 from pigp.formats.pes.schemas import MessageKind, get_schema
 from pigp.helios import retours, states
-from pigp.helios.models import Encaissement, EtatPiece, Paiement, Piece, RetourEmis
+from pigp.helios.models import Encaissement, EtatPiece, Paiement, Piece, PieceEvent, RetourEmis
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, FluxEvent, KindFlux, MailboxItem, StatutFlux
 
@@ -181,3 +181,62 @@ def test_command_and_task(collectivite, worked):
     out = io.StringIO()
     call_command("helios_retours", stdout=out)
     assert "0 PES_Retour émis" in out.getvalue()
+
+
+def test_recette_retour_says_where_recovery_stands(collectivite, tmp_path):
+    from pigp.helios import recovery
+
+    flux = deposit(collectivite, tmp_path, seed=7, domaine="recette", pieces=3)
+    titres = list(Piece.objects.filter(bordereau__flux=flux).order_by("id"))
+    actor = "comptable@example.fr"
+    for t in titres[:2]:
+        states.transition(t, E.PRISE_EN_CHARGE, actor=actor)
+    lines = [lg.mt_ht + lg.mt_tva for lg in titres[0].lignes.order_by("id")]
+    # A part of the first line is recovered, then the titre goes to « relance ».
+    part = (lines[0] / 2).quantize(Decimal("0.01"))
+    recovery.record_encaissement(titres[0], part, D(2026, 5, 4), actor=actor)
+    recovery.set_stade(titres[0], "mise_en_demeure", actor=actor)
+    titres[0].refresh_from_db()
+    assert titres[0].date_stade is not None
+    # The second is recovered whole (soldée); the third is rejected on receipt.
+    recovery.record_encaissement(titres[1], titres[1].reste_a_recouvrer, D(2026, 5, 5), actor=actor)
+    titres[1].refresh_from_db()
+    assert titres[1].etat == E.SOLDEE
+    states.transition(titres[2], E.REJETEE, actor=actor, motif_code="03")
+
+    [made] = [m for m in retours.generate_for_budget(collectivite.budgets.first())]
+    t = read(made)
+    first = t[titres[0].id_pce].lignes
+    assert [lg.mt_ctx_tot for lg in first] == lines
+    assert [lg.sld_princ for lg in first] == [lines[0] - part, *lines[1:]]
+    assert {(lg.etape_pce, lg.dte_etape_pce) for lg in first} == {
+        ("03", titres[0].date_stade.isoformat())
+    }
+    soldee = t[titres[1].id_pce].lignes
+    assert {lg.sld_princ for lg in soldee} == {Decimal("0.00")}
+    assert {lg.etape_pce for lg in soldee} == {None}
+    rejected = t[titres[2].id_pce].lignes
+    assert {(lg.mt_ctx_tot, lg.sld_princ) for lg in rejected} == {(None, None)}
+
+
+def test_migration_dates_the_stages_set_before_it(collectivite, tmp_path):
+    import importlib
+
+    from django.apps import apps
+
+    flux = deposit(collectivite, tmp_path, seed=8, domaine="recette", pieces=2)
+    staged, other = Piece.objects.filter(bordereau__flux=flux).order_by("id")
+    states.transition(staged, E.PRISE_EN_CHARGE, actor="a@example.fr")
+    from pigp.helios import recovery
+
+    recovery.set_stade(staged, "relance", actor="a@example.fr")
+    event = PieceEvent.objects.filter(piece=staged).latest("at")
+    PieceEvent.objects.filter(pk=event.pk).update(at=event.at - dt.timedelta(days=40))
+    Piece.objects.filter(pk=staged.pk).update(date_stade=None)
+
+    migration = importlib.import_module("pigp.helios.migrations.0005_piece_date_stade")
+    migration.backfill(apps, None)
+    staged.refresh_from_db()
+    other.refresh_from_db()
+    assert staged.date_stade == (event.at - dt.timedelta(days=40)).date()
+    assert other.date_stade is None

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from pigp.core import journal
 from pigp.core.models import Collectivite
@@ -294,7 +295,8 @@ def set_stade(piece: Piece, stade: str, *, actor: str, commentaire: str = "") ->
         if locked.domaine != Domaine.RECETTE or locked.etat not in DUE or locked.verrouillee:
             raise RecoveryError(f"Le {_label(locked)} n'est pas en cours de recouvrement.")
         locked.stade = stade
-        locked.save(update_fields=["stade", "modifie_le"])
+        locked.date_stade = timezone.localdate()
+        locked.save(update_fields=["stade", "date_stade", "modifie_le"])
         label = StadeRecouvrement(stade).label
         message = f"Stade de recouvrement : {label}" + (f" — {commentaire}" if commentaire else "")
         PieceEvent.objects.create(piece=locked, etat=locked.etat, actor=actor, message=message)

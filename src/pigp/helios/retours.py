@@ -24,6 +24,8 @@ from django_tasks import task
 from pigp.core import journal
 from pigp.core.models import Budget
 from pigp.formats.pes.retour import (
+    ActeRecouvrement,
+    Contentieux,
     LineState,
     Payment,
     PieceState,
@@ -41,6 +43,7 @@ from pigp.helios.models import (
     Piece,
     PieceEvent,
     RetourEmis,
+    StadeRecouvrement,
 )
 from pigp.passerelle import mailbox
 from pigp.passerelle.history import set_status
@@ -73,6 +76,17 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 ORG_EMA = {Domaine.DEPENSE: "01", Domaine.RECETTE: "02"}  # paiement réel / encaissement
+# Titres taken in charge carry InfoContentieux (taken in charge, still due)…
+IN_RECOVERY = (E.PRISE_EN_CHARGE, E.PARTIELLE, E.SOLDEE)
+# …and, once a stage is set, InfoAmiableContentieux: our stage -> EtapePce (TEtapePce of
+# CommunRecette_Retour.xsd v5.17). « Poursuites » does not say which act: 02 (commandement),
+# the first act of forced recovery in the list, stands for it.
+ETAPE_PCE = {
+    StadeRecouvrement.AMIABLE: "00",  # avis des sommes à payer
+    StadeRecouvrement.RELANCE: "01",  # lettre de rappel ou de relance
+    StadeRecouvrement.MISE_EN_DEMEURE: "03",
+    StadeRecouvrement.POURSUITES: "02",
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,38 @@ def _spread(
     return per_line
 
 
+def _due_per_line(lines: list[tuple[int, Decimal, Decimal | None]], piece: Piece) -> list[Decimal]:
+    """What is still due on each line: what was recovered is spread in line order (as the
+    encaissements are, see `_spread`); a soldée titre owes nothing."""
+    if piece.etat == E.SOLDEE:
+        return [ZERO for _line in lines]
+    ttc = [ht + (tva or ZERO) for _id, ht, tva in lines]
+    recovered = max(sum(ttc, ZERO) - piece.reste_a_recouvrer, ZERO)
+    due = []
+    for amount in ttc:
+        part = min(recovered, amount)
+        recovered -= part
+        due.append(amount - part)
+    return due
+
+
+def _recovery_follow_up(
+    piece: Piece, lines: list[tuple[int, Decimal, Decimal | None]]
+) -> list[tuple[Contentieux | None, ActeRecouvrement | None]]:
+    if piece.domaine != Domaine.RECETTE or piece.etat not in IN_RECOVERY:
+        return [(None, None) for _line in lines]
+    etape = ETAPE_PCE.get(piece.stade) if piece.stade else None
+    acte = (
+        ActeRecouvrement(etape, piece.date_stade)
+        if etape is not None and piece.date_stade is not None
+        else None
+    )
+    return [
+        (Contentieux(mt_ctx_tot=ht + (tva or ZERO), sld_princ=due), acte)
+        for (_id, ht, tva), due in zip(lines, _due_per_line(lines, piece), strict=True)
+    ]
+
+
 def piece_state(piece: Piece, moneys: list[_Money], org_ema: str) -> PieceState | None:
     """The PES_Retour view of one pièce; None if it cannot be restituted (not decided yet…)."""
     codes = CODES[piece.domaine].get(piece.etat)
@@ -129,6 +175,7 @@ def piece_state(piece: Piece, moneys: list[_Money], org_ema: str) -> PieceState 
     motif = (piece.motif_code or None) if decided_with_motif else None
     comment = (piece.motif_commentaire or None) if motif else None
     paid = _spread(lines, [m for m in moneys if m.amount > 0], org_ema)
+    follow_up = _recovery_follow_up(piece, lines)
     return PieceState(
         exercice=piece.exercice.annee,
         id_bord=id_bord,
@@ -151,8 +198,10 @@ def piece_state(piece: Piece, moneys: list[_Money], org_ema: str) -> PieceState 
                 mt_tva=tva,
                 obs_etat=motif,
                 payments=tuple(paid.get(id_ligne, ())),
+                contentieux=contentieux,
+                acte=acte,
             )
-            for id_ligne, ht, tva in lines
+            for (id_ligne, ht, tva), (contentieux, acte) in zip(lines, follow_up, strict=True)
         ),
     )
 

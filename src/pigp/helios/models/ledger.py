@@ -149,6 +149,7 @@ class Piece(models.Model):
     stade = models.CharField(
         "stade de recouvrement", max_length=20, choices=StadeRecouvrement.choices, blank=True
     )
+    date_stade = models.DateField("stade atteint le", null=True, blank=True)
     rum = models.CharField("RUM (mandat SEPA)", max_length=35, blank=True)
     date_signature_mandat = models.DateField("mandat SEPA signé le", null=True, blank=True)
     sequence_prelevement = models.CharField("séquence de prélèvement", max_length=4, blank=True)
