@@ -1,7 +1,7 @@
 """What the validator reads of a pièce: ``records.PieceLite``, fast.
 
 The rule engine checks a few values of each pièce (ids, amounts, ModRegl, PJRef, IBAN/BIC,
-SIRET, the tiers' name). :func:`piece_lite` reads them in one filtered pass over the pièce,
+SIRET, the tiers' name). :func:`piece_lite` reads them in one pass over the pièce's elements,
 and :func:`strip_unread` takes out of the walker's bytes the leaves that no lite record
 reads, so that libxml2 does not even build them. The full records come from
 ``reader._piece`` (used by Hélios and the command line).
@@ -17,9 +17,9 @@ from lxml import etree
 from . import records as r
 from .elements import pj_refs_of, to_decimal
 
-# What the rules read of a pièce, found by one C-level walk of its subtree (``iter`` with
-# a tag filter): only these elements get a Python proxy. In a schema-valid pièce each name
-# has one meaning; on an invalid one the walk stays total (first value wins, no exception).
+# What the rules read of a pièce, found by one walk of its subtree (the unread leaves are
+# not even in it, see ``strip_unread``). In a schema-valid pièce each name has one meaning;
+# on an invalid one the walk stays total (first value wins, no exception).
 _LITE_TAGS = (
     "IdPce",
     "TypPce",
@@ -91,6 +91,7 @@ _UNREAD_LEAF = re.compile(
 )
 
 
+_LITE_TAG_SET = frozenset(_LITE_TAGS)
 _PCE_FIELDS = frozenset({"IdPce", "TypPce", "NatPce"})
 _LIGNE_FIELDS = frozenset({"IdLigne", "MtHT", "MtTVA"})
 _TIERS_FIELDS = frozenset({"IdTiers", "NatIdTiers", "Nom"})
@@ -121,8 +122,13 @@ def piece_lite(el: etree._Element, bord: r.Bordereau, index: int) -> r.PieceLite
     lignes: list[_LigneAcc] = []
     ligne: _LigneAcc | None = None
     tiers: list | None = None  # the current Tiers of the current ligne
-    for child in el.iter(_LITE_TAGS):
+    wanted = _LITE_TAG_SET
+    # Unfiltered: on the stripped tree a set lookup per element is cheaper than lxml's
+    # tag matcher (measured: 2.6 against 3.3 µs a pièce).
+    for child in el.iter():
         tag = child.tag
+        if tag not in wanted:
+            continue
         if tag == "LigneDePiece":
             ligne = _LigneAcc(child.sourceline)
             lignes.append(ligne)
