@@ -22,8 +22,10 @@ payment), with the reason in French. A debited payment records its line and day 
 Nothing is counted twice: a file already imported is refused by `import_camt` (digest); a line
 whose payments are all debited already — the same debit in a camt.054 then a camt.053, or a
 statement sent again — is recorded as "déjà constaté" and changes nothing, and so is a line
-with the bank reference (AcctSvcrRef), amount and date of a line already seen. No treasury
-movement is written: the treasury counts each payment once, when its run is made.
+that repeats a movement already seen (same account, amount and date, and the same bank
+reference AcctSvcrRef or, without one, the same EndToEndId: `statement_seen.SeenLines`, shared
+with the credit lines). No treasury movement is written: the treasury counts each payment
+once, when its run is made.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from pigp.formats import sepa
 from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
 from pigp.helios.payments import BATCH
 from pigp.helios.recovery import RecoveryError, euros
+from pigp.helios.statement_seen import SeenLines, entry_account, entry_end_to_end_id
 
 DAYS = 5  # a transfer is booked on its execution date, or a few days after
 NOT_PROVIDED = "NOTPROVIDED"
@@ -125,6 +128,8 @@ def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtDebit:
         date=entry.booking_date or entry.value_date or timezone.localdate(),
         reference=(refs[0] if refs else "")[:140],
         reference_banque=(entry.account_servicer_ref or "")[:35],
+        compte=entry_account(entry),
+        bout_en_bout=entry_end_to_end_id(entry),
         creancier=(entry.creditor_name or "")[:140],
         iban_creancier=(entry.creditor_iban or "").replace(" ", "")[:34],
         libelle=(entry.additional_info or remittance)[:300],
@@ -135,15 +140,15 @@ def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtDebit:
 class _Matcher:
     """Looks up, for one statement, the runs and payments its debit lines name."""
 
-    def __init__(self, collectivite: Collectivite, entries: list[sepa.CamtEntry]) -> None:
+    def __init__(self, collectivite: Collectivite, plans: list[_Plan]) -> None:
         self.coll = collectivite
         self.runs: dict[str, dict] = {}  # PmtInfId / MsgId -> run
         self.payments: dict[str, dict] = {}  # EndToEndId -> payment
         self.remaining: dict[int, tuple[int, Decimal]] = {}  # run -> payments not yet debited
         self.debited: set[int] = set()  # payments debited by this statement
         self.whole_runs: set[int] = set()  # runs debited at once by this statement
-        self.seen: dict[tuple[str, Decimal, datetime.date], str] = {}  # bank ref -> where
-        self._load(entries)
+        self.seen = SeenLines(CamtDebit, collectivite, [p.line for p in plans])
+        self._load([p.entry for p in plans])
 
     def _load(self, entries: list[sepa.CamtEntry]) -> None:
         refs = sorted({r for e in entries for r in _batch_refs(e)})
@@ -173,26 +178,13 @@ class _Matcher:
                 "pk", "reference", "montant", "run_id", "debit_id", "debit__camt__nom"
             ):
                 self.payments[pay["reference"]] = pay
-        bank_refs = sorted({e.account_servicer_ref for e in entries if e.account_servicer_ref})
-        for chunk in _chunks(bank_refs):
-            for row in CamtDebit.objects.filter(
-                camt__collectivite=self.coll, reference_banque__in=chunk
-            ).values("reference_banque", "montant", "date", "camt__nom"):
-                key = (row["reference_banque"], row["montant"], row["date"])
-                self.seen[key] = f"relevé « {row['camt__nom']} »"
 
     def match(self, plan: _Plan) -> bool:
         """Steps 1 and 2; False when the line should try amount and date (step 3)."""
         entry, line = plan.entry, plan.line
-        if line.reference_banque:
-            key = (line.reference_banque, line.montant, line.date)
-            if key in self.seen:
-                return _deja(
-                    line,
-                    f"Débit déjà constaté ({self.seen[key]}, même référence de la banque "
-                    f"{line.reference_banque}) : rien n'est compté deux fois.",
-                )
-            self.seen[key] = "même relevé"
+        repeated = self.seen.check(line)
+        if repeated:
+            return _deja(line, repeated)
         mismatch = ""
         refs = [r for r in _batch_refs(entry) if r in self.runs]
         runs = {self.runs[r]["pk"]: self.runs[r] for r in refs}
@@ -393,8 +385,8 @@ def reconcile(camt: CamtImport, entries: list[sepa.CamtEntry], *, actor: str) ->
     summary = DebitSummary(lignes=len(entries))
     if not entries:
         return summary
-    matcher = _Matcher(camt.collectivite, entries)
     plans = [_Plan(entry, _line(camt, entry)) for entry in entries]
+    matcher = _Matcher(camt.collectivite, plans)
     matcher.by_amount([p for p in plans if not matcher.match(p)])
     lines = CamtDebit.objects.bulk_create([p.line for p in plans], batch_size=BATCH)
     per_run: dict[int, tuple[int, datetime.date]] = {}

@@ -8,7 +8,11 @@ being counted: the money is recorded when the direct-debit run is settled. The b
 lines go to `statement_debits.reconcile` (payment runs), in the same transaction.
 
 A statement is imported once: the same file (same SHA-256) for the same collectivité is
-refused, so neither its encaissements nor its debits are counted twice.
+refused, so neither its encaissements nor its debits are counted twice. A credit line that
+repeats a movement of another file — the same credit in the camt.054 of the day, then in its
+camt.053: same account, amount and date, and the same bank reference (AcctSvcrRef) or, without
+one, the same EndToEndId (`statement_seen`) — is kept as "déjà constaté" with its explanation,
+and records nothing: no encaissement, no treasury movement, no second match.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -38,6 +42,9 @@ from pigp.helios.recovery import (
     titres_dus,
 )
 from pigp.helios.statement_debits import debit_entries, reconcile
+from pigp.helios.statement_seen import SeenLines, entry_account, entry_end_to_end_id
+
+M = CamtLine.Methode
 
 
 def _norm(text: str | None) -> str:
@@ -192,38 +199,35 @@ def import_camt(
             releve=next((e.statement_id for e in (*entries, *debits)), report.msg_id or "")[:35],
             cree_par=actor,
         )
+        # PostgreSQL: two imports for one collectivité wait for each other, so a credit in two
+        # files imported at once is still seen once (SQLite: the import holds the write lock).
+        if connection.features.has_select_for_update:
+            list(Collectivite.objects.select_for_update().filter(pk=collectivite.pk).values("pk"))
+        lines = [_line(camt, entry) for entry in entries]
+        seen = SeenLines(CamtLine, collectivite, lines)
         index = _index(collectivite)
-        lines, matches = [], []
-        for entry in entries:
+        for entry, line in zip(entries, lines, strict=True):
+            line.explication = seen.check(line)
+            if line.explication:
+                line.methode = M.DEJA
+                continue
             pk, methode = _match(entry, index)
-            if pk is not None and methode != "prelevement":
+            if pk is not None and methode != M.PRELEVEMENT:
                 index.reste[pk] -= entry.amount
-            e2e = next((x for x in entry.end_to_end_ids if x != "NOTPROVIDED"), "")
-            lines.append(
-                CamtLine(
-                    camt=camt,
-                    montant=entry.amount,
-                    date=entry.booking_date or entry.value_date or timezone.localdate(),
-                    reference=(e2e or next(iter(entry.remittance), ""))[:140],
-                    debiteur=(entry.debtor_name or "")[:140],
-                    iban_debiteur=(entry.debtor_iban or "")[:34],
-                    libelle=" ".join(entry.remittance)[:300],
-                    piece_id=pk,
-                    methode=methode,
-                )
-            )
-            matches.append(methode)
+            line.piece_id, line.methode = pk, methode
         lines = CamtLine.objects.bulk_create(lines, batch_size=BATCH)
         items = [
             Apply(line.piece_id, line.montant, line.date, line.reference, line.pk)
-            for line, methode in zip(lines, matches, strict=True)
-            if line.piece_id and methode != "prelevement"
+            for line in lines
+            if line.piece_id and line.methode != M.PRELEVEMENT
         ]
         applied = apply_encaissements(items, actor=actor, source=Encaissement.Source.RELEVE)
         if len(applied) != len(items):  # pragma: no cover - the index already checked the reste
             raise RecoveryError("Le relevé n'a pas pu être rapproché : recommencez l'import.")
+        deja = sum(1 for line in lines if line.methode == M.DEJA)
         camt.lignes = len(lines)
-        camt.rapprochees = sum(1 for line in lines if line.piece_id)
+        # Repeats count as reconciled (nothing is left to do with them), as on the debit side.
+        camt.rapprochees = sum(1 for line in lines if line.piece_id) + deja
         camt.save(update_fields=["lignes", "rapprochees"])
         journal.record(
             "helios_releve",
@@ -233,6 +237,7 @@ def import_camt(
             details={
                 "lignes": camt.lignes,
                 "rapprochees": camt.rapprochees,
+                "deja_constatees": deja,
                 "encaissements": len(applied),
                 "total": str(sum((i.montant for i in applied), Decimal("0.00"))),
                 "sha256": digest,
@@ -242,8 +247,27 @@ def import_camt(
     return camt
 
 
+def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtLine:
+    e2e = next((x for x in entry.end_to_end_ids if x != "NOTPROVIDED"), "")
+    return CamtLine(
+        camt=camt,
+        montant=entry.amount,
+        date=entry.booking_date or entry.value_date or timezone.localdate(),
+        reference=(e2e or next(iter(entry.remittance), ""))[:140],
+        debiteur=(entry.debtor_name or "")[:140],
+        iban_debiteur=(entry.debtor_iban or "")[:34],
+        libelle=" ".join(entry.remittance)[:300],
+        compte=entry_account(entry),
+        reference_banque=(entry.account_servicer_ref or "")[:35],
+        bout_en_bout=entry_end_to_end_id(entry),
+    )
+
+
 def unmatched_lines(collectivites: Iterable[Collectivite] | QuerySet) -> QuerySet[CamtLine]:
-    return CamtLine.objects.filter(camt__collectivite__in=collectivites, piece__isnull=True)
+    """Credit lines waiting for the comptable (repeats of a credit already seen are not)."""
+    return CamtLine.objects.filter(
+        camt__collectivite__in=collectivites, piece__isnull=True
+    ).exclude(methode=M.DEJA)
 
 
 def match_line(line: CamtLine, piece: Piece, *, actor: str) -> Encaissement:
@@ -252,6 +276,11 @@ def match_line(line: CamtLine, piece: Piece, *, actor: str) -> Encaissement:
         line = CamtLine.objects.select_for_update().select_related("camt").get(pk=line.pk)
         if line.piece_id is not None:
             raise RecoveryError("Cette ligne de relevé est déjà rapprochée.")
+        if line.methode == M.DEJA:
+            raise RecoveryError(
+                "Cette ligne répète un crédit déjà constaté sur un relevé : elle n'est pas "
+                "rapprochée une seconde fois."
+            )
         if piece.collectivite_id != line.camt.collectivite_id:
             raise RecoveryError("Ce titre n'appartient pas à la collectivité du relevé.")
         enc = record_encaissement(
@@ -264,7 +293,7 @@ def match_line(line: CamtLine, piece: Piece, *, actor: str) -> Encaissement:
             camt_line=line,
         )
         line.piece = piece
-        line.methode = "manuel"
+        line.methode = M.MANUEL
         line.save(update_fields=["piece", "methode"])
         CamtImport.objects.filter(pk=line.camt_id).update(rapprochees=F("rapprochees") + 1)
     return enc

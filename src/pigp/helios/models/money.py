@@ -137,7 +137,15 @@ class CamtImport(models.Model):
 
 
 class CamtLine(models.Model):
-    """A credit line of a statement; matched to a titre, or waiting for manual matching."""
+    """A credit line of a statement; matched to a titre, waiting for manual matching, or the
+    repeat of a credit already seen on another statement (`DEJA`, see `statement_seen`)."""
+
+    class Methode(models.TextChoices):
+        REFERENCE = "reference", "Référence du titre"
+        MONTANT = "montant", "Montant et nom du débiteur"
+        PRELEVEMENT = "prelevement", "Prélèvement SEPA (EndToEndId)"
+        MANUEL = "manuel", "À la main"
+        DEJA = "deja", "Crédit déjà constaté"
 
     camt = models.ForeignKey(CamtImport, on_delete=models.CASCADE, related_name="entries")
     montant = models.DecimalField(max_digits=16, decimal_places=2)
@@ -149,13 +157,20 @@ class CamtLine(models.Model):
     piece = models.ForeignKey(
         "helios.Piece", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    methode = models.CharField(
-        "rapprochement", max_length=20, blank=True
-    )  # reference, montant, manuel
+    methode = models.CharField("rapprochement", max_length=20, choices=Methode.choices, blank=True)
+    # What identifies the bank movement across files (camt.054 then camt.053).
+    compte = models.CharField("compte du relevé", max_length=34, blank=True)
+    reference_banque = models.CharField("référence de la banque", max_length=35, blank=True)
+    bout_en_bout = models.CharField("référence de bout en bout", max_length=35, blank=True)
+    explication = models.CharField("explication", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "ligne de relevé"
-        indexes = [models.Index(fields=["camt", "piece"])]
+        indexes = [
+            models.Index(fields=["camt", "piece"]),
+            models.Index(fields=["reference_banque"]),
+            models.Index(fields=["bout_en_bout"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.montant} € {self.reference}"
@@ -179,6 +194,8 @@ class CamtDebit(models.Model):
     date = models.DateField("date de comptabilisation")
     reference = models.CharField("référence", max_length=140, blank=True)
     reference_banque = models.CharField("référence de la banque", max_length=35, blank=True)
+    compte = models.CharField("compte du relevé", max_length=34, blank=True)
+    bout_en_bout = models.CharField("référence de bout en bout", max_length=35, blank=True)
     creancier = models.CharField("bénéficiaire", max_length=140, blank=True)
     iban_creancier = models.CharField("IBAN du bénéficiaire", max_length=34, blank=True)
     libelle = models.CharField("libellé", max_length=300, blank=True)
@@ -200,6 +217,7 @@ class CamtDebit(models.Model):
         indexes = [
             models.Index(fields=["camt", "rapprochee"]),
             models.Index(fields=["reference_banque"]),
+            models.Index(fields=["bout_en_bout"]),
         ]
 
     def __str__(self) -> str:

@@ -190,6 +190,9 @@ def ligne(request: HttpRequest, pk: int) -> HttpResponse:
     if line.piece_id is not None:
         messages.info(request, "Cette ligne est déjà rapprochée.")
         return redirect("helios_money:lignes")
+    if line.methode == CamtLine.Methode.DEJA:
+        messages.info(request, f"Rien à rapprocher : {line.explication}")
+        return redirect("helios_money:releve", pk=line.camt_id)
     form = MatchForm(
         request.POST if request.method == "POST" else None, titres=_match_choices(line)
     )

@@ -1,11 +1,13 @@
-"""After a bank statement: the import's result (its debit lines and how each was reconciled
-with the payment runs), the manual reconciliation of a waiting debit line, and the page of a
-payment run with the debit of each payment. Agents of the poste only (404 for anyone else)."""
+"""After a bank statement: the import's result (its credit lines and how each was matched to a
+titre, its debit lines and how each was reconciled with the payment runs), the manual
+reconciliation of a waiting debit line, and the page of a payment run with the debit of each
+payment. Agents of the poste only (404 for anyone else)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pigp.helios import manual_debits, recovery
 from pigp.helios.access import get_camt_debit_for_agent, get_camt_import_for_agent
 from pigp.helios.forms_money import DebitMatchForm
-from pigp.helios.models import CamtDebit, Paiement, PaymentRun
+from pigp.helios.models import CamtDebit, CamtLine, Paiement, PaymentRun
 from pigp.helios.views.money_access import get_run_for_agent
 
 LINES_PAGE_SIZE = 100
@@ -22,9 +24,14 @@ LINES_PAGE_SIZE = 100
 @require_GET
 def releve(request: HttpRequest, pk: int) -> HttpResponse:
     camt = get_camt_import_for_agent(request.user, pk)
-    # Lines waiting for the comptable first.
+    # Lines waiting for the comptable first (credits: then the repeats of lines already seen).
     lines = camt.debit_lines.select_related("run").order_by("rapprochee", "date", "pk")
     page = Paginator(lines, LINES_PAGE_SIZE).get_page(request.GET.get("page"))
+    credit_lines = camt.entries.select_related("piece__exercice").order_by(
+        F("piece").asc(nulls_first=True), "methode", "date", "pk"
+    )
+    credits = Paginator(credit_lines, LINES_PAGE_SIZE).get_page(request.GET.get("credits"))
+    deja = camt.entries.filter(methode=CamtLine.Methode.DEJA).count()
     return render(
         request,
         "helios/money_releve.html",
@@ -32,7 +39,10 @@ def releve(request: HttpRequest, pk: int) -> HttpResponse:
             "title": f"Relevé « {camt.nom} »",
             "camt": camt,
             "page": page,
+            "credits": credits,
             "query": "",
+            "credits_deja": deja,
+            "credits_titres": camt.rapprochees - deja,
             "credits_waiting": camt.lignes - camt.rapprochees,
         },
     )
