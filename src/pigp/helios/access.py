@@ -7,19 +7,27 @@ Views of every Hélios page and action go through these helpers.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from pigp.core.models import Collectivite, User
+from pigp.core.models import Budget, Collectivite, User
 from pigp.helios.models import (
     Bordereau,
     CamtDebit,
     CamtImport,
+    CamtLine,
+    Domaine,
     Exercice,
+    PaymentRun,
     Piece,
     PieceJustificative,
+    PrelevementRun,
     RetourEmis,
 )
+
+M = TypeVar("M", bound=Model)
 
 
 def is_agent(user: User) -> bool:
@@ -134,27 +142,74 @@ def get_retour_for_agent(user: User, pk: int) -> RetourEmis:
     return retour
 
 
+def _of_poste(user: User, queryset: QuerySet[M], poste_lookup: str, pk: int, missing: str) -> M:
+    """The object `pk` of `queryset` if it belongs to the agent's poste (through
+    `poste_lookup`), else a 404 saying `missing`."""
+    require_agent(user)
+    found = queryset.filter(pk=pk, **{poste_lookup: user.poste_id}).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
 def get_camt_import_for_agent(user: User, pk: int) -> CamtImport:
     """An imported bank statement of the poste's collectivités."""
-    require_agent(user)
-    camt = (
-        CamtImport.objects.select_related("collectivite")
-        .filter(pk=pk, collectivite__poste_id=user.poste_id)
-        .first()
+    return _of_poste(
+        user,
+        CamtImport.objects.select_related("collectivite"),
+        "collectivite__poste_id",
+        pk,
+        "Relevé introuvable.",
     )
-    if camt is None:
-        raise Http404("Relevé introuvable.")
-    return camt
+
+
+def get_camt_line_for_agent(user: User, pk: int) -> CamtLine:
+    """A credit line of an imported bank statement of the poste's collectivités."""
+    return _of_poste(
+        user,
+        CamtLine.objects.select_related("camt__collectivite"),
+        "camt__collectivite__poste_id",
+        pk,
+        "Ligne de relevé introuvable.",
+    )
 
 
 def get_camt_debit_for_agent(user: User, pk: int) -> CamtDebit:
     """A debit line of an imported bank statement of the poste's collectivités."""
-    require_agent(user)
-    line = (
-        CamtDebit.objects.select_related("camt__collectivite", "run")
-        .filter(pk=pk, camt__collectivite__poste_id=user.poste_id)
-        .first()
+    return _of_poste(
+        user,
+        CamtDebit.objects.select_related("camt__collectivite", "run"),
+        "camt__collectivite__poste_id",
+        pk,
+        "Ligne de relevé introuvable.",
     )
-    if line is None:
-        raise Http404("Ligne de relevé introuvable.")
-    return line
+
+
+def get_run_for_agent(
+    user: User, model: type[PaymentRun] | type[PrelevementRun], pk: int
+) -> PaymentRun | PrelevementRun:
+    """A payment run (pain.001) or a direct-debit run (pain.008) of the poste."""
+    return _of_poste(
+        user,
+        model.objects.select_related("collectivite", "fichier"),
+        "collectivite__poste_id",
+        pk,
+        "Campagne introuvable.",
+    )
+
+
+def get_budget_for_agent(user: User, pk: int) -> Budget:
+    return _of_poste(
+        user,
+        Budget.objects.select_related("collectivite"),
+        "collectivite__poste_id",
+        pk,
+        "Budget introuvable.",
+    )
+
+
+def get_titre_for_agent(user: User, pk: int) -> Piece:
+    piece = get_piece_for_agent(user, pk)
+    if piece.domaine != Domaine.RECETTE:
+        raise Http404("Titre introuvable.")
+    return piece

@@ -1,17 +1,16 @@
 """What the payment, recovery and treasury pages share: the poste's collectivités, the
-collectivité filter, runs looked up within the poste (404 outside it) and XML downloads.
+collectivité filter and XML downloads (objects are looked up by ``pigp.helios.access``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest
 
 from pigp.core import files
 from pigp.core.models import User
-from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent, require_agent
+from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent
 from pigp.helios.forms_money import CollectiviteFilterForm
 
 PAGE_SIZE = 50
@@ -19,18 +18,6 @@ PAGE_SIZE = 50
 
 def collectivite_choices(user: User) -> list[tuple[int, str]]:
     return list(collectivites_for_agent(user).order_by("nom").values_list("pk", "nom"))
-
-
-def get_run_for_agent(user: User, model: type[Model], pk: int) -> Any:
-    require_agent(user)
-    run = (
-        model.objects.select_related("collectivite", "fichier")
-        .filter(pk=pk, collectivite__poste_id=user.poste_id)
-        .first()
-    )
-    if run is None:
-        raise Http404("Campagne introuvable.")
-    return run
 
 
 def collectivite_filter(request: HttpRequest) -> tuple[CollectiviteFilterForm, int | None, str]:

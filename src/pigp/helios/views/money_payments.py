@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from pigp.helios import payments, recovery
-from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent, require_agent
+from pigp.helios.access import (
+    collectivites_for_agent,
+    get_collectivite_for_agent,
+    get_run_for_agent,
+    require_agent,
+)
 from pigp.helios.forms_money import PaymentRunForm
 from pigp.helios.models import Domaine, PaymentRun, Piece
 from pigp.helios.views.money_access import (
@@ -20,7 +25,6 @@ from pigp.helios.views.money_access import (
     collectivite_choices,
     collectivite_filter,
     download_xml,
-    get_run_for_agent,
 )
 
 

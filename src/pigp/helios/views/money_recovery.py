@@ -6,17 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pigp.core.models import User
 from pigp.helios import direct_debits, recovery, statements
 from pigp.helios.access import (
     collectivites_for_agent,
+    get_camt_line_for_agent,
     get_collectivite_for_agent,
-    get_piece_for_agent,
+    get_run_for_agent,
+    get_titre_for_agent,
     require_agent,
 )
 from pigp.helios.forms_money import (
@@ -26,36 +27,16 @@ from pigp.helios.forms_money import (
     MatchForm,
     StadeForm,
 )
-from pigp.helios.models import CamtImport, CamtLine, Domaine, Piece, PrelevementRun
+from pigp.helios.models import CamtImport, CamtLine, Piece, PrelevementRun
 from pigp.helios.views.money_access import (
     PAGE_SIZE,
     check_posted_collectivite,
     collectivite_choices,
     collectivite_filter,
     download_xml,
-    get_run_for_agent,
 )
 
 MATCH_CHOICES = 200
-
-
-def _get_line_for_agent(user: User, pk: int) -> CamtLine:
-    require_agent(user)
-    line = (
-        CamtLine.objects.select_related("camt__collectivite")
-        .filter(pk=pk, camt__collectivite__poste_id=user.poste_id)
-        .first()
-    )
-    if line is None:
-        raise Http404("Ligne de relevé introuvable.")
-    return line
-
-
-def _get_titre_for_agent(user: User, pk: int) -> Piece:
-    piece = get_piece_for_agent(user, pk)
-    if piece.domaine != Domaine.RECETTE:
-        raise Http404("Titre introuvable.")
-    return piece
 
 
 def _recouvrement_page(
@@ -186,7 +167,7 @@ def _match_choices(line: CamtLine) -> list[tuple[int, str]]:
 
 @require_http_methods(["GET", "POST"])
 def ligne(request: HttpRequest, pk: int) -> HttpResponse:
-    line = _get_line_for_agent(request.user, pk)
+    line = get_camt_line_for_agent(request.user, pk)
     if line.piece_id is not None:
         messages.info(request, "Cette ligne est déjà rapprochée.")
         return redirect("helios_money:lignes")
@@ -199,7 +180,7 @@ def ligne(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            titre = _get_titre_for_agent(request.user, form.cleaned_data["titre"])
+            titre = get_titre_for_agent(request.user, form.cleaned_data["titre"])
             try:
                 statements.match_line(line, titre, actor=request.user.email)
             except recovery.RecoveryError as exc:
@@ -247,12 +228,12 @@ def _titre_page(
 
 @require_GET
 def titre(request: HttpRequest, pk: int) -> HttpResponse:
-    return _titre_page(request, _get_titre_for_agent(request.user, pk))
+    return _titre_page(request, get_titre_for_agent(request.user, pk))
 
 
 @require_POST
 def titre_encaissement(request: HttpRequest, pk: int) -> HttpResponse:
-    piece = _get_titre_for_agent(request.user, pk)
+    piece = get_titre_for_agent(request.user, pk)
     form = EncaissementForm(request.POST, prefix="enc")
     if form.is_valid():
         data = form.cleaned_data
@@ -276,7 +257,7 @@ def titre_encaissement(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def titre_stade(request: HttpRequest, pk: int) -> HttpResponse:
-    piece = _get_titre_for_agent(request.user, pk)
+    piece = get_titre_for_agent(request.user, pk)
     form = StadeForm(request.POST, prefix="stade")
     if form.is_valid():
         try:

@@ -10,23 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pigp.core.models import Budget, User
+from pigp.core.models import Budget
 from pigp.helios import recovery, treasury
-from pigp.helios.access import require_agent
+from pigp.helios.access import get_budget_for_agent, require_agent
 from pigp.helios.forms_money import CompteTresorForm, SoldeOuvertureForm, TreasuryFilterForm
 from pigp.helios.models import CompteTresor, Exercice
-
-
-def _get_budget_for_agent(user: User, pk: int) -> Budget:
-    require_agent(user)
-    budget = (
-        Budget.objects.select_related("collectivite")
-        .filter(pk=pk, collectivite__poste_id=user.poste_id)
-        .first()
-    )
-    if budget is None:
-        raise Http404("Budget introuvable.")
-    return budget
 
 
 def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget | None, int]:
@@ -49,7 +37,7 @@ def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget 
     if form.is_bound:
         if not form.is_valid():
             return form, None, annee
-        budget = _get_budget_for_agent(request.user, form.cleaned_data["budget"])
+        budget = get_budget_for_agent(request.user, form.cleaned_data["budget"])
         annee = form.cleaned_data["annee"]
     elif budget is not None:
         form = TreasuryFilterForm(
@@ -106,7 +94,7 @@ def tresorerie_csv(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def tresorerie_solde(request: HttpRequest, budget_pk: int, annee: int) -> HttpResponse:
-    budget = _get_budget_for_agent(request.user, budget_pk)
+    budget = get_budget_for_agent(request.user, budget_pk)
     if not 1990 <= annee <= 2100:
         raise Http404("Exercice introuvable.")
     form = SoldeOuvertureForm(request.POST, prefix="solde")
