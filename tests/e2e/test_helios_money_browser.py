@@ -24,27 +24,12 @@ def receive_generated(tmp_path, coll, cod_bud: str, name: str, **kw):
     """A generated PES_Aller of `coll`, received through the passerelle and ingested."""
     from django.utils import timezone
 
-    from pigp.formats.pes.generator import generate_pes_aller
-    from pigp.passerelle import intake
-    from pigp.passerelle.models import Flux, StatutFlux
+    from tests.helios.flows import receive_generated as receive
 
     budget = coll.budgets.get(cod_col="055", cod_bud=cod_bud)
-    path = tmp_path / f"{name}.xml"
-    generate_pes_aller(
-        path,
-        id_post=coll.poste.codique,
-        id_coll=coll.siret,
-        cod_col=budget.cod_col,
-        cod_bud=budget.cod_bud,
-        exercice=timezone.localdate().year,
-        nom_fic=path.stem,
-        **kw,
+    return receive(
+        coll, tmp_path / f"{name}.xml", budget=budget, exercice=timezone.localdate().year, **kw
     )
-    with path.open("rb") as fh:
-        [r] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
-    flux = Flux.objects.get(pk=r.flux.pk)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
-    return flux
 
 
 @pytest.fixture

@@ -13,12 +13,11 @@ from lxml import etree
 from pigp.core import files
 from pigp.formats.pes import read_retour
 from pigp.formats.pes import records as r
-from pigp.formats.pes.generator import generate_pes_aller
 from pigp.formats.pes.schemas import MessageKind, get_schema
 from pigp.helios import retours, states
 from pigp.helios.models import Encaissement, EtatPiece, Paiement, Piece, PieceEvent, RetourEmis
-from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, FluxEvent, KindFlux, MailboxItem, StatutFlux
+from tests.helios.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 E = EtatPiece
@@ -26,27 +25,18 @@ D = dt.date
 
 
 def deposit(coll, tmp_path, *, seed=1, exercice=2026, pieces=5, domaine="mixte", budget=None):
-    budget = budget or coll.budgets.first()
-    path = tmp_path / f"flux{seed}.xml"
-    generate_pes_aller(
-        path,
+    return receive_generated(
+        coll,
+        tmp_path / f"flux{seed}.xml",
+        budget=budget,
         seed=seed,
         bordereaux=1,
         pieces=pieces,
         lignes=2,
         domaine=domaine,
-        id_post=coll.poste.codique,
-        id_coll=coll.siret,
-        cod_col=budget.cod_col,
-        cod_bud=budget.cod_bud,
         exercice=exercice,
         nom_fic=f"PES_TEST_{seed}",
     )
-    with path.open("rb") as fh:
-        [res] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
-    flux = Flux.objects.get(pk=res.flux.pk)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
-    return flux
 
 
 def pay(piece, *amounts_and_dates):

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from pigp.formats.pes.generator import generate_pes_aller
 from pigp.helios import controls
 from pigp.helios.models import (
     Bordereau,
@@ -21,29 +20,14 @@ from pigp.helios.models import (
     PieceJustificative,
     Tiers,
 )
-from pigp.passerelle import intake
-from pigp.passerelle.models import Flux, StatutFlux
 from tests.conftest import verified_client
+from tests.helios.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def deposit(coll, tmp_path, **kw):
-    budget = coll.budgets.first()
-    path = tmp_path / f"flux-{kw.get('seed', 0)}.xml"
-    generate_pes_aller(
-        path,
-        id_post=coll.poste.codique,
-        id_coll=coll.siret,
-        cod_col=budget.cod_col,
-        cod_bud=budget.cod_bud,
-        **kw,
-    )
-    with path.open("rb") as fh:
-        [r] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
-    flux = Flux.objects.get(pk=r.flux.pk)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
-    return flux
+    return receive_generated(coll, tmp_path / f"flux-{kw.get('seed', 0)}.xml", **kw)
 
 
 @pytest.fixture
