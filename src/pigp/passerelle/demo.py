@@ -22,8 +22,8 @@ def load_demo() -> int:
     budget = coll.budgets.get(cod_col="055", cod_bud="00")
     created = 0
     with tempfile.TemporaryDirectory() as tmp:
-        # IdBord is unique per exercice, type and budget: the generator numbers bordereaux
-        # from 1, so each demo flow uses its own exercice.
+        # IdBord is unique per exercice, type and budget: each demo flow uses its own
+        # exercice (successive flows of one exercice would pass `id_bord_start`).
         specs = [
             ("depense", 3, 12, "PES_DEPENSE_2026_001", 2026),
             ("recette", 1, 8, "PES_RECETTE_2025_001", 2025),

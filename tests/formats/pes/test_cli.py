@@ -119,6 +119,17 @@ def test_acquit_and_generate(tmp_path: Path) -> None:
     assert code == 0 and b"PES_ACQUIT" in ack.read_bytes()
 
 
+def test_generate_numbers_bordereaux_and_refuses_bad_arguments(tmp_path: Path) -> None:
+    flow = tmp_path / "g.xml"
+    code, _text = run("generate", "-o", str(flow), "--bordereaux", "2", "--id-bord-start", "7")
+    assert code == 0 and b'<IdBord V="7"/>' in flow.read_bytes()
+    assert b'<IdBord V="8"/>' in flow.read_bytes()
+    bad = tmp_path / "bad.xml"
+    code, text = run("generate", "-o", str(bad), "--pieces", "0")
+    assert code == 2 and text.startswith("Génération impossible : ")
+    assert not bad.exists()
+
+
 def test_top_level_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
     assert top.main(["pes", "validate", str(DATA / "aller_valide.xml")]) == 0
     assert "VALIDE" in capsys.readouterr().out

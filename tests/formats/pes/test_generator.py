@@ -173,3 +173,18 @@ def test_reader_reads_back_the_generated_flow(tmp_path):
 def test_invalid_parameters(kw):
     with pytest.raises(GeneratorError):
         generate_pes_aller(io.BytesIO(), **kw)
+
+
+def test_bordereaux_numbered_from_id_bord_start(schema):
+    buf = io.BytesIO()
+    flow = generate_pes_aller(
+        buf, seed=3, bordereaux=3, pieces=2, domaine="mixte", id_bord_start=41
+    )
+    doc = etree.fromstring(buf.getvalue())
+    schema.assertValid(doc)
+    assert [b.get("V") for b in doc.iter("IdBord")] == ["41", "42", "43"] * 2
+    assert flow.id_bords == tuple((d, str(n)) for d in ("depense", "recette") for n in (41, 42, 43))
+    for start, count in ((0, 1), (9_999_999, 2)):
+        with pytest.raises(GeneratorError, match="IdBord"):
+            generate_pes_aller(io.BytesIO(), bordereaux=count, id_bord_start=start)
+    generate_pes_aller(io.BytesIO(), bordereaux=2, id_bord_start=9_999_998)  # the last two

@@ -75,6 +75,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--domaine", choices=("depense", "recette", "mixte"), default="depense")
     p.add_argument("--pj", type=int, default=0)
     p.add_argument("--sign", action="store_true")
+    p.add_argument(
+        "--id-bord-start",
+        type=int,
+        default=1,
+        help="numéro (IdBord) du premier bordereau de chaque domaine (défaut : 1)",
+    )
     return parser
 
 
@@ -325,20 +331,25 @@ def _acquit(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _generate(args: argparse.Namespace, out: IO[str]) -> int:
     try:
-        from .generator import generate_pes_aller
+        from .generator import GeneratorError, generate_pes_aller
     except ImportError:
         print("Le générateur de flux PES n'est pas disponible.", file=out)
         return EXIT_UNREADABLE
-    flow = generate_pes_aller(
-        args.output,
-        seed=args.seed,
-        bordereaux=args.bordereaux,
-        pieces=args.pieces,
-        lignes=args.lignes,
-        domaine=args.domaine,
-        pj=args.pj,
-        sign=args.sign,
-    )
+    try:
+        flow = generate_pes_aller(
+            args.output,
+            seed=args.seed,
+            bordereaux=args.bordereaux,
+            pieces=args.pieces,
+            lignes=args.lignes,
+            domaine=args.domaine,
+            pj=args.pj,
+            sign=args.sign,
+            id_bord_start=args.id_bord_start,
+        )
+    except GeneratorError as exc:
+        print(f"Génération impossible : {exc}.", file=out)
+        return EXIT_UNREADABLE
     print(
         f"{args.output} : {flow.size} octets, {flow.bordereaux} bordereau(x), "
         f"{flow.pieces} pièce(s), {flow.pj} PJ{' signé' if flow.signed else ''}",

@@ -301,6 +301,7 @@ class _Header:
     exercice: int
     nom_fic: str
     when: dt.date
+    id_bord_start: int = 1
 
 
 def _write_head(xf: etree.xmlfile, h: _Header) -> None:
@@ -356,7 +357,7 @@ def _write_domain(
         head.tail = "\n"
         xf.write("\n", head)
         for b in range(nb_bord):
-            id_bord = b + 1
+            id_bord = h.id_bord_start + b
             xml_id = f"BORD{prefix}{id_bord}"
             total = plan.bordereau_total(dom, b)
             bloc = etree.Element("BlocBordereau")
@@ -462,6 +463,7 @@ def generate_pes_aller(
     nom_fic: str | None = None,
     signer: Signer | None = None,
     pj_sizes: tuple[int, ...] | None = None,
+    id_bord_start: int = 1,
 ) -> GeneratedFlow:
     """Write a PES_Aller valid against the v5.17 schemas.
 
@@ -470,7 +472,9 @@ def generate_pes_aller(
     above 1 MB its padding is incompressible)
     are put in PES_PJ and referenced (PJRef) by the first pièces. ``sign`` signs every
     bordereau (XAdES-BES, rsa-sha256) with the test certificate of ``testing.py`` unless a
-    ``signer`` is given.
+    ``signer`` is given. Bordereaux are numbered (IdBord) from ``id_bord_start`` in each
+    domain: IdBord is unique per exercice, type and budget, so successive flows of one
+    budget and exercice need successive numbers.
     """
     if pj_sizes is not None:
         pj = len(pj_sizes)
@@ -479,13 +483,15 @@ def generate_pes_aller(
         raise GeneratorError("la taille d'une PJ ne peut pas être négative")
     if bordereaux < 1 or pieces < 1 or lignes < 1 or pj < 0 or pj_size < 0:
         raise GeneratorError("bordereaux, pieces et lignes doivent être ≥ 1, pj et pj_size ≥ 0")
+    if not 1 <= id_bord_start <= 9_999_999 - bordereaux + 1:
+        raise GeneratorError("IdBord s'écrit sur 7 chiffres au plus, à partir de 1")
     if pieces > 99_999:
         raise GeneratorError("NbrPce est limité à 5 chiffres (99 999 pièces par bordereau)")
     if domaine not in ("depense", "recette", "mixte"):
         raise GeneratorError(f"domaine inconnu : {domaine!r}")
     when = dt.date(exercice, 3, 14)
     nom_fic = nom_fic or f"PESALR2_{id_coll[:9]}_{when:%y%m%d}_{seed:04d}.xml"
-    header = _Header(id_post, id_coll, cod_col, cod_bud, exercice, nom_fic, when)
+    header = _Header(id_post, id_coll, cod_col, cod_bud, exercice, nom_fic, when, id_bord_start)
     if sign and signer is None:
         from pigp.formats.pes import signature, testing
 
