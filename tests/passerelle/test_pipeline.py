@@ -199,3 +199,49 @@ def test_sepa_direct_debit_generated_today_accepted(sicoval):
     assert flux.kind == KindFlux.PAIN_008
     assert flux.statut == StatutFlux.TRANSMIS, list(flux.findings.values_list("message", flat=True))
     assert flux.summary["total"] == "42.10"
+
+
+def _generated(coll, tmp_path, seed, **kw):
+    from pigp.formats.pes.generator import generate_pes_aller
+
+    budget = coll.budgets.first()
+    path = tmp_path / f"flux{seed}.xml"
+    generate_pes_aller(
+        path,
+        seed=seed,
+        pieces=3,
+        domaine="mixte",
+        id_post=coll.poste.codique,
+        id_coll=coll.siret,
+        cod_col=budget.cod_col,
+        cod_bud=budget.cod_bud,
+        exercice=2026,
+        nom_fic=path.stem,
+        **kw,
+    )
+    return path.read_bytes()
+
+
+def test_a_bordereau_number_already_accepted_is_refused_with_one_lookup(collectivite, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    [first] = _deposit(collectivite, _generated(collectivite, tmp_path, 1, bordereaux=4))
+    assert Flux.objects.get(pk=first.flux.pk).statut == StatutFlux.ACQUITTE
+    assert AcceptedBordereau.objects.filter(flux=first.flux).count() == 8
+
+    table = AcceptedBordereau._meta.db_table
+    with CaptureQueriesContext(connection) as ctx:
+        [again] = _deposit(collectivite, _generated(collectivite, tmp_path, 2, bordereaux=4))
+    flux = Flux.objects.get(pk=again.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE, flux.message
+    refused = FluxFinding.objects.filter(flux=flux, message__contains="déjà")
+    assert refused.count() == 8  # each IdBord 1-4, dépense and recette
+    # The eight checks share one lookup of the budget's accepted bordereaux.
+    lookups = [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert sum(f'FROM "{table}"' in q["sql"] for q in lookups) == 1
+
+    [next_ones] = _deposit(
+        collectivite, _generated(collectivite, tmp_path, 3, bordereaux=4, id_bord_start=5)
+    )
+    assert Flux.objects.get(pk=next_ones.flux.pk).statut == StatutFlux.ACQUITTE

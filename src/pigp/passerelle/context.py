@@ -11,6 +11,9 @@ class PlatformPesContext:
 
     def __init__(self, flux: Flux) -> None:
         self.flux = flux
+        # (id_coll, cod_col, cod_bud, exercice) -> {(typ_bord, id_bord, domaine)} accepted
+        # earlier: one query per budget and exercice, not one per bordereau of the flow.
+        self._accepted: dict[tuple[str, str, str, str], set[tuple[str, str, str]]] = {}
 
     def known_poste(self, id_post: str) -> bool | None:
         return PosteComptable.objects.filter(codique=id_post).exists()
@@ -43,17 +46,22 @@ class PlatformPesContext:
         id_bord: str,
         domaine: str | None = None,
     ) -> bool | None:
-        found = AcceptedBordereau.objects.filter(
-            budget__collectivite__siret=id_coll,
-            budget__cod_col=cod_col,
-            budget__cod_bud=cod_bud,
-            exercice=exercice,
-            typ_bord=typ_bord,
-            id_bord=id_bord,
-        ).exclude(flux_id=self.flux.pk)
+        key = (id_coll, cod_col, cod_bud, exercice)
+        accepted = self._accepted.get(key)
+        if accepted is None:
+            accepted = self._accepted[key] = set(
+                AcceptedBordereau.objects.filter(
+                    budget__collectivite__siret=id_coll,
+                    budget__cod_col=cod_col,
+                    budget__cod_bud=cod_bud,
+                    exercice=exercice,
+                )
+                .exclude(flux_id=self.flux.pk)
+                .values_list("typ_bord", "id_bord", "domaine")
+            )
         if domaine:
-            found = found.filter(domaine=domaine)
-        return found.exists()
+            return (typ_bord, id_bord, domaine) in accepted
+        return any(t == typ_bord and i == id_bord for t, i, _d in accepted)
 
     def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:
         return (
