@@ -24,31 +24,19 @@ def shot(page, name: str) -> None:
 @pytest.fixture
 def saint_orens_flow(demo_server, tmp_path):
     from pigp.core.models import Collectivite
-    from pigp.formats.pes.generator import generate_pes_aller
-    from pigp.passerelle import intake
-    from pigp.passerelle.models import Flux, StatutFlux
+    from tests.helios.flows import receive_generated
 
     coll = Collectivite.objects.select_related("poste").get(siret="21310555400017")
-    budget = coll.budgets.get(cod_col="055", cod_bud="00")
-    path = tmp_path / "PES_DEPENSE_2026_042.xml"
-    generate_pes_aller(
-        path,
+    return receive_generated(
+        coll,
+        tmp_path / "PES_DEPENSE_2026_042.xml",
+        budget=coll.budgets.get(cod_col="055", cod_bud="00"),
         seed=42,
         pieces=4,
         lignes=2,
         pj=1,
-        id_post=coll.poste.codique,
-        id_coll=coll.siret,
-        cod_col=budget.cod_col,
-        cod_bud=budget.cod_bud,
         exercice=2026,
-        nom_fic=path.stem,
     )
-    with path.open("rb") as fh:
-        [r] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
-    flux = Flux.objects.get(pk=r.flux.pk)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
-    return flux
 
 
 def log_in_with_totp(page, email: str) -> None:

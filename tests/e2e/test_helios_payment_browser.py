@@ -15,11 +15,9 @@ pytestmark = pytest.mark.browser
 def mandats_pris_en_charge(demo_server, tmp_path):
     """A generated bordereau of Saint-Orens, received through the passerelle, taken in charge."""
     from pigp.core.models import Collectivite
-    from pigp.formats.pes.generator import generate_pes_aller
     from pigp.helios import states
     from pigp.helios.models import CompteTresor, EtatPiece, Piece
-    from pigp.passerelle import intake
-    from pigp.passerelle.models import Flux, StatutFlux
+    from tests.helios.flows import receive_generated
 
     coll = Collectivite.objects.select_related("poste").get(siret="21310555400017")
     CompteTresor.objects.get_or_create(
@@ -30,23 +28,14 @@ def mandats_pris_en_charge(demo_server, tmp_path):
             "bic": "BDFEFRPPCCT",
         },
     )
-    budget = coll.budgets.get(cod_col="055", cod_bud="00")
-    path = tmp_path / "PES_DEPENSE_2026_PAIE.xml"
-    generate_pes_aller(
-        path,
+    flux = receive_generated(
+        coll,
+        tmp_path / "PES_DEPENSE_2026_PAIE.xml",
+        budget=coll.budgets.get(cod_col="055", cod_bud="00"),
         seed=4242,
         pieces=3,
-        id_post=coll.poste.codique,
-        id_coll=coll.siret,
-        cod_col=budget.cod_col,
-        cod_bud=budget.cod_bud,
         exercice=2026,
-        nom_fic=path.stem,
     )
-    with path.open("rb") as fh:
-        [r] = intake.receive(fh, filename=path.name, collectivite=coll, canal="web")
-    flux = Flux.objects.get(pk=r.flux.pk)
-    assert flux.statut == StatutFlux.ACQUITTE, flux.message
     pieces = list(Piece.objects.filter(bordereau__flux=flux, domaine="depense"))
     assert pieces
     for piece in pieces:

@@ -186,7 +186,8 @@ def end_to_end_id(row: dict) -> str:
     return ref if len(ref) <= 35 else f"M{row['exercice__annee']}-{row['pk']}"
 
 
-def _chunks(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
+def chunks(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
+    """`items` by slices of `size` (query parameters stay under the databases' limits)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -218,7 +219,7 @@ def bulk_transition(
         )
     now = timezone.now()
     moved = 0
-    for chunk in _chunks(list(piece_ids)):
+    for chunk in chunks(list(piece_ids)):
         values = {"etat": to, "modifie_le": now, **(extra or {})}
         if date_field:
             values[date_field] = day
@@ -360,7 +361,7 @@ def run_payments(
 
 
 def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -> None:
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         Paiement.objects.bulk_create(
             [
                 Paiement(

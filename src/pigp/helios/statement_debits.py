@@ -45,12 +45,11 @@ from pigp.core import journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
-from pigp.helios.payments import BATCH
+from pigp.helios.payments import BATCH, chunks
 from pigp.helios.recovery import RecoveryError, euros
 from pigp.helios.statement_seen import SeenLines, entry_account, entry_end_to_end_id
 
 DAYS = 5  # a transfer is booked on its execution date, or a few days after
-NOT_PROVIDED = "NOTPROVIDED"
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{5,34}")
 ZERO = Decimal("0.00")
 M = CamtDebit.Methode
@@ -87,7 +86,7 @@ class _Plan:
 
 def debit_entries(entries: Iterable[sepa.CamtEntry]) -> list[sepa.CamtEntry]:
     """The booked debits of a statement (reversals and pending entries left aside)."""
-    return [e for e in entries if not e.credit and not e.reversal and e.status in (None, "BOOK")]
+    return [e for e in entries if not e.credit and e.booked]
 
 
 def locked(qs: QuerySet) -> QuerySet:
@@ -96,11 +95,6 @@ def locked(qs: QuerySet) -> QuerySet:
     if connection.features.has_select_for_update_of:
         return qs.select_for_update(of=("self",))
     return qs
-
-
-def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _batch_refs(entry: sepa.CamtEntry) -> list[str]:
@@ -115,7 +109,9 @@ def _single(entry: sepa.CamtEntry) -> bool:
 
 
 def _e2e(entry: sepa.CamtEntry) -> list[sepa.CamtTransaction]:
-    return [t for t in entry.transactions if t.end_to_end_id and t.end_to_end_id != NOT_PROVIDED]
+    return [
+        t for t in entry.transactions if t.end_to_end_id and t.end_to_end_id != sepa.NOT_PROVIDED
+    ]
 
 
 def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtDebit:
@@ -152,7 +148,7 @@ class _Matcher:
 
     def _load(self, entries: list[sepa.CamtEntry]) -> None:
         refs = sorted({r for e in entries for r in _batch_refs(e)})
-        for chunk in _chunks(refs):
+        for chunk in chunks(refs):
             for run in (
                 PaymentRun.objects.filter(collectivite=self.coll)
                 .filter(Q(pmt_inf_id__in=chunk) | Q(msg_id__in=chunk))
@@ -162,7 +158,7 @@ class _Matcher:
                     if key:
                         self.runs[key] = run
         run_ids = sorted({run["pk"] for run in self.runs.values()})
-        for chunk in _chunks(run_ids):
+        for chunk in chunks(run_ids):
             rows = (
                 Paiement.objects.filter(run_id__in=chunk, debit__isnull=True)
                 .values("run_id")
@@ -172,7 +168,7 @@ class _Matcher:
             for row in rows:
                 self.remaining[row["run_id"]] = (row["n"], row["s"])
         e2e = sorted({t.end_to_end_id for e in entries for t in _e2e(e)})
-        for chunk in _chunks(e2e):
+        for chunk in chunks(e2e):
             qs = Paiement.objects.filter(reference__in=chunk, piece__collectivite=self.coll)
             for pay in locked(qs).values(
                 "pk", "reference", "montant", "run_id", "debit_id", "debit__camt__nom"
@@ -291,7 +287,7 @@ class _Matcher:
         low = min(p.line.date for p in plans) - datetime.timedelta(days=DAYS)
         high = max(p.line.date for p in plans)
         by_amount: dict[Decimal, list[dict]] = defaultdict(list)
-        for chunk in _chunks(amounts):
+        for chunk in chunks(amounts):
             qs = Paiement.objects.filter(
                 piece__collectivite=self.coll, montant__in=chunk, date__gte=low, date__lte=high
             )
@@ -400,7 +396,7 @@ def reconcile(camt: CamtImport, entries: list[sepa.CamtEntry], *, actor: str) ->
         if len(plan.payments) == 1:
             singles.append(Paiement(pk=plan.payments[0]["pk"], debit=line, debite_le=line.date))
         else:
-            for chunk in _chunks(plan.payments):
+            for chunk in chunks(plan.payments):
                 count = debit_payments(
                     Paiement.objects.filter(pk__in=[p["pk"] for p in chunk]), line
                 )

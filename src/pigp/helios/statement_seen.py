@@ -31,9 +31,8 @@ from decimal import Decimal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.helios.models import CamtDebit, CamtLine
-from pigp.helios.payments import BATCH
+from pigp.helios.payments import chunks
 
-NOT_PROVIDED = "NOTPROVIDED"
 # What a repeated line is called, and what is not done again, per kind of line.
 WORDING = {
     CamtLine: ("Crédit", "aucun encaissement n'est enregistré une seconde fois"),
@@ -48,8 +47,7 @@ def entry_account(entry: sepa.CamtEntry) -> str:
 
 def entry_end_to_end_id(entry: sepa.CamtEntry) -> str:
     """The EndToEndId of an entry of one transaction ("" for a batch or without one)."""
-    ids = [t.end_to_end_id for t in entry.transactions if t.end_to_end_id]
-    ids = [i for i in ids if i != NOT_PROVIDED]
+    ids = entry.given_end_to_end_ids
     return ids[0][:35] if len(ids) == 1 and len(entry.transactions) == 1 else ""
 
 
@@ -79,11 +77,6 @@ class Movement:
         return self.compte, self.montant, self.date
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class SeenLines:
     """The lines of `model` a collectivité's earlier statements have, for the movements of
     `lines` (the statement being imported); `check` each line in the statement's order."""
@@ -104,7 +97,7 @@ class SeenLines:
         earlier = model.objects.filter(camt__collectivite=collectivite)
         fields = ("compte", "montant", "date", "reference_banque", "bout_en_bout", "camt__nom")
         for name, values in (("reference_banque", refs), ("bout_en_bout", e2e)):
-            for chunk in _chunks(values):
+            for chunk in chunks(values):
                 for row in earlier.filter(**{f"{name}__in": chunk}).values(*fields):
                     self._add(Movement.of(row), f"relevé « {row['camt__nom']} »")
 

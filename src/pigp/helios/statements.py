@@ -185,7 +185,7 @@ def import_camt(
                 f"Ce relevé concerne le compte {entry.account_iban}, qui n'est pas le compte "
                 "au Trésor du poste."
             )
-        if entry.credit and not entry.reversal and entry.status in (None, "BOOK"):
+        if entry.credit and entry.booked:
             entries.append(entry)
     debits = debit_entries(all_entries)
     del all_entries
@@ -248,7 +248,7 @@ def import_camt(
 
 
 def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtLine:
-    e2e = next((x for x in entry.end_to_end_ids if x != "NOTPROVIDED"), "")
+    e2e = next(iter(entry.given_end_to_end_ids), "")
     return CamtLine(
         camt=camt,
         montant=entry.amount,

@@ -340,14 +340,7 @@ def recover_stalled_bulk() -> list[int]:
     )
     for bulk in stalled:
         with transaction.atomic():
-            bordereau = bulk.bordereau
-            journal.record(
-                "helios_action_groupee_reprise",
-                actor_label="pigp_worker",
-                obj=bordereau,
-                collectivite=bordereau.exercice.budget.collectivite_id,
-                details={"action_groupee": bulk.pk, "action": bulk.action, "automatique": True},
-            )
+            _journal(None, bulk, "helios_action_groupee_reprise", actor_label="pigp_worker")
             run_bulk_action.enqueue(action_id=bulk.pk)
     return [bulk.pk for bulk in stalled]
 
@@ -431,11 +424,12 @@ def run_bulk_batch(action_id: int, token: str, *, batch: int = BULK_BATCH) -> bo
     return not finished
 
 
-def _journal(user: User, bulk: ActionGroupee, event: str) -> None:
+def _journal(user: User | None, bulk: ActionGroupee, event: str, *, actor_label: str = "") -> None:
     bordereau = bulk.bordereau
     journal.record(
         event,
         actor=user,
+        actor_label=actor_label,
         obj=bordereau,
         collectivite=bordereau.exercice.budget.collectivite_id,
         details={

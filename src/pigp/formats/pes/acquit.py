@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from .elements import add_v
 from .report import BordereauSummary, Finding, NumAnoAck, Report, Scope, Severity
 
 __all__ = ["NS_ACQUIT_V2", "build_acquit"]
@@ -46,10 +47,6 @@ _HEADER_FALLBACK = {
     "CodBud": (re.compile(r"[0-9A-Z][0-9]"), "99"),
 }
 _DIGITS = re.compile(r"[0-9]+")
-
-
-def _v(parent: etree._Element, tag: str, value: object) -> etree._Element:
-    return etree.SubElement(parent, tag, V=str(value))
 
 
 def _header_value(tag: str, value: str | None) -> str:
@@ -87,8 +84,8 @@ def _nom_fic(value: str | None) -> str:
 
 def _erreur(parent: etree._Element, finding: Finding) -> None:
     err = etree.SubElement(parent, "Erreur")
-    _v(err, "NumAnoAck", finding.code.value)
-    _v(err, "LibelleAnoAck", _texte(finding.message, _MAX_LIBELLE))
+    add_v(err, "NumAnoAck", finding.code.value)
+    add_v(err, "LibelleAnoAck", _texte(finding.message, _MAX_LIBELLE))
 
 
 def _element(
@@ -101,14 +98,14 @@ def _element(
     id_unique: str | None = None,
 ) -> etree._Element:
     el = etree.SubElement(acquit, "ElementACQUIT")
-    _v(el, "DomaineAck", domaine)
-    _v(el, "EtatAck", "1" if ok else "0")
+    add_v(el, "DomaineAck", domaine)
+    add_v(el, "EtatAck", "1" if ok else "0")
     if (nb := _digits(num_bord, 7)) is not None:
-        _v(el, "NumBord", nb)
+        add_v(el, "NumBord", nb)
     if (ex := _digits(exercice, 4)) is not None:
-        _v(el, "ExerciceBord", ex)
+        add_v(el, "ExerciceBord", ex)
     if id_unique is not None and re.fullmatch(r"[0-9a-zA-Z]{0,50}", id_unique):
-        _v(el, "IdUnique", id_unique)
+        add_v(el, "IdUnique", id_unique)
     return el
 
 
@@ -123,7 +120,7 @@ def _details(el: etree._Element, findings: Iterable[Finding]) -> None:
             per_piece[piece].append(f)
     for piece, group in per_piece.items():
         dp = etree.SubElement(el, "DetailPiece")
-        _v(dp, "NumPiece", piece)
+        add_v(dp, "NumPiece", piece)
         per_line: dict[str, list[Finding]] = defaultdict(list)
         for f in group:
             ligne = _digits(f.location.ligne, 13)
@@ -133,7 +130,7 @@ def _details(el: etree._Element, findings: Iterable[Finding]) -> None:
                 per_line[ligne].append(f)
         for ligne, lgroup in per_line.items():
             dl = etree.SubElement(dp, "DetailLigne")
-            _v(dl, "NumLigne", ligne)
+            add_v(dl, "NumLigne", ligne)
             for f in lgroup:
                 _erreur(dl, f)
 
@@ -156,20 +153,20 @@ def build_acquit(
     root = etree.Element(f"{{{NS_ACQUIT_V2}}}PES_ACQUIT", nsmap={"n": NS_ACQUIT_V2})
     env = etree.SubElement(root, "Enveloppe")
     par = etree.SubElement(env, "Parametres")
-    _v(par, "Version", "2")
-    _v(par, "TypFic", "PESALR2")
-    _v(par, "NomFic", _nom_fic(flow_name or report.nom_fic))
+    add_v(par, "Version", "2")
+    add_v(par, "TypFic", "PESALR2")
+    add_v(par, "NomFic", _nom_fic(flow_name or report.nom_fic))
     emet = etree.SubElement(env, "Emetteur")
-    _v(emet, "Sigle", "PIGP")
-    _v(emet, "Adresse", "PIGP GUICHET XML")
+    add_v(emet, "Sigle", "PIGP")
+    add_v(emet, "Adresse", "PIGP GUICHET XML")
     head = etree.SubElement(root, "EnTetePES")
-    _v(head, "DteStr", when.date().isoformat())
-    _v(head, "IdPost", _header_value("IdPost", report.id_post))
-    _v(head, "IdColl", _header_value("IdColl", report.id_coll))
-    _v(head, "CodCol", _header_value("CodCol", report.cod_col))
-    _v(head, "CodBud", _header_value("CodBud", report.cod_bud))
+    add_v(head, "DteStr", when.date().isoformat())
+    add_v(head, "IdPost", _header_value("IdPost", report.id_post))
+    add_v(head, "IdColl", _header_value("IdColl", report.id_coll))
+    add_v(head, "CodCol", _header_value("CodCol", report.cod_col))
+    add_v(head, "CodBud", _header_value("CodBud", report.cod_bud))
     acquit = etree.SubElement(root, "ACQUIT")
-    _v(etree.SubElement(acquit, "EnTeteAcquit"), "IdVer", "2")
+    add_v(etree.SubElement(acquit, "EnTeteAcquit"), "IdVer", "2")
 
     flux_errors = [f for f in errors if f.scope is Scope.FLUX]
     if flux_errors or not (report.bordereaux or report.pj_ids):

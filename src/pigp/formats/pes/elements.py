@@ -1,8 +1,8 @@
-"""Values out of lxml elements: the small helpers every PES reader shares.
+"""Values in and out of lxml elements: the small helpers every PES reader and writer shares.
 
 PES carries its data in ``V`` attributes of leaf elements (``<IdPce V="12"/>``); these
 helpers read them from a parent's children, turn them into typed values (``Decimal``,
-``int``, ``bool``) and free what a streaming reader is done with.
+``int``, ``bool``), free what a streaming reader is done with, and write such leaves.
 """
 
 from __future__ import annotations
@@ -114,3 +114,8 @@ def drop_done(el: etree._Element) -> None:
     if parent is not None:
         while el.getprevious() is not None:
             del parent[0]
+
+
+def add_v(parent: etree._Element, tag: str, value: object) -> etree._Element:
+    """Append the leaf ``<tag V="value"/>`` to ``parent``."""
+    return etree.SubElement(parent, tag, V=str(value))

@@ -20,6 +20,7 @@ from typing import BinaryIO, Literal
 from lxml import etree
 from stdnum import luhn
 
+from .elements import add_v
 from .errors import PesError
 from .pdf import BIG_PJ_THRESHOLD, gzip_base64_chunks, minimal_pdf, pdf_chunks
 
@@ -126,10 +127,6 @@ def _bank_account(rng: random.Random) -> dict[str, str]:
 # --- XML building ------------------------------------------------------------------------
 
 
-def _v(parent: etree._Element, tag: str, value: object) -> etree._Element:
-    return etree.SubElement(parent, tag, V=str(value))
-
-
 def _amount(rng: random.Random) -> Decimal:
     return (Decimal(rng.randrange(1_000, 2_500_000)) * CENT).quantize(CENT)
 
@@ -167,24 +164,24 @@ def _tiers_depense(parent: etree._Element, rng: random.Random, when: dt.date) ->
     bank = _bank_account(rng)
     tiers = etree.SubElement(parent, "Tiers")
     info = etree.SubElement(tiers, "InfoTiers")
-    _v(info, "IdTiers", _siret(rng))
-    _v(info, "NatIdTiers", "01")
-    _v(info, "RefTiers", f"F{rng.randrange(1, 99999):05d}")
-    _v(info, "CatTiers", "60")
-    _v(info, "NatJur", "03")
-    _v(info, "Nom", name)
+    add_v(info, "IdTiers", _siret(rng))
+    add_v(info, "NatIdTiers", "01")
+    add_v(info, "RefTiers", f"F{rng.randrange(1, 99999):05d}")
+    add_v(info, "CatTiers", "60")
+    add_v(info, "NatJur", "03")
+    add_v(info, "Nom", name)
     adr = etree.SubElement(tiers, "Adresse")
-    _v(adr, "TypAdr", "1")
-    _v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
-    _v(adr, "CP", cp)
-    _v(adr, "Ville", ville)
-    _v(adr, "CodRes", "0")
+    add_v(adr, "TypAdr", "1")
+    add_v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
+    add_v(adr, "CP", cp)
+    add_v(adr, "Ville", ville)
+    add_v(adr, "CodRes", "0")
     cpt = etree.SubElement(tiers, "CpteBancaire")
-    _v(cpt, "BIC", bank["bic"])
-    _v(cpt, "IBAN", bank["iban"])
-    _v(cpt, "LibBanc", bank["label"][:24])
-    _v(cpt, "TitCpte", name[:32])
-    _v(cpt, "DteBanc", when.isoformat())
+    add_v(cpt, "BIC", bank["bic"])
+    add_v(cpt, "IBAN", bank["iban"])
+    add_v(cpt, "LibBanc", bank["label"][:24])
+    add_v(cpt, "TitCpte", name[:32])
+    add_v(cpt, "DteBanc", when.isoformat())
 
 
 def _tiers_recette(parent: etree._Element, rng: random.Random, bank: dict[str, str] | None) -> None:
@@ -192,32 +189,32 @@ def _tiers_recette(parent: etree._Element, rng: random.Random, bank: dict[str, s
     cp, ville = rng.choice(_CITIES)
     tiers = etree.SubElement(parent, "Tiers")
     info = etree.SubElement(tiers, "InfoTiers")
-    _v(info, "RefTiers", f"R{rng.randrange(1, 999999):06d}")
-    _v(info, "CatTiers", "01")
-    _v(info, "NatJur", "01")
-    _v(info, "TypTiers", "01")
-    _v(info, "Civilite", rng.choice(("M", "MME")))
-    _v(info, "Nom", nom)
-    _v(info, "Prenom", prenom)
+    add_v(info, "RefTiers", f"R{rng.randrange(1, 999999):06d}")
+    add_v(info, "CatTiers", "01")
+    add_v(info, "NatJur", "01")
+    add_v(info, "TypTiers", "01")
+    add_v(info, "Civilite", rng.choice(("M", "MME")))
+    add_v(info, "Nom", nom)
+    add_v(info, "Prenom", prenom)
     adr = etree.SubElement(tiers, "Adresse")
-    _v(adr, "TypAdr", "1")
-    _v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
-    _v(adr, "CP", cp)
-    _v(adr, "Ville", ville)
-    _v(adr, "CodRes", "0")
+    add_v(adr, "TypAdr", "1")
+    add_v(adr, "Adr2", f"{rng.randrange(1, 200)} {rng.choice(_STREETS)}")
+    add_v(adr, "CP", cp)
+    add_v(adr, "Ville", ville)
+    add_v(adr, "CodRes", "0")
     if bank:
         cpt = etree.SubElement(tiers, "CpteBancaire")
-        _v(cpt, "BIC", bank["bic"])
-        _v(cpt, "IBAN", bank["iban"])
-        _v(cpt, "TitCpte", f"{nom} {prenom}"[:32])
+        add_v(cpt, "BIC", bank["bic"])
+        add_v(cpt, "IBAN", bank["iban"])
+        add_v(cpt, "TitCpte", f"{nom} {prenom}"[:32])
 
 
 def _pjref(parent: etree._Element, id_unique: str, typ: str) -> None:
     ref = etree.SubElement(parent, "PJRef")
-    _v(ref, "Support", "01")
-    _v(ref, "IdUnique", id_unique)
-    _v(ref, "NomPJ", f"{id_unique}.pdf")
-    _v(ref, "TypePJ", typ)
+    add_v(ref, "Support", "01")
+    add_v(ref, "IdUnique", id_unique)
+    add_v(ref, "NomPJ", f"{id_unique}.pdf")
+    add_v(ref, "TypePJ", typ)
 
 
 def _piece_depense(
@@ -228,24 +225,24 @@ def _piece_depense(
     piece = etree.Element("Piece")
     piece.tail = "\n"
     info = etree.SubElement(etree.SubElement(piece, "BlocPiece"), "InfoPce")
-    _v(info, "IdPce", id_pce)
-    _v(info, "TypPce", "01")
-    _v(info, "NatPce", nat_pce)
-    _v(info, "Obj", f"{obj} {id_pce}")
-    _v(info, "DteEch", (when + dt.timedelta(days=30)).isoformat())
+    add_v(info, "IdPce", id_pce)
+    add_v(info, "TypPce", "01")
+    add_v(info, "NatPce", nat_pce)
+    add_v(info, "Obj", f"{obj} {id_pce}")
+    add_v(info, "DteEch", (when + dt.timedelta(days=30)).isoformat())
     if pj_id:
         _pjref(info, pj_id, "003")
     for line in range(plan.lignes):
         ldp = etree.SubElement(piece, "LigneDePiece")
         ilp = etree.SubElement(etree.SubElement(ldp, "BlocLignePiece"), "InfoLignePce")
-        _v(ilp, "IdLigne", line + 1)
-        _v(ilp, "Nature", nature)
-        _v(ilp, "Fonction", rng.choice(("020", "212", "311", "822")))
-        _v(ilp, "Facture", f"FA{rng.randrange(1, 10**6):06d}")
-        _v(ilp, "LibVir1", f"MANDAT {id_pce} {obj}"[:70])
-        _v(ilp, "ModRegl", "03")
-        _v(ilp, "TVAIntraCom", "0")
-        _v(ilp, "MtHT", plan.line_amount("depense", b, p, line))
+        add_v(ilp, "IdLigne", line + 1)
+        add_v(ilp, "Nature", nature)
+        add_v(ilp, "Fonction", rng.choice(("020", "212", "311", "822")))
+        add_v(ilp, "Facture", f"FA{rng.randrange(1, 10**6):06d}")
+        add_v(ilp, "LibVir1", f"MANDAT {id_pce} {obj}"[:70])
+        add_v(ilp, "ModRegl", "03")
+        add_v(ilp, "TVAIntraCom", "0")
+        add_v(ilp, "MtHT", plan.line_amount("depense", b, p, line))
         _tiers_depense(ldp, rng, when)
     return piece
 
@@ -259,11 +256,11 @@ def _piece_recette(
     piece = etree.Element("Piece")
     piece.tail = "\n"
     bloc = etree.SubElement(piece, "BlocPiece")
-    _v(bloc, "IdPce", id_pce)
-    _v(bloc, "TypPce", "01")
-    _v(bloc, "NatPce", nat_pce)
-    _v(bloc, "Edition", "01")
-    _v(bloc, "ObjPce", f"{obj} {id_pce}")
+    add_v(bloc, "IdPce", id_pce)
+    add_v(bloc, "TypPce", "01")
+    add_v(bloc, "NatPce", nat_pce)
+    add_v(bloc, "Edition", "01")
+    add_v(bloc, "ObjPce", f"{obj} {id_pce}")
     if pj_id:
         _pjref(bloc, pj_id, "002")
     for line in range(plan.lignes):
@@ -271,23 +268,23 @@ def _piece_recette(
         ldp = etree.SubElement(piece, "LigneDePiece")
         blp = etree.SubElement(ldp, "BlocLignePiece")
         ilp = etree.SubElement(blp, "InfoLignePiece")
-        _v(ilp, "IdLigne", line + 1)
-        _v(ilp, "CodProdLoc", nature[:4])
-        _v(ilp, "Nature", nature)
-        _v(ilp, "Majo", "0")
-        _v(ilp, "TvaIntraCom", "0")
-        _v(ilp, "MtHT", amount)
+        add_v(ilp, "IdLigne", line + 1)
+        add_v(ilp, "CodProdLoc", nature[:4])
+        add_v(ilp, "Nature", nature)
+        add_v(ilp, "Majo", "0")
+        add_v(ilp, "TvaIntraCom", "0")
+        add_v(ilp, "MtHT", amount)
         bank = _bank_account(rng) if sepa else None
         if bank:
             prl = etree.SubElement(blp, "InfoPrelevementSEPA")
-            _v(prl, "NatPrel", "01")
-            _v(prl, "PerPrel", "07")
-            _v(prl, "DtePrel", (when + dt.timedelta(days=20)).isoformat())
-            _v(prl, "MtPrel", amount)
-            _v(prl, "SequencePres", "02")
-            _v(prl, "DateSignMandat", (when - dt.timedelta(days=400)).isoformat())
-            _v(prl, "RefUniMdt", f"RUM{plan.seed}{b:03d}{p:07d}")
-            _v(prl, "LibPrel", f"TITRE {id_pce} {obj}"[:140])
+            add_v(prl, "NatPrel", "01")
+            add_v(prl, "PerPrel", "07")
+            add_v(prl, "DtePrel", (when + dt.timedelta(days=20)).isoformat())
+            add_v(prl, "MtPrel", amount)
+            add_v(prl, "SequencePres", "02")
+            add_v(prl, "DateSignMandat", (when - dt.timedelta(days=400)).isoformat())
+            add_v(prl, "RefUniMdt", f"RUM{plan.seed}{b:03d}{p:07d}")
+            add_v(prl, "LibPrel", f"TITRE {id_pce} {obj}"[:140])
         _tiers_recette(ldp, rng, bank)
     return piece
 
@@ -307,25 +304,25 @@ class _Header:
 def _write_head(xf: etree.xmlfile, h: _Header) -> None:
     env = etree.Element("Enveloppe")
     par = etree.SubElement(env, "Parametres")
-    _v(par, "Version", "2")
-    _v(par, "TypFic", "PESALR2")
-    _v(par, "NomFic", h.nom_fic)
+    add_v(par, "Version", "2")
+    add_v(par, "TypFic", "PESALR2")
+    add_v(par, "NomFic", h.nom_fic)
     emet = etree.SubElement(env, "Emetteur")
-    _v(emet, "Sigle", "PIGP")
-    _v(emet, "Adresse", "PIGP GENERATEUR 1.0")
+    add_v(emet, "Sigle", "PIGP")
+    add_v(emet, "Adresse", "PIGP GENERATEUR 1.0")
     rec = etree.SubElement(env, "Recepteur")
-    _v(rec, "Sigle", "HELIOS")
-    _v(rec, "Adresse", "DGFIP")
+    add_v(rec, "Sigle", "HELIOS")
+    add_v(rec, "Adresse", "DGFIP")
     env.tail = "\n"
     xf.write("\n", env)
     head = etree.Element("EnTetePES")
-    _v(head, "DteStr", h.when.isoformat())
-    _v(head, "IdPost", h.id_post)
-    _v(head, "LibellePoste", "SGC DE DEMONSTRATION")
-    _v(head, "IdColl", h.id_coll)
-    _v(head, "CodCol", h.cod_col)
-    _v(head, "CodBud", h.cod_bud)
-    _v(head, "LibelleColBud", "COMMUNE DE DEMONSTRATION")
+    add_v(head, "DteStr", h.when.isoformat())
+    add_v(head, "IdPost", h.id_post)
+    add_v(head, "LibellePoste", "SGC DE DEMONSTRATION")
+    add_v(head, "IdColl", h.id_coll)
+    add_v(head, "CodCol", h.cod_col)
+    add_v(head, "CodBud", h.cod_bud)
+    add_v(head, "LibelleColBud", "COMMUNE DE DEMONSTRATION")
     head.tail = "\n"
     xf.write(head)
 
@@ -352,8 +349,8 @@ def _write_domain(
     prefix = "D" if dom == "depense" else "R"
     with xf.element(root_tag):
         head = etree.Element(head_tag)
-        _v(head, "IdVer", "2")
-        _v(head, "InfoDematerialisee", "1" if signer else "0")
+        add_v(head, "IdVer", "2")
+        add_v(head, "InfoDematerialisee", "1" if signer else "0")
         head.tail = "\n"
         xf.write("\n", head)
         for b in range(nb_bord):
@@ -362,14 +359,14 @@ def _write_domain(
             total = plan.bordereau_total(dom, b)
             bloc = etree.Element("BlocBordereau")
             bloc.tail = "\n"
-            _v(bloc, "Exer", h.exercice)
-            _v(bloc, "IdBord", id_bord)
-            _v(bloc, "DteBordEm", h.when.isoformat())
-            _v(bloc, "TypBord", "01")
-            _v(bloc, "NbrPce", plan.pieces)
+            add_v(bloc, "Exer", h.exercice)
+            add_v(bloc, "IdBord", id_bord)
+            add_v(bloc, "DteBordEm", h.when.isoformat())
+            add_v(bloc, "TypBord", "01")
+            add_v(bloc, "NbrPce", plan.pieces)
             if signer:
-                _v(bloc, "MtCumulAnnuel", total * (b + 1))
-            _v(bloc, "MtBordHT" if dom == "depense" else "MtBordHt", total)
+                add_v(bloc, "MtCumulAnnuel", total * (b + 1))
+            add_v(bloc, "MtBordHT" if dom == "depense" else "MtBordHt", total)
             pieces = (
                 make_piece(
                     plan,
@@ -411,7 +408,7 @@ def _write_pj(
 ) -> None:
     with xf.element("PES_PJ"):
         head = etree.Element("EnTetePES_PJ")
-        _v(head, "IdVer", "1")
+        add_v(head, "IdVer", "1")
         xf.write(head)
         for i, id_unique in enumerate(pj_ids):
             rng = plan.rng("pj", i)
@@ -424,10 +421,10 @@ def _write_pj(
                         xf.write(part)
                         xf.flush()  # lxml keeps unflushed output in memory
                 tail = etree.Element("tail")
-                _v(tail, "IdUnique", id_unique)
-                _v(tail, "NomPJ", f"{id_unique}.pdf")
-                _v(tail, "TypePJ", "002" if domaine == "recette" else "003")
-                _v(tail, "Description", f"Facture {id_unique}")
+                add_v(tail, "IdUnique", id_unique)
+                add_v(tail, "NomPJ", f"{id_unique}.pdf")
+                add_v(tail, "TypePJ", "002" if domaine == "recette" else "003")
+                add_v(tail, "Description", f"Facture {id_unique}")
                 for child in tail:
                     xf.write(child)
 

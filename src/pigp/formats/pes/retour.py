@@ -20,6 +20,7 @@ from typing import Literal
 
 from lxml import etree
 
+from .elements import add_v
 from .errors import PesError
 
 __all__ = [
@@ -181,13 +182,9 @@ def retour_filename(
     )
 
 
-def _v(parent: etree._Element, tag: str, value: object) -> etree._Element:
-    return etree.SubElement(parent, tag, V=str(value))
-
-
 def _opt(parent: etree._Element, tag: str, value: object | None) -> None:
     if value is not None:
-        _v(parent, tag, value.isoformat() if isinstance(value, dt.date) else value)
+        add_v(parent, tag, value.isoformat() if isinstance(value, dt.date) else value)
 
 
 def _amount(value: Decimal, what: str, *, zero: bool = False) -> str:
@@ -232,16 +229,16 @@ def _build(
     )
     root = etree.Element(f"{{{NS_RETOUR}}}PES_Retour", nsmap={"n": NS_RETOUR})
     par = etree.SubElement(etree.SubElement(root, "Enveloppe"), "Parametres")
-    _v(par, "Version", "1")
-    _v(par, "TypFic", "PES2R_DEP" if domaine == "depense" else "PES2R_RCE")
-    _v(par, "NomFic", nom_fic)
+    add_v(par, "Version", "1")
+    add_v(par, "TypFic", "PES2R_DEP" if domaine == "depense" else "PES2R_RCE")
+    add_v(par, "NomFic", nom_fic)
     head = etree.SubElement(root, "EnTetePES")
-    _v(head, "DteStr", when.date().isoformat())
-    _v(head, "IdPost", header.id_post)
+    add_v(head, "DteStr", when.date().isoformat())
+    add_v(head, "IdPost", header.id_post)
     _opt(head, "LibellePoste", _text(header.libelle_poste, 38))
-    _v(head, "IdColl", header.id_coll)
-    _v(head, "CodColl", header.cod_col)
-    _v(head, "CodBud", header.cod_bud)
+    add_v(head, "IdColl", header.id_coll)
+    add_v(head, "CodColl", header.cod_col)
+    add_v(head, "CodBud", header.cod_bud)
     dom_tag, head_tag = (
         ("PES_DepenseRetour", "EnTeteDepense")
         if domaine == "depense"
@@ -249,9 +246,9 @@ def _build(
     )
     dom = etree.SubElement(root, dom_tag)
     ent = etree.SubElement(dom, head_tag)
-    _v(ent, "TypRestit", _TYP_RESTIT[nature])
-    _v(ent, "IdVer", "2")
-    _v(ent, "NatInf", "2")
+    add_v(ent, "TypRestit", _TYP_RESTIT[nature])
+    add_v(ent, "IdVer", "2")
+    add_v(ent, "NatInf", "2")
 
     bordereaux: dict[tuple[int, int, str], etree._Element] = {}
     count = 0
@@ -261,9 +258,9 @@ def _build(
         if key not in bordereaux:
             bord = etree.SubElement(dom, "Bordereau")
             bloc = etree.SubElement(bord, "BlocBordereau")
-            _v(bloc, "Exer", piece.exercice)
-            _v(bloc, "IdBord", piece.id_bord)
-            _v(bloc, "TypBord", _check(piece.typ_bord, TYP_BORD[domaine], "TypBord"))
+            add_v(bloc, "Exer", piece.exercice)
+            add_v(bloc, "IdBord", piece.id_bord)
+            add_v(bloc, "TypBord", _check(piece.typ_bord, TYP_BORD[domaine], "TypBord"))
             bordereaux[key] = bord
         _piece(bordereaux[key], piece, domaine)
     if not count:
@@ -277,12 +274,12 @@ def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:
         raise RetourError(f"{what} : aucune ligne")
     el = etree.SubElement(bord, "Piece")
     info = etree.SubElement(el, "InfoPiece" if domaine == "depense" else "BlocPiece")
-    _v(info, "IdPce", piece.id_pce)
-    _v(info, "TypPce", piece.typ_pce)
-    _v(info, "NatPce", piece.nat_pce)
+    add_v(info, "IdPce", piece.id_pce)
+    add_v(info, "TypPce", piece.typ_pce)
+    add_v(info, "NatPce", piece.nat_pce)
     _opt(info, "Obj", _text(piece.objet, 100 if domaine == "depense" else 160))
     _opt(info, "DtePcePec", piece.date_pec)
-    _v(info, "EtatPce", _check(piece.etat, ETAT_PCE[domaine], f"{what}, EtatPce"))
+    add_v(info, "EtatPce", _check(piece.etat, ETAT_PCE[domaine], f"{what}, EtatPce"))
     _opt(info, "ObsEtat", _text(piece.obs_etat, 100))
     _opt(info, "Commentaire", _text(piece.commentaire, 400))
     _opt(info, "DtePceRej", piece.date_rejet)
@@ -292,20 +289,20 @@ def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:
         ldp = etree.SubElement(el, "LigneDePiece")
         blp = etree.SubElement(ldp, "BlocLignePiece")
         ilp = etree.SubElement(blp, "InfoLignePiece")
-        _v(ilp, "IdLigne", line.id_ligne)
-        _v(ilp, "EtatLigPce", _check(line.etat, ETAT_LIG_PCE[domaine], f"{lwhat}, EtatLigPce"))
+        add_v(ilp, "IdLigne", line.id_ligne)
+        add_v(ilp, "EtatLigPce", _check(line.etat, ETAT_LIG_PCE[domaine], f"{lwhat}, EtatLigPce"))
         _opt(ilp, "ObsEtat", _text(line.obs_etat, 100))
         _opt(ilp, "Commentaire", _text(line.commentaire, 400))
-        _v(ilp, "MtHT", _amount(line.mt_ht, f"{lwhat}, MtHT"))
+        add_v(ilp, "MtHT", _amount(line.mt_ht, f"{lwhat}, MtHT"))
         if line.mt_tva is not None:
-            _v(ilp, "MtTVA", _amount(line.mt_tva, f"{lwhat}, MtTVA"))
+            add_v(ilp, "MtTVA", _amount(line.mt_tva, f"{lwhat}, MtTVA"))
         if line.payments:
             total = sum((p.amount for p in line.payments), Decimal("0.00"))
             tot = etree.SubElement(
                 blp, "InfoPaiement" if domaine == "depense" else "InfoRecouvrement"
             )
-            _v(tot, "NbrPay" if domaine == "depense" else "NbrReco", len(line.payments))
-            _v(tot, "MtPayTot" if domaine == "depense" else "MtRecoTot", _amount(total, lwhat))
+            add_v(tot, "NbrPay" if domaine == "depense" else "NbrReco", len(line.payments))
+            add_v(tot, "MtPayTot" if domaine == "depense" else "MtRecoTot", _amount(total, lwhat))
         if line.contentieux is not None or line.acte is not None:
             if domaine != "recette":
                 raise RetourError(f"{lwhat} : suivi du recouvrement sur un mandat")
@@ -317,9 +314,9 @@ def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:
                 else ("EncaissementEmargement", "DteReco", "MtReco")
             )
             pe = etree.SubElement(ldp, tag)
-            _v(pe, "OrgEma", _check(pay.org_ema, ORG_EMA[domaine], f"{lwhat}, OrgEma"))
-            _v(pe, date_tag, pay.date.isoformat())
-            _v(pe, amount_tag, _amount(pay.amount, f"{lwhat}, {amount_tag}"))
+            add_v(pe, "OrgEma", _check(pay.org_ema, ORG_EMA[domaine], f"{lwhat}, OrgEma"))
+            add_v(pe, date_tag, pay.date.isoformat())
+            add_v(pe, amount_tag, _amount(pay.amount, f"{lwhat}, {amount_tag}"))
 
 
 def _recovery(
@@ -335,17 +332,17 @@ def _recovery(
             ("SldFrais", ctx.sld_frais),
         ):
             if value is not None:
-                _v(el, tag, _amount(value, f"{what}, {tag}", zero=True))
+                add_v(el, tag, _amount(value, f"{what}, {tag}", zero=True))
     if acte is not None:
         el = etree.SubElement(blp, "InfoAmiableContentieux")
-        _v(el, "EtapePce", _check(acte.etape, ETAPE_PCE, f"{what}, EtapePce"))
-        _v(el, "DteEtapePce", acte.date.isoformat())
+        add_v(el, "EtapePce", _check(acte.etape, ETAPE_PCE, f"{what}, EtapePce"))
+        add_v(el, "DteEtapePce", acte.date.isoformat())
         _opt(el, "IdAct", _text(acte.id_act, 15))
         if acte.cod_actu is not None:
-            _v(el, "CodActu", _check(acte.cod_actu, COD_ACTU, f"{what}, CodActu"))
+            add_v(el, "CodActu", _check(acte.cod_actu, COD_ACTU, f"{what}, CodActu"))
         _opt(el, "DteActu", acte.date_actu)
         if acte.mt_frais is not None:
-            _v(el, "MtFrais", _amount(acte.mt_frais, f"{what}, MtFrais", zero=True))
+            add_v(el, "MtFrais", _amount(acte.mt_frais, f"{what}, MtFrais", zero=True))
         _opt(el, "DteEnvoi", acte.date_envoi)
 
 

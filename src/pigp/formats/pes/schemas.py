@@ -153,68 +153,6 @@ def get_schema(version: str, kind: MessageKind = MessageKind.ALLER) -> etree.XML
 
 
 # -- validation helpers -----------------------------------------------------------------
-class SchemaTee:
-    """Feeds the bytes lxml reads for the walker into a second, validating parser.
-
-    lxml's ``iterparse(schema=…)`` hides well-formedness errors once a schema is attached
-    (a truncated file then ends without any exception), so structure and records come
-    from a parser without schema and the schema verdict from this one, in the same pass.
-    """
-
-    _UNITS = (
-        "Piece",
-        "PJ",
-        "Bordereau",
-        "LigneDePiece",
-        "ElementACQUIT",
-        "FactureIndiv",
-        "Marche",
-        "Concession",
-    )
-
-    def __init__(self, stream: FlowStream, schema: etree.XMLSchema) -> None:
-        self._stream = stream
-        self._parser = etree.XMLPullParser(
-            events=("end",), tag=self._UNITS, schema=schema, **PARSER_OPTIONS
-        )
-        self._feeds = 0
-        self._root: etree._Element | None = None
-        self.broken = False
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(n)
-        if data and not self.broken:
-            try:
-                self._parser.feed(data)
-            except etree.XMLSyntaxError:
-                self.broken = True  # the walker's parser reports it with its line
-                return data
-            for _ev, el in self._parser.read_events():
-                if self._root is None:
-                    self._root = el.getroottree().getroot()
-                el.clear(keep_tail=True)
-                parent = el.getparent()
-                while parent is not None and el.getprevious() is not None:
-                    del parent[0]
-            self._feeds += 1
-            if self._root is not None and self._feeds % 64 == 0:
-                for child in list(self._root)[:-1]:
-                    self._root.remove(child)
-        return data
-
-    def verdict(self) -> list[etree._LogEntry]:
-        """Schema errors of the whole input (empty list when valid)."""
-        if self.broken:
-            return []
-        try:
-            self._parser.close()
-        except etree.XMLSyntaxError as exc:
-            return [e for e in exc.error_log if e.domain_name == "SCHEMASV"] or list(exc.error_log)[
-                -1:
-            ]
-        return []
-
-
 class _NoTree:
     """Parser target without start/end methods: libxml2 builds no tree at all, the schema
     validator (plugged into the SAX callbacks) still sees every element."""
@@ -247,11 +185,12 @@ class _QueueReader:
 class SchemaThread:
     """Schema check of the bytes the walker reads, by libxml2 in a second thread.
 
-    Same role as :class:`SchemaTee` (the walker's parser, without schema, keeps reporting
-    well-formedness errors with their line), but the validating parser builds no tree
-    (a parser target without callbacks) and runs in its own thread: libxml2 releases the
-    GIL while it parses, so validation overlaps the Python work of the walker and the
-    rules. Bytes are handed over in batches (64 KiB to 2 MiB) through a bounded queue, so
+    lxml's ``iterparse(schema=…)`` hides well-formedness errors once a schema is attached (a
+    truncated file then ends without any exception), so the walker's parser has no schema
+    and keeps reporting them with their line; the verdict comes from this second parser.
+    It builds no tree (a parser target without callbacks) and runs in its own thread:
+    libxml2 releases the GIL while it parses, so validation overlaps the Python work of
+    the walker and the rules. Bytes are handed over in batches (64 KiB to 2 MiB) through a bounded queue, so
     memory stays flat whatever the flow's size.
     """
 

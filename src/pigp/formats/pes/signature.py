@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
+from .elements import drop_done
 from .report import Finding, Location, NumAnoAck, Scope, Severity, SignatureInfo
 from .xades import (
     _DIGESTS,
@@ -460,10 +461,7 @@ def _verify_bordereaux(
                 )
                 infos.append(info)
                 findings.extend(found)
-            # One bordereau in memory at a time.
-            el.clear(keep_tail=True)
-            while el.getprevious() is not None:
-                del parent[0]
+            drop_done(el)  # one bordereau in memory at a time
         if stop:
             break
     return infos, findings

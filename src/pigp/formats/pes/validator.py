@@ -34,7 +34,6 @@ from .schemas import (
     NS_LEGACY_2009,
     MessageKind,
     MessageType,
-    SchemaTee,
     SchemaThread,
     check_version,
     get_schema,
@@ -492,13 +491,16 @@ def _try_accepted(
         raw.seek(start)
         head, _prolog = read_head(raw)
         stream = FlowStream(raw, head=head, max_size=options.max_size)
-        tee = SchemaTee(stream, get_schema(version, mt.kind))
+        tee = SchemaThread(stream, get_schema(version, mt.kind))
         try:
             while tee.read(1 << 16):
                 pass
+            valid = not tee.verdict() and not tee.broken
         except PesError:
             return None
-        if not tee.verdict() and not tee.broken:
+        finally:
+            tee.close()
+        if valid:
             return version
     return None
 

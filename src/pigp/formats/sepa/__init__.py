@@ -15,6 +15,7 @@ See ``docs/sepa.md`` for the rules, codes and limits.
 from __future__ import annotations
 
 from .camt import (
+    NOT_PROVIDED,
     CamtBalance,
     CamtBatch,
     CamtDocument,
@@ -70,6 +71,7 @@ __all__ = [
     "CAMT_054_02",
     "CAMT_054_08",
     "DEFAULT_MAX_SIZE",
+    "NOT_PROVIDED",
     "PAIN_001_03",
     "PAIN_001_09",
     "PAIN_008_02",

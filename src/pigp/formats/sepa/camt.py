@@ -36,6 +36,9 @@ from .safety import (
 )
 from .schemas import MessageFamily, SepaMessage, message_for_namespace
 
+# ISO 20022's placeholder for a reference the initiating party did not give (EndToEndId).
+NOT_PROVIDED = "NOTPROVIDED"
+
 
 class CreditDebit(enum.StrEnum):
     CREDIT = "CRDT"
@@ -102,8 +105,18 @@ class CamtEntry:
         return self.amount if self.credit else -self.amount
 
     @property
+    def booked(self) -> bool:
+        """Booked on the account (neither pending nor a reversal)."""
+        return not self.reversal and self.status in (None, "BOOK")
+
+    @property
     def end_to_end_ids(self) -> tuple[str, ...]:
         return tuple(t.end_to_end_id for t in self.transactions if t.end_to_end_id)
+
+    @property
+    def given_end_to_end_ids(self) -> tuple[str, ...]:
+        """The EndToEndIds of its transactions, without ``NOTPROVIDED``."""
+        return tuple(i for i in self.end_to_end_ids if i != NOT_PROVIDED)
 
     @property
     def remittance(self) -> tuple[str, ...]:

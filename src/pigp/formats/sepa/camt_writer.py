@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .camt import CreditDebit
+from .camt import NOT_PROVIDED, CreditDebit
 from .errors import SepaWriterError
 from .schemas import CAMT_053_02, CAMT_053_08, CAMT_054_02, CAMT_054_08, MessageFamily, SepaMessage
 from .writers import Party, to_cents, validate_output
@@ -172,7 +172,7 @@ def _entry(stmt: etree._Element, line: StatementLine, v08: bool) -> None:
                 v08,
                 direction,
                 _amount(t.amount),
-                refs=(line.msg_id, None, line.payment_info_id, t.end_to_end_id or "NOTPROVIDED"),
+                refs=(line.msg_id, None, line.payment_info_id, t.end_to_end_id or NOT_PROVIDED),
                 counterparty=t.counterparty,
                 remittance=t.remittance,
             )
@@ -186,7 +186,7 @@ def _entry(stmt: etree._Element, line: StatementLine, v08: bool) -> None:
                 line.msg_id,
                 line.account_servicer_ref,
                 line.payment_info_id,
-                line.end_to_end_id or "NOTPROVIDED",
+                line.end_to_end_id or NOT_PROVIDED,
             )
             if batch or line.end_to_end_id or line.account_servicer_ref
             else None,
