@@ -25,13 +25,13 @@ from pigp.formats.sepa import (
     write_camt,
 )
 
-from .builders import DATA, SAMPLES, TRESORERIE, statement_lines
+from .builders import DATA, TRESORERIE, sample, statement_lines
 
 CAMT = [CAMT_053_08, CAMT_053_02, CAMT_054_08, CAMT_054_02]
 
 
 def test_sample_camt053() -> None:
-    doc = read_camt(SAMPLES / "camt053.v2.minimal.xml")
+    doc = read_camt(sample("camt053.v2.minimal.xml"))
     assert doc.message.name == "camt.053.001.02"
     assert doc.msg_id == "CAMT053RIB000000000001"
     (stmt,) = doc.statements
@@ -53,7 +53,7 @@ def test_sample_camt053() -> None:
 
 
 def test_sample_camt054() -> None:
-    doc = read_camt(SAMPLES / "camt054.v2.xml")
+    doc = read_camt(sample("camt054.v2.xml"))
     (ntf,) = doc.statements
     assert ntf.account_iban is None and ntf.account_other == "CH2801234000123456789"
     (entry,) = ntf.entries
@@ -75,7 +75,7 @@ def test_sample_camt054() -> None:
 
 @pytest.mark.parametrize("name", ["camt053.v2.minimal.xml", "camt054.v2.xml"])
 def test_samples_validate(name: str) -> None:
-    report = validate_camt(SAMPLES / name)
+    report = validate_camt(sample(name))
     assert report.valid, report.findings
     assert report.count == 1
 

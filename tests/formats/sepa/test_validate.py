@@ -14,7 +14,7 @@ from pigp.formats.sepa import Code, SepaReport, Severity, detect, validate
 from pigp.formats.sepa.errors import SepaUnsafeXmlError
 from pigp.formats.sepa.safety import SafeStream
 
-from .builders import DATA, SAMPLES, TODAY
+from .builders import DATA, TODAY, sample
 
 P1 = (DATA / "pain.001.001.09.xml").read_bytes()
 P8 = (DATA / "pain.008.001.08.xml").read_bytes()
@@ -47,7 +47,7 @@ def mutate(data: bytes, old: bytes, new: bytes, count: int = 1) -> bytes:
     ],
 )
 def test_reference_samples_validate(name: str, version: str, total: Decimal) -> None:
-    report = validate(SAMPLES / name, today=date(2025, 3, 10))
+    report = validate(sample(name), today=date(2025, 3, 10))
     assert report.valid, report.findings
     assert report.version == version
     assert report.total == report.declared_sum == total
@@ -55,7 +55,7 @@ def test_reference_samples_validate(name: str, version: str, total: Decimal) -> 
 
 
 def test_reference_sample_dated_2025_is_late_today() -> None:
-    report = validate(SAMPLES / "pain.001.001.03_generated_sepaxml.xml", today=TODAY)
+    report = validate(sample("pain.001.001.03_generated_sepaxml.xml"), today=TODAY)
     finding = only(report, Code.DATE_PAST)
     assert finding.location.batch == "DGFIPSGCEXEMPLEPOURCOM-c69067252046"
     assert finding.location.line == 24
@@ -341,7 +341,7 @@ def test_unsupported_version_and_camt() -> None:
     newer = P1.replace(b"pain.001.001.09", b"pain.001.001.11")
     finding = only(validate(newer, today=TODAY), Code.UNSUPPORTED)
     assert "pain.001.001.11" in finding.message
-    camt = validate(SAMPLES / "camt054.v2.xml", today=TODAY)
+    camt = validate(sample("camt054.v2.xml"), today=TODAY)
     assert codes(camt) == {Code.UNSUPPORTED}
     assert "validate_camt" in camt.errors[0].message
 
@@ -416,7 +416,7 @@ def test_detect_unknown() -> None:
     assert detect(b"not xml") is None
     assert detect(b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pain.001.001.11'/>") is None
     assert detect(b"<PES_Aller/>") is None
-    assert str(detect(SAMPLES / "camt053.v2.minimal.xml")) == "camt.053.001.02"
+    assert str(detect(sample("camt053.v2.minimal.xml"))) == "camt.053.001.02"
 
 
 def test_concurrent_validations_do_not_mix_their_errors() -> None:
