@@ -6,6 +6,9 @@ port=${2:-8000}
 py=.venv/bin/python
 
 sftp_port=${PIGP_SFTP_PORT:-2222}
+# Mails link to the address the portal is served on; DEBUG stays off (docs/development.md).
+export SITE_URL=${SITE_URL:-http://$host:$port}
+export ALLOWED_HOSTS=${ALLOWED_HOSTS:-$host,127.0.0.1,localhost}
 $py manage.py pigp_worker &
 worker=$!
 $py manage.py sftp_server --host "$host" --port "$sftp_port" &

@@ -35,8 +35,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+# DEBUG is a developer's explicit switch (docs/development.md): never on by default, so no
+# visitor of the demo sees a traceback or the URL configuration.
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "widget_tweaks",
     "dsfr",
@@ -58,13 +61,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pigp.core",
+    "pigp.ui",
     "pigp.passerelle",
     "pigp.helios",
     "pigp.portal",
 ]
 
 MIDDLEWARE = [
+    "pigp.core.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "pigp.portal.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pigp.portal.middleware.SessionExpiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -91,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pigp.portal.context_processors.portal",
+                "pigp.ui.context_processors.portal",
             ],
         },
     },
@@ -172,7 +179,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Static files are served by WhiteNoise whatever DEBUG says; outside production it reads them
+# from the apps' folders (no collectstatic needed), in production from STATIC_ROOT.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = Path(env_str("PIGP_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there at start-up
 MEDIA_ROOT = Path(env_str("PIGP_MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # Files: every kept file is content-addressed in the "objects" storage.
@@ -253,6 +265,7 @@ DEFAULT_FROM_EMAIL = env_str(
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "pigp.ui.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -122,7 +122,9 @@ def test_revocation_stops_an_open_session_at_once(client, collectivite, comptabl
     assert client.get(url).status_code == 200
     services.revoke(hab, comptable=comptable, motif="Départ de l'agent")
     response = client.get(url)
-    assert response.status_code == 404
+    # Refused at once, and told why (the access ended), not « introuvable ».
+    assert response.status_code == 403
+    assert "a été révoqué" in response.content.decode()
     assert collectivite.nom not in client.get("/").content.decode()
 
 
@@ -135,4 +137,6 @@ def test_expiry_stops_access(client, collectivite):
     Habilitation.objects.filter(pk=hab.pk).update(
         date_fin=timezone.localdate() - datetime.timedelta(days=1)
     )
-    assert client.get(url).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "a pris fin le" in response.content.decode()

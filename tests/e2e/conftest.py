@@ -55,12 +55,32 @@ def demo_server(browser, transactional_db, live_server) -> str:
 
 
 @pytest.fixture
-def page(browser, demo_server) -> Iterator[object]:
+def page_errors() -> list[str]:
+    """JavaScript errors and console errors of the test's page; the test fails if any is left.
+
+    A test that provokes one on purpose (an error page's status shows as a console error)
+    removes it from this list once it has checked it.
+    """
+    return []
+
+
+@pytest.fixture
+def page(browser, demo_server, page_errors) -> Iterator[object]:
     context = browser.new_context(base_url=demo_server, locale="fr-FR")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(f"page error on {page.url}: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            page_errors.append(f"console {msg.type} on {page.url}: {msg.text}")
+            if msg.type == "error"
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not page_errors, "the browser reported errors:\n" + "\n".join(page_errors)
 
 
 def serious_violations(page) -> list[dict]:

@@ -247,8 +247,13 @@ def test_application_entry_needs_an_habilitation_in_force(client, collectivite, 
     grant(user, collectivite, "passerelle", **state)
     client.force_login(user)
     response = client.get(f"/applications/passerelle/{collectivite.pk}/")
-    assert response.status_code == 404
-    assert collectivite.nom not in text(response)
+    if "date_fin" in state or state["statut"] == StatutHabilitation.REVOQUEE:
+        # An access that ended says so (to its own holder), instead of « introuvable ».
+        assert response.status_code == 403
+        assert "a pris fin" in text(response) or "a été révoqué" in text(response)
+    else:
+        assert response.status_code == 404
+        assert collectivite.nom not in text(response)
 
 
 def test_application_entry_ends_today_still_open(client, collectivite):
@@ -655,7 +660,9 @@ def test_revoke(client, comptable, entitled, collectivite, django_capture_on_com
     assert [m.to for m in mail.outbox] == [[entitled.email]]
     client.logout()
     client.force_login(entitled)
-    assert client.get(f"/applications/passerelle/{collectivite.pk}/").status_code == 404
+    response = client.get(f"/applications/passerelle/{collectivite.pk}/")
+    assert response.status_code == 403
+    assert "a été révoqué" in text(response)
 
 
 @pytest.mark.parametrize("decision", ["refuser", "revoquer"])

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from pigp.core.access import habilitations_in_force
+from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, User
 from pigp.core.models.habilitations import WRITE_PROFILES
 from pigp.passerelle.models import Flux, MailboxItem, ServiceAccount
@@ -47,6 +47,11 @@ def collectivites_for(principal: Principal, *, write: bool = False) -> QuerySet[
 
 def get_collectivite(principal: Principal, pk: int, *, write: bool = False) -> Collectivite:
     if pk not in readable_collectivite_ids(principal):
+        ended = None
+        if not isinstance(principal, ServiceAccount):
+            ended = ended_access_message(principal, pk, Application.PASSERELLE)
+        if ended:
+            raise PermissionDenied(ended)
         raise Http404("Collectivité introuvable.")
     if write and pk not in writable_collectivite_ids(principal):
         raise PermissionDenied("Votre profil ne permet que la consultation des flux.")
