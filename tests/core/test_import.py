@@ -56,3 +56,12 @@ def test_command(tmp_path, poste, capsys):
     path.write_text(HEADER + "1;X;commune;031042;31;395;00;B;M57;1\n")
     with pytest.raises(CommandError, match="Rien n'a été importé"):
         call_command("import_collectivites", str(path))
+
+
+def test_unknown_nomenclature_names_the_allowed_values(poste):
+    bad = HEADER + "21310395500018;Commune de Muret;commune;031042;31;395;00;Budget;M49;1\n"
+    result = import_collectivites(bad.encode())
+    assert not result.ok
+    [error] = result.errors
+    assert "Nomenclature « M49 » inconnue : valeurs admises M57, " in error
+    assert "'M49'" not in error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from pigp.core.journal import action_label
 from pigp.core.models import (
     Budget,
     Collectivite,
@@ -82,11 +83,28 @@ class HabilitationAdmin(admin.ModelAdmin):
         return False
 
 
+class ActionFilter(admin.SimpleListFilter):
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        actions = JournalEntry.objects.values_list("action", flat=True).distinct()
+        return sorted(((a, action_label(a)) for a in actions), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(JournalEntry)
 class JournalEntryAdmin(admin.ModelAdmin):
-    list_display = ["timestamp", "action", "actor_label", "object_repr", "ip"]
-    list_filter = ["action"]
-    search_fields = ["actor_label", "object_repr"]
+    list_display = ["timestamp", "action_display", "actor_label", "object_repr", "ip"]
+    list_filter = [ActionFilter]
+    search_fields = ["actor_label", "object_repr", "action"]
+    ordering = ["-pk"]  # newest first: the journal is read from its end
+
+    @admin.display(description="action", ordering="action")
+    def action_display(self, obj: JournalEntry) -> str:
+        return action_label(obj.action)
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -96,3 +114,32 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+# Third-party apps that ship no French: their names as the administrators read them. Only the
+# runtime labels change (migrations read the models' declared Meta, which stays as it is).
+_FRENCH_LABELS = {
+    "django_tasks_database": ("Tâches de fond", {"dbtaskresult": ("tâche", "tâches")}),
+    "otp_totp": (
+        "Double authentification",
+        {"totpdevice": ("application d'authentification", "applications d'authentification")},
+    ),
+}
+
+
+def _label_in_french() -> None:
+    from django.apps import apps
+
+    for app_label, (app_name, models) in _FRENCH_LABELS.items():
+        try:
+            config = apps.get_app_config(app_label)
+        except LookupError:  # not installed in this configuration
+            continue
+        config.verbose_name = app_name
+        for model_name, (singular, plural) in models.items():
+            meta = config.get_model(model_name)._meta
+            meta.verbose_name = singular
+            meta.verbose_name_plural = plural
+
+
+_label_in_french()

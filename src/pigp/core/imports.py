@@ -49,8 +49,24 @@ def _decode(raw: bytes) -> str:
     raise ValueError("encodage illisible")
 
 
-def _messages(exc: ValidationError) -> str:
-    return " ; ".join(exc.messages)
+def _messages(exc: ValidationError, instance: object = None) -> str:
+    """Django's messages, except an invalid choice, which names the field and the values allowed."""
+    if not hasattr(exc, "error_dict") or instance is None:
+        return " ; ".join(exc.messages)
+    parts = []
+    for name, errors in exc.error_dict.items():
+        for error in errors:
+            if error.code == "invalid_choice":
+                field = instance._meta.get_field(name)  # type: ignore[attr-defined]
+                allowed = ", ".join(str(value) for value, _ in field.choices)
+                given = (error.params or {}).get("value", "")
+                parts.append(
+                    f"{str(field.verbose_name).capitalize()} « {given} » inconnue : "
+                    f"valeurs admises {allowed}."
+                )
+            else:
+                parts.extend(error.messages)
+    return " ; ".join(parts)
 
 
 def import_collectivites(raw: bytes, *, actor: object = None) -> ImportResult:
@@ -106,7 +122,7 @@ def import_collectivites(raw: bytes, *, actor: object = None) -> ImportResult:
             try:
                 coll.full_clean(validate_unique=False)
             except ValidationError as exc:
-                result.errors.append(prefix + _messages(exc))
+                result.errors.append(prefix + _messages(exc, coll))
                 continue
             collectivites[siret] = coll
         nomenclature = row.get("nomenclature") or Nomenclature.M57
@@ -121,7 +137,7 @@ def import_collectivites(raw: bytes, *, actor: object = None) -> ImportResult:
         try:
             budget.full_clean(exclude=["collectivite"], validate_unique=False)
         except ValidationError as exc:
-            result.errors.append(prefix + _messages(exc))
+            result.errors.append(prefix + _messages(exc, budget))
             continue
         key = (siret, budget.cod_col, budget.cod_bud)
         if key in seen_budgets:

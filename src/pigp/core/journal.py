@@ -98,3 +98,56 @@ def verify_chain(batch_size: int = 2000) -> ChainCheck:
     if last != previous:
         return ChainCheck(checked, None, "des entrées ont été supprimées à la fin du journal")
     return ChainCheck(checked)
+
+
+# What the journal's actions mean, for the people who read it (the admin, the exports).
+ACTION_LABELS = {
+    "api_jeton_cree": "Jeton d'API créé",
+    "api_jeton_revoque": "Jeton d'API révoqué",
+    "api_jeton_utilise": "Jeton d'API utilisé",
+    "boite_aux_lettres_depot": "Dépôt dans la boîte aux lettres",
+    "boite_aux_lettres_lu": "Document de la boîte aux lettres lu",
+    "compte_cree": "Compte créé",
+    "compte_service_cree": "Compte de service créé",
+    "compte_service_revoque": "Compte de service révoqué",
+    "connexion": "Connexion",
+    "connexion_echouee": "Connexion échouée",
+    "deconnexion": "Déconnexion",
+    "demo": "Données de démonstration chargées",
+    "double_authentification_activee": "Double authentification activée",
+    "double_authentification_echouee": "Double authentification échouée",
+    "double_authentification_reussie": "Double authentification réussie",
+    "habilitation_accordee": "Habilitation accordée",
+    "habilitation_demandee": "Habilitation demandée",
+    "habilitation_refusee": "Habilitation refusée",
+    "habilitation_revoquee": "Habilitation révoquée",
+    "helios_compte_tresor": "Hélios : compte au Trésor modifié",
+    "helios_debit_rapproche": "Hélios : débit rapproché",
+    "helios_encaissement": "Hélios : encaissement",
+    "helios_exercice_clos": "Hélios : exercice clos",
+    "helios_paiements": "Hélios : campagne de paiement",
+    "helios_prelevements": "Hélios : campagne de prélèvement",
+    "helios_prelevements_regles": "Hélios : prélèvements réglés",
+    "helios_reception": "Hélios : flux intégré",
+    "helios_releve": "Hélios : relevé bancaire importé",
+    "helios_releve_debits": "Hélios : débits d'un relevé rapprochés",
+    "helios_retour_emis": "Hélios : PES_Retour émis",
+    "helios_solde_ouverture": "Hélios : solde d'ouverture",
+    "helios_stade_recouvrement": "Hélios : stade de recouvrement",
+    "import_collectivites": "Import de collectivités",
+    "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
+    "passerelle_preferences": "Passerelle : préférences modifiées",
+    "flux_poste": "Flux posté",
+    "flux_en_cours": "Flux en cours de contrôle",
+    "flux_refuse": "Flux refusé",
+    "flux_transmis": "Flux transmis au comptable",
+    "flux_acquitte": "Flux acquitté",
+    "flux_information": "Flux : information disponible",
+    "flux_erreur": "Flux : erreur technique",
+    "flux_annule": "Flux annulé",
+}
+
+
+def action_label(action: str) -> str:
+    """« habilitation_accordee » → « Habilitation accordée »; an unknown action keeps its words."""
+    return ACTION_LABELS.get(action) or action.replace("_", " ").capitalize()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -44,3 +46,30 @@ class SecondFactorMiddleware:
         if user.requires_second_factor:
             return redirect(reverse("portal:otp_setup"))
         return None
+
+
+SESSION_EXPIRED = (
+    "Votre session a expiré après une période d'inactivité : reconnectez-vous pour continuer."
+)
+
+
+class SessionExpiredMiddleware:
+    """Say « session expirée » when a browser comes back with a session that no longer exists.
+
+    A session cookie whose session holds nothing was an authenticated session that timed out
+    (or was closed by a revocation): logging out deletes the cookie, so it cannot be that. The
+    message is shown once, on the login page the visitor is sent to.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+            and not request.user.is_authenticated
+            and not request.session.keys()
+            and not request.path.startswith(("/static/", "/api/"))
+        ):
+            messages.info(request, SESSION_EXPIRED)
+        return self.get_response(request)

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pigp.core import journal
 from pigp.portal.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
+from pigp.ui.text import duree
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -70,7 +72,14 @@ class ResetCompleteView(auth_views.PasswordResetCompleteView):
     extra_context = {"title": "Mot de passe modifié"}
 
 
-THROTTLED = "Trop d'essais : patientez quelques instants avant de saisir un nouveau code."
+def _throttled(data: dict | None) -> str:
+    """django-otp waits longer after each wrong code: say how long, not « quelques instants »."""
+    until = (data or {}).get("locked_until")
+    wait = (until - timezone.now()).total_seconds() if until else 0
+    return (
+        f"Trop d'essais : patientez {duree(wait)} avant de saisir un nouveau code "
+        "(le délai double à chaque code incorrect)."
+    )
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -98,9 +107,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        allowed, _ = device.verify_is_allowed()
+        allowed, data = device.verify_is_allowed()
         if not allowed:
-            form.add_error("token", THROTTLED)
+            form.add_error("token", _throttled(data))
         elif device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -140,9 +149,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
         for device in devices:
-            allowed, _ = device.verify_is_allowed()
+            allowed, data = device.verify_is_allowed()
             if not allowed:
-                form.add_error("token", THROTTLED)
+                form.add_error("token", _throttled(data))
                 break
             if device.verify_token(token):
                 otp_login(request, device)
