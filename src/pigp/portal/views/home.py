@@ -12,6 +12,7 @@ from django_otp import user_has_device
 
 from pigp.core.access import get_collectivite_for_user, habilitations_in_force
 from pigp.core.models import Application, Habilitation
+from pigp.helios import overview
 
 SESSION_KEY = "collectivite_courante"
 
@@ -46,16 +47,23 @@ def home(request: HttpRequest) -> HttpResponse:
     if current_id not in by_collectivite:
         current_id = next(iter(by_collectivite), None)
     pending = Habilitation.objects.pending().filter(user=request.user).count()
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "title": "Mes applications",
-            "collectivites": list(by_collectivite.values()),
-            "current": by_collectivite.get(current_id),
-            "pending_count": pending,
-        },
-    )
+    context = {
+        "title": "Mes applications",
+        "collectivites": list(by_collectivite.values()),
+        "current": by_collectivite.get(current_id),
+        "pending_count": pending,
+    }
+    if request.user.poste_id:
+        # A comptable's home is his work: the queue, what remains to pay and to recover, the
+        # habilitation requests of his collectivités.
+        context["title"] = "Mon poste comptable"
+        context["poste"] = overview.for_comptable(request.user)
+        context["demandes"] = (
+            Habilitation.objects.pending()
+            .filter(collectivite__poste_id=request.user.poste_id)
+            .count()
+        )
+    return render(request, "portal/home.html", context)
 
 
 @require_POST
