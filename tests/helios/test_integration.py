@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from pigp.helios import reception
 from pigp.helios.models import Bordereau, Piece
 from pigp.helios.receivers import _on_flux_accepted, ingest_flux
-from pigp.passerelle import integration, intake
+from pigp.passerelle import intake, integration
 from pigp.passerelle.models import Flux, IntegrationFlux, StatutFlux
 from pigp.passerelle.pipeline import process_flux, recover_stale
 from pigp.passerelle.signals import flux_accepted, flux_integration_due
