@@ -187,5 +187,7 @@ def test_ingest_that_always_fails_is_visible_and_writes_nothing(sicoval, tmp_pat
     client.force_login(reader)
     page = client.get(f"/passerelle/flux/{flux_id}/").content.decode()
     assert "Intégration en échec" in page and "panne injectée" not in page
+    listing = client.get(f"/passerelle/{sicoval.pk}/flux/").content.decode()
+    assert "Intégration en échec" in listing
     detail = client.get(f"/api/v1/flux/{flux_id}/").json()
     assert detail["integration"] == "echec" and detail["integration_tentatives"] == 3
