@@ -1,8 +1,8 @@
 """Accepted bordereaux become ledger rows: streamed from the stored flow, written in bulk.
 
 Idempotent: a flow already integrated is skipped, and a re-run writes only the bordereaux
-and PJ not yet written, so receiving `flux_accepted` twice (or a retried task) changes nothing. PJ are decoded once, streamed
-to the content-addressed store.
+and PJ not yet written, so receiving `flux_accepted` twice (or a retried task) changes
+nothing. PJ are decoded once, streamed to the content-addressed store.
 """
 
 from __future__ import annotations
