@@ -223,6 +223,15 @@ PIGP_PES_VERSION = env_str("PIGP_PES_VERSION", "v5.17")
 PIGP_PES_ACCEPTED_VERSIONS = tuple(env_list("PIGP_PES_ACCEPTED_VERSIONS"))
 PIGP_PASSERELLE_STUCK_MINUTES = env_int("PIGP_PASSERELLE_STUCK_MINUTES", 30)
 PIGP_PASSERELLE_LEASE_SECONDS = env_int("PIGP_PASSERELLE_LEASE_SECONDS", 900)
+# Hand-off of acknowledged flows to the ledger: an ingest that fails is tried again after
+# RETRY × 2^(n-1) seconds (at most RETRY_MAX), MAX_ATTEMPTS times in all, then shows
+# « intégration en échec »; a flow still pending GRACE seconds after its last hand-off is
+# handed off again by the worker's sweep, which runs every SWEEP seconds.
+PIGP_INTEGRATION_RETRY_SECONDS = env_int("PIGP_INTEGRATION_RETRY_SECONDS", 30)
+PIGP_INTEGRATION_RETRY_MAX_SECONDS = env_int("PIGP_INTEGRATION_RETRY_MAX_SECONDS", 3600)
+PIGP_INTEGRATION_MAX_ATTEMPTS = env_int("PIGP_INTEGRATION_MAX_ATTEMPTS", 6)
+PIGP_INTEGRATION_GRACE_SECONDS = env_int("PIGP_INTEGRATION_GRACE_SECONDS", 900)
+PIGP_WORKER_SWEEP_SECONDS = env_int("PIGP_WORKER_SWEEP_SECONDS", 60)
 
 # Hélios: a decision on a whole bordereau of more pièces than this runs as a background task.
 PIGP_HELIOS_BULK_INLINE_MAX = env_int("PIGP_HELIOS_BULK_INLINE_MAX", 200)

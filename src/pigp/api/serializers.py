@@ -10,6 +10,7 @@ from pigp.passerelle.models import (
     Flux,
     FluxEvent,
     FluxFinding,
+    IntegrationFlux,
     MailboxItem,
 )
 
@@ -41,6 +42,27 @@ class FluxSerializer(serializers.ModelSerializer):
         help_text="Vrai quand le PES_ACQUIT peut être téléchargé."
     )
     url = serializers.SerializerMethodField(help_text="Adresse de ce flux dans l'API.")
+    integration = serializers.ChoiceField(
+        choices=[("", "sans objet"), *IntegrationFlux.choices],
+        help_text=(
+            "Intégration d'un PES_Aller acquitté dans la comptabilité du comptable : "
+            "« en_attente », « integree », « echec » (vide pour les autres flux)."
+        ),
+    )
+    integration_libelle = serializers.CharField(
+        source="get_integration_display", help_text="Libellé de l'intégration."
+    )
+    integration_tentatives = serializers.IntegerField(
+        source="integration_attempts", help_text="Tentatives d'intégration faites."
+    )
+    integration_prochaine_tentative = serializers.DateTimeField(
+        source="integration_due_at",
+        allow_null=True,
+        help_text="En attente : date après laquelle l'intégration est relancée.",
+    )
+    integre_le = serializers.DateTimeField(
+        source="integrated_at", allow_null=True, help_text="Date de l'intégration."
+    )
 
     class Meta:
         model = Flux
@@ -67,6 +89,11 @@ class FluxSerializer(serializers.ModelSerializer):
             "deposant",
             "created_at",
             "status_changed_at",
+            "integration",
+            "integration_libelle",
+            "integration_tentatives",
+            "integration_prochaine_tentative",
+            "integre_le",
             "url",
         ]
         read_only_fields = fields

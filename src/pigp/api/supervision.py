@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from pigp.api.serializers import FluxSerializer
 from pigp.api.views import E401, E404, FLUX_RELATED, ApiView
 from pigp.core.models import User
-from pigp.passerelle import access
+from pigp.passerelle import access, services
 from pigp.passerelle.models import StatutFlux
 
 STUCK_STATUSES = (StatutFlux.POSTE, StatutFlux.EN_COURS, StatutFlux.ERREUR)
@@ -28,11 +28,38 @@ class StatusCountSerializer(serializers.Serializer):
     nombre = serializers.IntegerField()
 
 
+class IntegrationCountSerializer(serializers.Serializer):
+    integration = serializers.CharField()
+    libelle = serializers.CharField()
+    nombre = serializers.IntegerField()
+
+
+class IntegrationProblemSerializer(FluxSerializer):
+    integration_erreur = serializers.CharField(
+        source="integration_error", help_text="Dernière erreur de l'intégration."
+    )
+
+    class Meta(FluxSerializer.Meta):
+        fields = [*FluxSerializer.Meta.fields, "integration_erreur"]
+        read_only_fields = fields
+
+
 class SupervisionSerializer(serializers.Serializer):
     par_statut = StatusCountSerializer(many=True, help_text="Nombre de flux par statut.")
     seuil_minutes = serializers.IntegerField(help_text="Au-delà, un flux est dit bloqué.")
     bloques = FluxSerializer(
         many=True, help_text="Flux bloqués (posté, en cours, erreur) depuis plus que le seuil."
+    )
+    par_integration = IntegrationCountSerializer(
+        many=True,
+        help_text="Flux acquittés en attente d'intégration, et en échec d'intégration.",
+    )
+    integrations_a_traiter = IntegrationProblemSerializer(
+        many=True,
+        help_text=(
+            "Flux en échec d'intégration, ou en attente avec une erreur ou depuis plus que "
+            "le seuil, avec leur dernière erreur."
+        ),
     )
 
 
@@ -69,5 +96,12 @@ class SupervisionView(ApiView):
             ],
             "seuil_minutes": minutes,
             "bloques": FluxSerializer(stuck, many=True).data,
+            "par_integration": [
+                {"integration": c["integration"], "libelle": c["label"], "nombre": c["count"]}
+                for c in services.integration_counts(qs)
+            ],
+            "integrations_a_traiter": IntegrationProblemSerializer(
+                services.integration_problems(qs, related=FLUX_RELATED), many=True
+            ).data,
         }
         return Response(data)

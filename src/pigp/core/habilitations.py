@@ -31,7 +31,8 @@ class HabilitationError(Exception):
 
 
 def _notify(subject: str, body: str, recipients: list[str]) -> None:
-    """Enqueue the mail; with the database backend the task row commits with the decision."""
+    """Enqueue the mail; with the database backend the task row commits with the decision
+    (every public function here runs in one transaction, `@transaction.atomic`)."""
     recipients = [r for r in recipients if r]
     if recipients:
         send_notification.enqueue(subject=subject, body=body, recipients=recipients)
@@ -44,6 +45,7 @@ def _set_password_link(user: User) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+@transaction.atomic
 def request_habilitation(
     *,
     requester: User,
@@ -171,6 +173,7 @@ def _decide(
     return locked
 
 
+@transaction.atomic
 def grant(
     habilitation: Habilitation,
     *,
@@ -198,6 +201,7 @@ def grant(
     return result
 
 
+@transaction.atomic
 def refuse(
     habilitation: Habilitation, *, comptable: User, motif: str, request: HttpRequest | None = None
 ) -> Habilitation:
@@ -220,6 +224,7 @@ def refuse(
     return result
 
 
+@transaction.atomic
 def revoke(
     habilitation: Habilitation, *, comptable: User, motif: str, request: HttpRequest | None = None
 ) -> Habilitation:

@@ -1,8 +1,8 @@
 """Accepted bordereaux become ledger rows: streamed from the stored flow, written in bulk.
 
-Idempotent: a flow whose bordereaux are already in the ledger is skipped, so receiving
-`flux_accepted` twice (or a retried task) changes nothing. PJ are decoded once, streamed
-to the content-addressed store.
+Idempotent: a flow already integrated is skipped, and a re-run writes only the bordereaux
+and PJ not yet written, so receiving `flux_accepted` twice (or a retried task) changes
+nothing. PJ are decoded once, streamed to the content-addressed store.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pigp.helios.models import (
     PjRef,
     Tiers,
 )
+from pigp.passerelle import integration
 from pigp.passerelle.models import Flux
 
 BATCH = 2000
@@ -211,19 +212,21 @@ def ingest(flux: Flux) -> IngestResult:
     Each bordereau is written in its own transaction with its pièces, lines and references:
     on SQLite a single transaction for a 100 000-pièce flow would hold the database's write
     lock for the whole ingest, and every web request would wait behind it. A retried ingest
-    skips the bordereaux already written, so it stays idempotent.
+    skips the bordereaux already written and the PJ already stored, so it stays idempotent;
+    the flow is marked integrated (`passerelle.integration`) in the transaction of the last
+    write, and once marked it is skipped without reading the file.
     """
     budget = flux.budget
     if budget is None:
         raise ValueError(f"flux {flux.pk}: budget inconnu, rien à intégrer")
+    if integration.is_integrated(flux):
+        return IngestResult(skipped=True)
     accepted = {
         (b["domaine"], str(b["id_bord"]))
         for b in (flux.summary or {}).get("bordereaux", [])
         if b.get("accepte")
     }
     done = set(Bordereau.objects.filter(flux=flux).values_list("domaine", "id_bord"))
-    if accepted and accepted <= done:
-        return IngestResult(skipped=True)
     sink = _PjSink()
     writer = _Writer(flux)
     exercices: dict[int, Exercice] = {}
@@ -243,6 +246,7 @@ def ingest(flux: Flux) -> IngestResult:
                     writer.result.bordereaux += 1
                 elif isinstance(rec, r.BordereauEnd) and open_tx is not None:
                     writer.flush()
+                    integration.keep_claim(flux)
                     tx, open_tx, current = open_tx, None, None
                     tx.__exit__(None, None, None)
                 elif isinstance(rec, r.Piece) and current is not None:
@@ -260,17 +264,19 @@ def ingest(flux: Flux) -> IngestResult:
                 writer.flush()
                 tx, open_tx = open_tx, None
                 tx.__exit__(None, None, None)
-        journal.record(
-            "helios_reception",
-            actor_label="helios",
-            obj=flux,
-            collectivite=flux.collectivite_id,
-            details={
-                "bordereaux": writer.result.bordereaux,
-                "pieces": writer.result.pieces,
-                "pj": writer.result.pjs,
-            },
-        )
+        with transaction.atomic():
+            journal.record(
+                "helios_reception",
+                actor_label="helios",
+                obj=flux,
+                collectivite=flux.collectivite_id,
+                details={
+                    "bordereaux": writer.result.bordereaux,
+                    "pieces": writer.result.pieces,
+                    "pj": writer.result.pjs,
+                },
+            )
+            integration.mark_integrated(flux)
     except BaseException as exc:
         if open_tx is not None:
             open_tx.__exit__(type(exc), exc, exc.__traceback__)

@@ -328,15 +328,18 @@ def resume_bulk(user: User, bulk: ActionGroupee) -> None:
 
 
 def recover_stalled_bulk() -> list[int]:
-    """Enqueue again the bulk actions a dead worker left running (lease past), at worker start.
+    """Enqueue again the bulk actions a dead worker left running (lease past), and those still
+    waiting a lease after their request (their task was taken by a worker that died before
+    claiming the action), at worker start. A duplicate run is harmless (`claim_bulk`).
 
     An action stopped by an error is left for the comptable to resume after reading it.
     """
     now = timezone.now()
     stalled = list(
-        ActionGroupee.objects.filter(statut=S.EN_COURS, bail_jusqua__lt=now).select_related(
-            "bordereau__exercice__budget"
-        )
+        ActionGroupee.objects.filter(
+            Q(statut=S.EN_COURS, bail_jusqua__lt=now)
+            | Q(statut=S.EN_ATTENTE, cree_le__lt=now - BULK_LEASE)
+        ).select_related("bordereau__exercice__budget")
     )
     for bulk in stalled:
         with transaction.atomic():

@@ -20,6 +20,7 @@ from pigp.core.tasks import enqueue_later, send_notification
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, NotificationPreference
 
 DIGEST_DELAY = datetime.timedelta(minutes=2)
+UNNOTIFIED_GRACE = datetime.timedelta(minutes=10)
 
 
 def deliver(
@@ -33,6 +34,8 @@ def deliver(
     if existing is not None:
         return existing
     stored = files.store_bytes(content, media_type="application/xml")
+    # The item, its journal entry and the digest's task row commit together (in the caller's
+    # transaction when there is one); `sweep_unnotified` catches a digest whose task was lost.
     try:
         with transaction.atomic():
             item = MailboxItem.objects.create(
@@ -42,18 +45,16 @@ def deliver(
                 fichier=stored,
                 related_flux=related_flux,
             )
+            journal.record(
+                "boite_aux_lettres_depot",
+                actor_label="passerelle",
+                obj=item,
+                collectivite=collectivite,
+                details={"type": kind, "nom": name},
+            )
+            enqueue_later(send_mailbox_digest, DIGEST_DELAY, collectivite_id=collectivite.pk)
     except IntegrityError:
         return MailboxItem.objects.get(collectivite=collectivite, name=name)
-    journal.record(
-        "boite_aux_lettres_depot",
-        actor_label="passerelle",
-        obj=item,
-        collectivite=collectivite,
-        details={"type": kind, "nom": name},
-    )
-    transaction.on_commit(
-        lambda: enqueue_later(send_mailbox_digest, DIGEST_DELAY, collectivite_id=collectivite.pk)
-    )
     return item
 
 
@@ -101,7 +102,11 @@ def _recipients(collectivite_id: int, kinds: set[str]) -> list[str]:
 
 @task()
 def send_mailbox_digest(collectivite_id: int) -> int:
-    """One e-mail per user for everything that arrived since the last digest."""
+    """One e-mail per user for everything that arrived since the last digest.
+
+    The items are marked notified in the transaction that writes the e-mail's task row: both
+    commit or neither does, so an item is never marked without its e-mail on the way.
+    """
     with transaction.atomic():
         items = list(
             MailboxItem.objects.select_for_update()
@@ -111,19 +116,35 @@ def send_mailbox_digest(collectivite_id: int) -> int:
         if not items:
             return 0
         MailboxItem.objects.filter(pk__in=[i.pk for i in items]).update(notified_at=timezone.now())
-    recipients = _recipients(collectivite_id, {i.kind for i in items})
-    if not recipients:
-        return 0
-    collectivite = Collectivite.objects.get(pk=collectivite_id)
-    lines = "\n".join(f"  - {i.get_kind_display()} : {i.name}" for i in items)
-    url = f"{settings.SITE_URL.rstrip('/')}/passerelle/{collectivite_id}/boite/"
-    send_notification.enqueue(
-        subject=f"[PIGP] {len(items)} nouveau(x) fichier(s) pour {collectivite.nom}",
-        body=(
-            f"Bonjour,\n\n{len(items)} fichier(s) sont arrivés dans la boîte aux lettres de "
-            f"{collectivite.nom} :\n{lines}\n\nPour les consulter : {url}\n\n"
-            "Vous pouvez régler ces avis dans « Mon compte »."
-        ),
-        recipients=recipients,
-    )
+        recipients = _recipients(collectivite_id, {i.kind for i in items})
+        if not recipients:
+            return 0
+        collectivite = Collectivite.objects.get(pk=collectivite_id)
+        lines = "\n".join(f"  - {i.get_kind_display()} : {i.name}" for i in items)
+        url = f"{settings.SITE_URL.rstrip('/')}/passerelle/{collectivite_id}/boite/"
+        send_notification.enqueue(
+            subject=f"[PIGP] {len(items)} nouveau(x) fichier(s) pour {collectivite.nom}",
+            body=(
+                f"Bonjour,\n\n{len(items)} fichier(s) sont arrivés dans la boîte aux lettres de "
+                f"{collectivite.nom} :\n{lines}\n\nPour les consulter : {url}\n\n"
+                "Vous pouvez régler ces avis dans « Mon compte »."
+            ),
+            recipients=recipients,
+        )
     return len(items)
+
+
+def sweep_unnotified(now: datetime.datetime | None = None) -> list[int]:
+    """Enqueue the digest of every collectivité with items still unnotified well past the
+    digest's delay (its task row was lost or its worker died); the digest is idempotent."""
+    now = now or timezone.now()
+    late = now - DIGEST_DELAY - UNNOTIFIED_GRACE
+    ids = list(
+        MailboxItem.objects.filter(notified_at__isnull=True, created_at__lt=late)
+        .order_by()
+        .values_list("collectivite_id", flat=True)
+        .distinct()
+    )
+    for collectivite_id in ids:
+        send_mailbox_digest.enqueue(collectivite_id=collectivite_id)
+    return ids

@@ -257,9 +257,12 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
             else f"Acquittement reçu : {len(accepted)} bordereau(x) accepté(s) sur {len(report.bordereaux)}."
         )
         set_status(flux, StatutFlux.ACQUITTE, message, extra_fields=("acquit_total",))
-        transaction.on_commit(
-            lambda: flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
-        )
+        # The hand-off to the ledger commits with the acknowledgement: the durable mark the
+        # sweep checks, and (sent inside this transaction) the receivers' task rows.
+        from pigp.passerelle import integration
+
+        integration.mark_pending(flux)
+        flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
 
 
 def _pes_options():  # type: ignore[no-untyped-def]
@@ -371,7 +374,8 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
 
 
 def recover_stale() -> list[int]:
-    """Flows left "en cours" by a worker that died: release them and enqueue them again."""
+    """Flows left "en cours" by a worker that died: release them and enqueue them again; and
+    acknowledged flows still not in the ledger past their due time: hand them off again."""
     now = timezone.now()
     stale = list(
         Flux.objects.filter(statut=StatutFlux.EN_COURS, lease_until__lt=now).values_list(
@@ -385,4 +389,6 @@ def recover_stale() -> list[int]:
     )
     for pk in [*stale, *orphaned]:
         enqueue_processing(pk)
-    return [*stale, *orphaned]
+    from pigp.passerelle import integration
+
+    return [*stale, *orphaned, *integration.resend_due()]

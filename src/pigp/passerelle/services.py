@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from pigp.core.models import User
 from pigp.passerelle.history import set_status
-from pigp.passerelle.models import Flux, FluxFinding, KindFlux, StatutFlux
+from pigp.passerelle.models import Flux, FluxFinding, IntegrationFlux, KindFlux, StatutFlux
 from pigp.passerelle.models.flux import FINAL
 
 # Statuses in which the gateway itself still owes the sender an answer. `transmis` is left out:
@@ -110,6 +110,36 @@ def stuck_flux(qs: QuerySet[Flux], limit: int = 200) -> QuerySet[Flux]:
         qs.filter(statut__in=STUCK_STATUSES, status_changed_at__lt=threshold)
         .select_related("collectivite")
         .order_by("status_changed_at", "id")[:limit]
+    )
+
+
+def integration_counts(qs: QuerySet[Flux]) -> list[dict[str, object]]:
+    """Acknowledged flows not yet in the ledger: pending, and failed for good."""
+    shown = (IntegrationFlux.EN_ATTENTE, IntegrationFlux.ECHEC)
+    counts = dict(
+        qs.filter(integration__in=shown)
+        .order_by()
+        .values_list("integration")
+        .annotate(n=Count("id"))
+    )
+    return [
+        {"integration": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in shown
+    ]
+
+
+def integration_problems(
+    qs: QuerySet[Flux], limit: int = 200, related: tuple[str, ...] = ("collectivite",)
+) -> QuerySet[Flux]:
+    """Flows whose integration failed for good, or is pending with an error (retrying) or for
+    longer than the stuck threshold: what an operator looks at."""
+    threshold = timezone.now() - datetime.timedelta(minutes=settings.PIGP_PASSERELLE_STUCK_MINUTES)
+    late = Q(integration=IntegrationFlux.EN_ATTENTE) & (
+        ~Q(integration_error="") | Q(status_changed_at__lt=threshold)
+    )
+    return (
+        qs.filter(Q(integration=IntegrationFlux.ECHEC) | late)
+        .select_related(*related)
+        .order_by("integration", "status_changed_at", "id")[:limit]  # « échec » first
     )
 
 

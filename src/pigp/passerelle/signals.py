@@ -2,6 +2,14 @@
 
 from django.dispatch import Signal
 
-# Sent after commit when a PES_Aller has at least one accepted bordereau.
-# kwargs: flux (Flux), bordereaux (tuple of pigp.formats.pes.BordereauSummary), report (Report)
+# Sent INSIDE the transaction that records the acknowledgement of a PES_Aller with at least one
+# accepted bordereau (the flow is then « en attente d'intégration »): a receiver that enqueues
+# a task with the database backend writes its row in that transaction, so both commit or
+# neither does. kwargs: flux (Flux), bordereaux (tuple of pigp.formats.pes.BordereauSummary),
+# report (Report)
 flux_accepted = Signal()
+
+# Sent, inside a transaction, when an acknowledged flow is still not in the ledger: the
+# worker's sweep found it pending past its due time (its task was lost, or its worker died),
+# or an operator relaunched a failed integration. kwargs: flux (Flux)
+flux_integration_due = Signal()

@@ -17,6 +17,7 @@ from django.core.files.storage import FileSystemStorage
 
 from pigp.core import files
 from pigp.core.models import Collectivite, StoredFile, User
+from pigp.passerelle import integration, mailbox
 from pigp.passerelle.intake import _create_flux, manifest_dir
 from pigp.passerelle.models import Flux, ServiceAccount
 from pigp.passerelle.pipeline import recover_stale
@@ -119,3 +120,10 @@ def sweep(
     if apply:
         report.recovered_flux = recover_stale()
     return report
+
+
+def periodic() -> dict[str, list[int]]:
+    """What the worker runs at start-up and every PIGP_WORKER_SWEEP_SECONDS: the hand-offs
+    whose task row was lost or taken by a worker that died — acknowledged flows not in the
+    ledger past their due time, mailbox items whose digest never went."""
+    return {"integration": integration.resend_due(), "digests": mailbox.sweep_unnotified()}

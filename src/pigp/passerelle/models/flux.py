@@ -41,6 +41,14 @@ class StatutFlux(models.TextChoices):
     ANNULE = "annule", "Annulé"
 
 
+class IntegrationFlux(models.TextChoices):
+    """Where an acknowledged PES_Aller stands in the comptable's ledger (Hélios)."""
+
+    EN_ATTENTE = "en_attente", "En attente d'intégration"
+    INTEGREE = "integree", "Intégrée"
+    ECHEC = "echec", "Intégration en échec"
+
+
 # Statuses from which the pipeline may (re)start its work.
 PROCESSABLE = {StatutFlux.POSTE, StatutFlux.ERREUR}
 FINAL = {StatutFlux.REFUSE, StatutFlux.ACQUITTE, StatutFlux.INFORMATION, StatutFlux.ANNULE}
@@ -107,6 +115,20 @@ class Flux(models.Model):
     summary = models.JSONField("résumé", default=dict, blank=True)
     attempts = models.PositiveIntegerField("tentatives", default=0)
     lease_until = models.DateTimeField("réservé jusqu'au", null=True, blank=True)
+    # The hand-off to the ledger (see `passerelle.integration`): set pending in the transaction
+    # that records the acknowledgement, marked done by Hélios with its last ledger write.
+    integration = models.CharField(
+        "intégration", max_length=12, choices=IntegrationFlux.choices, blank=True, default=""
+    )
+    integration_attempts = models.PositiveIntegerField("tentatives d'intégration", default=0)
+    integration_error = models.TextField("dernière erreur d'intégration", blank=True)
+    integration_due_at = models.DateTimeField(
+        "intégration à relancer après le", null=True, blank=True
+    )
+    integration_lease_until = models.DateTimeField(
+        "intégration réservée jusqu'au", null=True, blank=True
+    )
+    integrated_at = models.DateTimeField("intégré le", null=True, blank=True)
     created_at = models.DateTimeField("déposé le", auto_now_add=True, db_index=True)
     status_changed_at = models.DateTimeField("statut depuis le", auto_now_add=True)
 
@@ -123,6 +145,7 @@ class Flux(models.Model):
             models.Index(fields=["collectivite", "-created_at", "-id"]),
             models.Index(fields=["statut", "status_changed_at"]),
             models.Index(fields=["collectivite", "kind"]),
+            models.Index(fields=["integration", "integration_due_at"]),
         ]
 
     def __str__(self) -> str:

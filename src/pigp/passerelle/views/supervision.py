@@ -21,6 +21,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "title": "Supervision de la passerelle",
             "counts": services.counts_by_status(qs),
             "stuck": stuck,
+            "integration_counts": services.integration_counts(qs),
+            "integration_problems": list(services.integration_problems(qs)),
             "threshold": settings.PIGP_PASSERELLE_STUCK_MINUTES,
             "scope": "toutes les collectivités"
             if request.user.is_national_admin

@@ -1,19 +1,28 @@
 """The task worker: first hand back the flows and the bulk workbench decisions a dead worker
-left behind, then run db_worker."""
+left behind, then run db_worker, with the hand-off sweep running beside it periodically."""
 
 from __future__ import annotations
 
+import logging
+import threading
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from pigp.helios.workbench import recover_stalled_bulk
 from pigp.passerelle.pipeline import recover_stale
+from pigp.passerelle.sweep import periodic
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
     help = (
         "Reprend les flux et les décisions groupées abandonnés par un worker arrêté, "
-        "puis traite les tâches en attente."
+        "puis traite les tâches en attente ; relance périodiquement les intégrations et les "
+        "avis de boîte aux lettres restés en attente."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -25,6 +34,13 @@ class Command(BaseCommand):
             default=0.5,
             help="Attente entre deux consultations de la file quand elle est vide (secondes).",
         )
+        parser.add_argument(
+            "--sweep-every",
+            type=float,
+            default=None,
+            help="Période du balayage des transmissions perdues (secondes ; "
+            "PIGP_WORKER_SWEEP_SECONDS par défaut, 0 pour ne balayer qu'au démarrage).",
+        )
 
     def handle(
         self,
@@ -32,6 +48,7 @@ class Command(BaseCommand):
         queue_name: str,
         max_tasks: int | None,
         interval: float,
+        sweep_every: float | None,
         **options: object,
     ) -> None:
         recovered = recover_stale()
@@ -42,6 +59,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{len(bulk)} décision(s) groupée(s) reprise(s) : {', '.join(map(str, bulk))}"
             )
+        self._sweep()
+        period = settings.PIGP_WORKER_SWEEP_SECONDS if sweep_every is None else sweep_every
+        if period > 0:
+            threading.Thread(
+                target=self._sweep_forever, args=(period,), name="pigp-sweep", daemon=True
+            ).start()
         worker_args = [
             "--queue-name",
             queue_name,
@@ -53,3 +76,22 @@ class Command(BaseCommand):
         if max_tasks:
             worker_args += ["--max-tasks", str(max_tasks)]
         call_command("db_worker", *worker_args)
+
+    def _sweep(self) -> None:
+        found = periodic()
+        if found["integration"]:
+            ids = ", ".join(map(str, found["integration"]))
+            self.stdout.write(f"Intégration relancée pour {len(found['integration'])} flux : {ids}")
+        if found["digests"]:
+            self.stdout.write(f"Avis de boîte aux lettres relancés : {len(found['digests'])}")
+
+    def _sweep_forever(self, period: float) -> None:
+        """Beside db_worker, in its own thread (and so its own database connection)."""
+        stop = threading.Event()
+        while not stop.wait(period):
+            try:
+                self._sweep()
+            except Exception:
+                log.exception("periodic sweep failed; the next one tries again")
+            finally:
+                connections.close_all()
