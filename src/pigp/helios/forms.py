@@ -8,7 +8,7 @@ from django import forms
 
 from pigp.helios.motifs import motifs_for
 from pigp.helios.workbench import ACTIONS, Action
-from pigp.portal.forms import PortalForm
+from pigp.ui.forms import PortalForm
 
 PORTEE_TOUT = "tout"
 PORTEE_SELECTION = "selection"

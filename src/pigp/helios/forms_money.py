@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pigp.formats.sepa.identifiers import bic_problem, creditor_id_problem, iban_problem
 from pigp.helios.models import StadeRecouvrement
-from pigp.portal.forms import PortalForm
+from pigp.ui.forms import PortalForm
 
 MAX_CAMT_SIZE = 50 * 1024 * 1024
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

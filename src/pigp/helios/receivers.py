@@ -17,7 +17,7 @@ from django_tasks import task
 from pigp.core.tasks import enqueue_later
 from pigp.passerelle import integration
 from pigp.passerelle.models import Flux
-from pigp.passerelle.signals import flux_accepted, flux_integration_due
+from pigp.passerelle.signals import flux_accepted, flux_integration_due, worker_sweep
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +44,15 @@ def ingest_flux(flux_id: int) -> dict[str, int | str]:
 @receiver(flux_integration_due, dispatch_uid="helios_ingest_due")
 def _on_flux_accepted(sender: Any, flux: Flux, **kwargs: Any) -> None:
     ingest_flux.enqueue(flux_id=flux.pk)
+
+
+@receiver(worker_sweep, dispatch_uid="helios_resume_bulk")
+def _on_worker_sweep(sender: Any, startup: bool = False, **kwargs: Any) -> str:
+    """Bulk bordereau decisions a dead worker left (their lease past) go on, at start-up and
+    at each periodic sweep: resuming is idempotent (a committed cursor), never decides twice."""
+    from pigp.helios.workbench import recover_stalled_bulk
+
+    resumed = recover_stalled_bulk()
+    if not resumed:
+        return ""
+    return f"{len(resumed)} décision(s) groupée(s) reprise(s) : {', '.join(map(str, resumed))}"

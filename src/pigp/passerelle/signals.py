@@ -13,3 +13,8 @@ flux_accepted = Signal()
 # worker's sweep found it pending past its due time (its task was lost, or its worker died),
 # or an operator relaunched a failed integration. kwargs: flux (Flux)
 flux_integration_due = Signal()
+
+# Sent by pigp_worker at start-up (startup=True) and at each periodic sweep (startup=False),
+# so that every app hands back the work a dead worker left, without the worker importing it.
+# A receiver returns a French line to print, or "" when it found nothing.
+worker_sweep = Signal()

@@ -7,18 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils import timezone
-from dsfr.forms import DsfrBaseForm
 
 from pigp.core.models import Application, Collectivite, Profil
-
-
-class PortalForm(DsfrBaseForm):
-    """DSFR form that marks optional fields (the DSFR recommendation) without warnings."""
-
-    def get_context(self) -> dict[str, Any]:
-        context = forms.Form.get_context(self)
-        context["DSFR_MARK_OPTIONAL_FIELDS"] = True
-        return context
+from pigp.ui.forms import PortalForm
 
 
 class LoginForm(PortalForm, AuthenticationForm):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pigp.core.models import Application, User
 from pigp.passerelle import access, accounts
 from pigp.passerelle.models import ServiceAccount, SshKey
-from pigp.portal.forms import PortalForm
+from pigp.ui.forms import PortalForm
 
 
 class AccountForm(PortalForm):

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 
-from pigp.helios.workbench import recover_stalled_bulk
 from pigp.passerelle.pipeline import recover_stale
+from pigp.passerelle.signals import worker_sweep
 from pigp.passerelle.sweep import periodic
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,7 @@ class Command(BaseCommand):
         recovered = recover_stale()
         if recovered:
             self.stdout.write(f"{len(recovered)} flux repris : {', '.join(map(str, recovered))}")
-        bulk = recover_stalled_bulk()
-        if bulk:
-            self.stdout.write(
-                f"{len(bulk)} décision(s) groupée(s) reprise(s) : {', '.join(map(str, bulk))}"
-            )
-        self._sweep()
+        self._sweep(startup=True)
         period = settings.PIGP_WORKER_SWEEP_SECONDS if sweep_every is None else sweep_every
         if period > 0:
             threading.Thread(
@@ -77,7 +72,13 @@ class Command(BaseCommand):
             worker_args += ["--max-tasks", str(max_tasks)]
         call_command("db_worker", *worker_args)
 
-    def _sweep(self) -> None:
+    def _sweep(self, *, startup: bool = False) -> None:
+        # The other apps' hooks (Hélios resumes its bulk decisions…): registered receivers.
+        for receiver, answer in worker_sweep.send_robust(sender=self.__class__, startup=startup):
+            if isinstance(answer, Exception):
+                log.error("worker hook %r failed", receiver, exc_info=answer)
+            elif answer:
+                self.stdout.write(str(answer))
         found = periodic()
         if found["integration"]:
             ids = ", ".join(map(str, found["integration"]))
