@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "pigp.passerelle",
     "pigp.helios",
     "pigp.portal",
+    # The project itself, for the commands that assemble every app (manage.py demo).
+    "pigp",
 ]
 
 MIDDLEWARE = [

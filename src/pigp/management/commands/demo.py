@@ -1,3 +1,5 @@
+"""The demo of the whole portal, assembled at project level: each app loads its own part."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
