@@ -206,6 +206,16 @@ def test_rule_failing_on_a_record_keeps_the_schema_findings(
     assert "xsd" in _rules(report)
 
 
+@pytest.mark.parametrize("rule", ["flux_header", "bordereau", "pj", "bordereau_end", "finish"])
+def test_any_rule_that_raises_is_no_pass(
+    valid_flow: bytes, monkeypatch: pytest.MonkeyPatch, rule: str
+) -> None:
+    monkeypatch.setattr(RuleEngine, rule, _raise)
+    report = validate(valid_flow)
+    _assert_interrupted(report, Layer.RULES)
+    assert report.interrupted == (Layer.RULES,)
+
+
 def test_rule_failing_at_the_end_keeps_the_findings_already_made(
     business_error: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
