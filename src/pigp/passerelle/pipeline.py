@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -38,6 +39,23 @@ from pigp.passerelle.signals import flux_accepted
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+
+
+class ControlInterrupted(Exception):
+    """A layer of the validation could not finish (``report.interrupted``): there is no
+    verdict, so nothing is acknowledged nor accepted. ``process_flux`` retries it like a
+    technical error and, after MAX_ATTEMPTS, refuses the flow with this reason (the original
+    stays stored); ``record`` then keeps what the last attempt found."""
+
+    def __init__(self, layers: tuple[str, ...], record: Callable[[], None]) -> None:
+        self.reason = f"contrôle interrompu ({', '.join(layers)})"
+        self.record = record
+        super().__init__(self.reason)
+
+
+def _fail_if_interrupted(report, record: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
+    if report.interrupted:
+        raise ControlInterrupted(tuple(str(layer) for layer in report.interrupted), record)
 
 
 def enqueue_processing(flux_id: int) -> None:
@@ -73,8 +91,15 @@ def process_flux(flux_id: int) -> str:
     try:
         _process(flux)
     except Exception as exc:
-        log.exception("flux %s: technical error", flux_id)
+        interrupted = isinstance(exc, ControlInterrupted)
+        if interrupted:  # the format library logged the layer's own exception
+            log.warning("flux %s: %s (attempt %s)", flux_id, exc, flux.attempts)
+        else:
+            log.exception("flux %s: technical error", flux_id)
         flux.lease_until = None
+        if isinstance(exc, ControlInterrupted) and flux.attempts >= MAX_ATTEMPTS:
+            _refuse_interrupted(flux, exc)
+            return flux.statut
         if flux.attempts >= MAX_ATTEMPTS:
             set_status(
                 flux,
@@ -85,10 +110,15 @@ def process_flux(flux_id: int) -> str:
                 details={"exception": f"{type(exc).__name__}: {exc}"[:1000]},
             )
         else:
+            what = (
+                exc.reason
+                if isinstance(exc, ControlInterrupted)
+                else f"erreur technique ({type(exc).__name__})"
+            )
             set_status(
                 flux,
                 StatutFlux.ERREUR,
-                f"Erreur technique ({type(exc).__name__}) : nouvelle tentative automatique.",
+                f"{what[:1].upper()}{what[1:]} : nouvelle tentative automatique.",
                 extra_fields=("lease_until",),
                 details={"exception": f"{type(exc).__name__}: {exc}"[:1000]},
             )
@@ -97,6 +127,17 @@ def process_flux(flux_id: int) -> str:
             )
         return "erreur"
     return flux.statut
+
+
+def _refuse_interrupted(flux: Flux, exc: ControlInterrupted) -> None:
+    with transaction.atomic():
+        exc.record()
+        _refuse(
+            flux,
+            f"Flux refusé : {exc.reason} à chacune des {flux.attempts} tentatives ; le flux ne "
+            "peut pas être accepté en l'état. Le fichier est conservé : déposez-le à nouveau "
+            "plus tard ou contactez l'assistance.",
+        )
 
 
 def _process(flux: Flux) -> None:
@@ -160,6 +201,7 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
 
     header = detected.header or {}
     report = validate(path, options=_pes_options(), context=PlatformPesContext(flux))
+    _fail_if_interrupted(report, lambda: _record_interrupted_pes(flux, report))
     extra = []
     coll = flux.collectivite
     if report.id_coll and report.id_coll != coll.siret:
@@ -265,6 +307,20 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
         flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
 
 
+def _record_interrupted_pes(flux: Flux, report) -> None:  # type: ignore[no-untyped-def]
+    """The refusal of a flow whose control never finished is acknowledged too: a KO
+    PES_ACQUIT carrying the « contrôle interrompu » error, for the sender's software."""
+    from pigp.formats.pes.acquit import build_acquit
+
+    _save_findings(flux, report.findings)
+    acquit = build_acquit(report, flow_name=report.nom_fic or flux.original_name)
+    item = mailbox.deliver(
+        flux.collectivite, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit, related_flux=flux
+    )
+    flux.acquit = item.fichier
+    flux.save(update_fields=["acquit"])
+
+
 def _pes_options():  # type: ignore[no-untyped-def]
     from pigp.formats.pes.validator import ValidationOptions
 
@@ -284,6 +340,7 @@ def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped
     from pigp.formats.pes import PesError, read_acquit_retour, validate
 
     report = validate(path, options=_pes_options())
+    _fail_if_interrupted(report, lambda: _save_findings(flux, report.findings))
     _save_findings(flux, report.findings)
     if report.errors:
         _refuse(
@@ -328,25 +385,10 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
     from pigp.formats.sepa import validate as validate_sepa
 
     report = validate_sepa(path)
+    _fail_if_interrupted(report, lambda: _save_sepa_findings(flux, report.findings))
     errors = report.errors
     with transaction.atomic():
-        _replace_findings(
-            flux,
-            [
-                FluxFinding(
-                    flux=flux,
-                    code=str(f.code)[:64],
-                    severity=str(f.severity),
-                    scope="flux",
-                    message=f.message,
-                    path=(f.location.path or "")[:500],
-                    line=f.location.line,
-                    bordereau=(f.location.batch or "")[:40],
-                    piece=(f.location.end_to_end_id or "")[:40],
-                )
-                for f in report.findings
-            ],
-        )
+        _save_sepa_findings(flux, report.findings)
         flux.schema_version = (report.version or "")[:20]
         flux.summary = {
             "message": report.msg_id,
@@ -371,6 +413,26 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
                 f"Fichier SEPA contrôlé ({report.count} opération(s), {report.total} EUR) et transmis au comptable.",
                 extra_fields=("lease_until",),
             )
+
+
+def _save_sepa_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+    _replace_findings(
+        flux,
+        [
+            FluxFinding(
+                flux=flux,
+                code=str(f.code)[:64],
+                severity=str(f.severity),
+                scope="flux",
+                message=f.message,
+                path=(f.location.path or "")[:500],
+                line=f.location.line,
+                bordereau=(f.location.batch or "")[:40],
+                piece=(f.location.end_to_end_id or "")[:40],
+            )
+            for f in findings
+        ],
+    )
 
 
 def recover_stale() -> list[int]:

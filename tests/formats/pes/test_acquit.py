@@ -262,3 +262,44 @@ def test_read_back_with_reader(schema):
         ("4", True, "PJ0001"),
         ("4", True, "PJ0002"),
     ]
+
+
+def test_flow_of_budget_00_is_acknowledged_for_budget_00(schema):
+    from pigp.formats.pes import validate
+    from pigp.formats.pes.generator import generate_pes_aller
+
+    buf = io.BytesIO()
+    generate_pes_aller(buf, seed=1, pieces=2, cod_col="055", cod_bud="00")
+    report = validate(buf.getvalue())
+    assert report.valid and (report.cod_col, report.cod_bud) == ("055", "00")
+    doc = _parse(build_acquit(report, when=WHEN), schema)
+    assert doc.find("EnTetePES/CodCol").get("V") == "055"
+    assert doc.find("EnTetePES/CodBud").get("V") == "00"
+
+
+# Every value the schema accepts in EnTetePES is carried as it is; only the values it
+# refuses (or an absent one) fall back to the neutral value.
+@pytest.mark.parametrize(
+    ("tag", "field", "value", "expected"),
+    [
+        ("CodBud", "cod_bud", "00", "00"),
+        ("CodBud", "cod_bud", "A0", "A0"),
+        ("CodBud", "cod_bud", "0", "99"),
+        ("CodBud", "cod_bud", "0A", "99"),
+        ("CodBud", "cod_bud", None, "99"),
+        ("CodCol", "cod_col", "001", "001"),
+        ("CodCol", "cod_col", "000", "999"),  # V_BaseAlphanum: not only zeros
+        ("CodCol", "cod_col", "12", "999"),
+        ("IdPost", "id_post", "000001", "000001"),
+        ("IdPost", "id_post", "02A000", "02A000"),
+        ("IdPost", "id_post", "000000", "999999"),  # V_BaseAlphanum: not only zeros
+        ("IdPost", "id_post", "02C123", "999999"),
+        ("IdColl", "id_coll", "00000000000000", "00000000000000"),  # V_Num14_Light
+        ("IdColl", "id_coll", "2134017220178X", ""),
+    ],
+)
+def test_header_values_the_schema_accepts_are_kept(schema, tag, field, value, expected):
+    import dataclasses
+
+    doc = _parse(build_acquit(dataclasses.replace(_report(), **{field: value}), when=WHEN), schema)
+    assert doc.find(f"EnTetePES/{tag}").get("V") == expected

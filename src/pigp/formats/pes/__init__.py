@@ -28,6 +28,7 @@ from .reader import read_pes_aller
 from .report import (
     BordereauSummary,
     Finding,
+    Layer,
     Location,
     NumAnoAck,
     Report,
@@ -76,6 +77,7 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "BordereauSummary",
     "Finding",
+    "Layer",
     "Location",
     "MessageKind",
     "NullContext",

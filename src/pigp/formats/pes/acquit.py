@@ -38,23 +38,24 @@ _SIGNATURE_BORDEREAU_CODES = frozenset(
     }
 )
 _MAX_LIBELLE = 500
-# EnTetePES is mandatory with strict patterns even when the flow could not be read:
-# an unreadable value falls back to a neutral one that the schema accepts.
+# EnTetePES is mandatory with strict patterns even when the flow could not be read: a
+# value the schema refuses falls back to a neutral one it accepts; every value it accepts
+# is carried as it is (CodBud 00 is a real budget). Per Class_EntetePES.xsd: (pattern,
+# refuses all-zero values — the types derived from V_BaseAlphanum, fallback).
 _HEADER_FALLBACK = {
-    "IdPost": (re.compile(r"02[AB][0-9]{3,4}|[0-9]{6,7}"), "999999"),
-    "IdColl": (re.compile(r"[0-9]{0,14}"), ""),
-    "CodCol": (re.compile(r"[0-9]{3}"), "999"),
-    "CodBud": (re.compile(r"[0-9A-Z][0-9]"), "99"),
+    "IdPost": (re.compile(r"02[AB][0-9]{3,4}|[0-9]{6,7}"), True, "999999"),  # V_TexteCodique7
+    "IdColl": (re.compile(r"[0-9]{0,14}"), False, ""),  # V_Num14_Light (xs:string)
+    "CodCol": (re.compile(r"[0-9]{3}"), True, "999"),  # V_CodeCol3
+    "CodBud": (re.compile(r"[0-9A-Z][0-9]"), False, "99"),  # V_CodeBud2 (xs:string)
 }
 _DIGITS = re.compile(r"[0-9]+")
 
 
 def _header_value(tag: str, value: str | None) -> str:
-    pattern, fallback = _HEADER_FALLBACK[tag]
+    pattern, refuses_zeros, fallback = _HEADER_FALLBACK[tag]
     if value is None or not pattern.fullmatch(value):
         return fallback
-    # Base_Texte* types also refuse values made only of zeros.
-    return value if tag == "IdColl" or value.strip("0") else fallback
+    return fallback if refuses_zeros and not value.strip("0") else value
 
 
 def _digits(value: str | None, max_len: int) -> str | None:

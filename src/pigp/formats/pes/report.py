@@ -8,8 +8,11 @@ PES_ACQUIT writer (which turns a report into an acknowledgement) and the platfor
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+log = logging.getLogger("pigp.formats.pes")
 
 
 class Severity(enum.StrEnum):
@@ -60,6 +63,19 @@ class NumAnoAck(enum.StrEnum):
     CUMUL_MONTANTS = "ERREUR_CUMUL_MONTANTS"
 
 
+class Layer(enum.StrEnum):
+    """A layer of the validation, as named to users when it could not finish."""
+
+    ENVELOPE = "contrôle de l'enveloppe"
+    SCHEMA = "contrôle du schéma"
+    READING = "lecture du flux"
+    SIGNATURES = "vérification des signatures"
+    RULES = "contrôle des règles métier"
+
+
+INTERRUPTED_RULE = "controle-interrompu"
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where a finding is: element path and line, and the business objects it concerns."""
@@ -88,6 +104,21 @@ class Finding:
     @property
     def blocking(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+def interrupted_finding(layer: Layer, exc: BaseException) -> Finding:
+    """The error that stands for a layer that could not finish: there is no verdict, so the
+    flow cannot be accepted (fail closed). The exception is logged for the operators."""
+    log.warning("PES validation: %s interrupted", layer, exc_info=exc)
+    return Finding(
+        NumAnoAck.AUTRE,
+        Severity.ERROR,
+        Scope.FLUX,
+        f"Contrôle interrompu : {layer} n'a pas pu aller au bout ({type(exc).__name__}) ; "
+        "le flux ne peut pas être accepté en l'état.",
+        Location(),
+        INTERRUPTED_RULE,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +161,9 @@ class Report:
     id_coll: str | None = None
     cod_col: str | None = None
     cod_bud: str | None = None
+    # Layers that could not finish, each with its INTERRUPTED_RULE error among the findings:
+    # the report is then no verdict on the flow (a caller may retry it), and never valid.
+    interrupted: tuple[Layer, ...] = ()
 
     @property
     def errors(self) -> tuple[Finding, ...]:

@@ -7,6 +7,7 @@ from the package directory without any network access.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import queue
 import re
@@ -17,7 +18,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from .errors import PesSchemaError, PesSchemaUnavailableError
+from .errors import PesError, PesSchemaError, PesSchemaUnavailableError
 from .report import Finding, Location, NumAnoAck, Scope, Severity
 from .safety import PARSER_OPTIONS, FlowStream
 
@@ -208,6 +209,10 @@ class SchemaThread:
         self._fed = False
         self._entries: list[etree._LogEntry] = []
         self.broken = False
+        # Why the schema check could not give a verdict (the walker must not take "no
+        # entries" for "valid"): an unexpected exception, or unreadable input without
+        # any message to report.
+        self.failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pes-xsd", daemon=True)
         self._thread.start()
 
@@ -248,7 +253,8 @@ class SchemaThread:
         self._thread.join()
 
     def verdict(self) -> list[etree._LogEntry]:
-        """Schema errors of the whole input (empty list when valid)."""
+        """Schema errors of the whole input: an empty list means valid only when
+        :attr:`failure` is None."""
         self._end(keep=True)
         self._thread.join()
         return self._entries
@@ -256,14 +262,17 @@ class SchemaThread:
     # -- the validating thread ------------------------------------------------------------
     def _run(self) -> None:
         reader = _QueueReader(self._queue)
-        parser = etree.XMLParser(target=_NoTree(), schema=self._schema, **PARSER_OPTIONS)
+        parser = None
+        verdict = False
         try:
+            parser = etree.XMLParser(target=_NoTree(), schema=self._schema, **PARSER_OPTIONS)
             # feed() runs libxml2 without the GIL: one hand-over per batch, not per 4 kB
             # as with a file-like source.
             while data := reader.read():
                 parser.feed(data)
             parser.close()
             self._entries = [e for e in parser.feed_error_log if e.domain_name == "SCHEMASV"]
+            verdict = True
         except etree.XMLSyntaxError as exc:
             # Not well-formed: the walker reports it (with its line); keep the schema
             # messages met before, or the parser's last word, in case it does not.
@@ -271,9 +280,19 @@ class SchemaThread:
             log = [e for e in parser.feed_error_log if e.level_name in ("ERROR", "FATAL")]
             log = log or [e for e in exc.error_log if e.level_name in ("ERROR", "FATAL")]
             self._entries = [e for e in log if e.domain_name == "SCHEMASV"] or log[-1:]
-        except Exception:
+            verdict = bool(self._entries)
+            self.failure = None if verdict else exc
+        except Exception as exc:
+            # Fail closed: keep the schema errors met so far, and say the check broke off.
             self.broken = True
+            self.failure = exc
+            with contextlib.suppress(Exception):
+                log = parser.feed_error_log if parser is not None else []
+                self._entries = [e for e in log if e.domain_name == "SCHEMASV"]
         finally:
+            if not verdict and self.failure is None:
+                self.broken = True
+                self.failure = PesError("le contrôle du schéma s'est arrêté sans verdict")
             reader.drain()
 
 

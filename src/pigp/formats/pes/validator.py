@@ -13,6 +13,7 @@ enough to hold as a tree, and to try the versions accepted during a transition.
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,10 +23,20 @@ from typing import TYPE_CHECKING, BinaryIO
 from lxml import etree
 
 from .context import NullContext, PlatformContext
-from .errors import PesError, PesLimitError, PesSchemaUnavailableError, PesUnsafeXmlError
+from .errors import PesError, PesLimitError, PesSchemaError, PesUnsafeXmlError
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector
 from .reader import AllerWalker, Source, open_source, read_head
-from .report import Finding, Location, NumAnoAck, Report, Scope, Severity, SignatureInfo
+from .report import (
+    Finding,
+    Layer,
+    Location,
+    NumAnoAck,
+    Report,
+    Scope,
+    Severity,
+    SignatureInfo,
+    interrupted_finding,
+)
 from .rules import RuleEngine
 from .safety import PARSER_OPTIONS, FlowStream, Prolog
 from .schemas import (
@@ -45,6 +56,7 @@ from .schemas import (
 if TYPE_CHECKING:
     from .signature import TrustStore
 
+log = logging.getLogger("pigp.formats.pes")
 MAX_SCHEMA_FINDINGS = 50
 
 
@@ -71,6 +83,14 @@ class _Outcome:
     schema_version: str = DEFAULT_VERSION
     signatures: tuple[SignatureInfo, ...] = ()
     engine: RuleEngine | None = None
+    layer: Layer = Layer.ENVELOPE  # the layer at work, for the last barrier (see validate)
+    interrupted: list[Layer] = field(default_factory=list)
+
+    def interrupt(self, layer: Layer, exc: BaseException) -> None:
+        """``layer`` could not finish: an error finding, and the report is no verdict."""
+        if layer not in self.interrupted:
+            self.interrupted.append(layer)
+            self.findings.append(interrupted_finding(layer, exc))
 
 
 def _flux(code: NumAnoAck, message: str, rule: str, **loc: object) -> Finding:
@@ -115,10 +135,25 @@ def validate(
             with tempfile.TemporaryFile() as spool:
                 _copy(raw, spool, options.max_size)
                 spool.seek(0)
-                _run(spool, None, options, context, out)
+                _guarded_run(spool, None, options, context, out)
         else:
-            _run(raw, path, options, context, out)
+            _guarded_run(raw, path, options, context, out)
     return _report(out)
+
+
+def _guarded_run(
+    raw: BinaryIO,
+    path: Path | None,
+    options: ValidationOptions,
+    context: PlatformContext,
+    out: _Outcome,
+) -> None:
+    """The last barrier: whatever a layer raises, validation fails closed (the layers
+    catch their own failures first, keeping what the others found)."""
+    try:
+        _run(raw, path, options, context, out)
+    except Exception as exc:
+        out.interrupt(out.layer, exc)
 
 
 def _seekable(raw: BinaryIO) -> bool:
@@ -152,6 +187,7 @@ def _report(out: _Outcome) -> Report:
         id_coll=h.id_coll if h else None,
         cod_col=h.cod_col if h else None,
         cod_bud=h.cod_bud if h else None,
+        interrupted=tuple(out.interrupted),
     )
 
 
@@ -287,12 +323,11 @@ def _run(
             )
         )
         return
+    out.layer = Layer.SCHEMA
     try:
         schema = get_schema(options.version, mt.kind)
-    except PesSchemaUnavailableError as exc:
-        out.findings.append(
-            Finding(NumAnoAck.AUTRE, Severity.INFO, Scope.FLUX, str(exc), Location(), "xsd-missing")
-        )
+    except PesSchemaError as exc:  # a shipped schema that cannot be used: no verdict
+        out.interrupt(Layer.SCHEMA, exc)
         schema = None
     engine = (
         RuleEngine(context, strict_triplets=options.strict_triplets)
@@ -300,17 +335,21 @@ def _run(
         else None
     )
     out.engine = engine
-    errors, signatures, _size = _stream_pass(raw, head, schema, engine, options, mt)
+    errors, signatures, _size = _stream_pass(raw, head, schema, engine, options, mt, out)
     if errors is None:
-        if engine is not None:
-            out.findings.extend(engine.finish())
+        _finish_rules(engine, out)
     elif isinstance(errors, Finding):
         out.findings.append(errors)
         return  # not well-formed or unsafe: nothing else can be trusted
     else:
         raw.seek(start)
+        out.layer = Layer.SCHEMA
         schema_findings = _locate(raw, options, mt) or errors
-        accepted = _try_accepted(raw, start, options, mt)
+        try:
+            accepted = _try_accepted(raw, start, options, mt)
+        except Exception as exc:
+            out.interrupt(Layer.SCHEMA, exc)
+            accepted = None
         if accepted:
             out.schema_version = accepted
             out.findings.append(
@@ -341,13 +380,34 @@ def _run(
                         "legacy-hint",
                     )
                 )
-        if engine is not None:
-            out.findings.extend(engine.finish())
-    if signatures and options.check_signatures:
+        _finish_rules(engine, out)
+    # A walk that broke off may not have met every signature: check them all the same.
+    walked = Layer.READING not in out.interrupted
+    if (signatures or not walked) and options.check_signatures:
+        out.layer = Layer.SIGNATURES
         raw.seek(start)
-        infos, sig_findings = _signatures(raw if path is None else path, options)
-        out.signatures = infos
-        out.findings.extend(sig_findings)
+        try:
+            infos, sig_findings = _signatures(raw if path is None else path, options)
+        except Exception as exc:
+            out.interrupt(Layer.SIGNATURES, exc)
+        else:
+            out.signatures = infos
+            out.findings.extend(sig_findings)
+
+
+def _finish_rules(engine: RuleEngine | None, out: _Outcome) -> None:
+    """The rules' findings; the end-of-flow checks only after a complete walk."""
+    if engine is None:
+        return
+    out.layer = Layer.RULES
+    if Layer.READING in out.interrupted or Layer.RULES in out.interrupted:
+        out.findings.extend(engine.findings)  # what was found before the break
+        return
+    try:
+        out.findings.extend(engine.finish())
+    except Exception as exc:
+        out.findings.extend(engine.findings)
+        out.interrupt(Layer.RULES, exc)
 
 
 def _stream_pass(
@@ -357,6 +417,7 @@ def _stream_pass(
     engine: RuleEngine | None,
     options: ValidationOptions,
     mt: MessageType,
+    out: _Outcome,
 ) -> tuple[list[Finding] | Finding | None, int, int]:
     """One pass: records for the rules + schema verdict. Returns (errors, signatures, size)."""
     collector = PjCollector(None, options.max_pj_decompressed)
@@ -373,8 +434,9 @@ def _stream_pass(
     tee = SchemaThread(stream, schema) if schema is not None else None
     source = tee if tee is not None else stream
     walker = AllerWalker(source, collector, lite=True) if engine is not None else None
+    out.layer = Layer.READING
     try:
-        return _walk(walker, engine, source, stream, tee, options)
+        return _walk(walker, engine, source, stream, tee, options, out)
     finally:
         if tee is not None:
             tee.close()
@@ -387,16 +449,17 @@ def _walk(
     stream: FlowStream,
     tee: SchemaThread | None,
     options: ValidationOptions,
+    out: _Outcome,
 ) -> tuple[list[Finding] | Finding | None, int, int]:
     try:
-        if walker is not None and engine is not None:
-            for record in walker:
-                engine.feed(record)
-        else:
-            for _ev, el in etree.iterparse(source, events=("end",), **PARSER_OPTIONS):
-                parent = el.getparent()
-                if parent is not None and parent.getparent() is None:
-                    el.clear()
+        try:
+            _consume(walker, engine, source, out)
+        except (PesUnsafeXmlError, PesLimitError, etree.XMLSyntaxError):
+            raise
+        except Exception as exc:
+            out.interrupt(Layer.READING, exc)
+            while source.read(1 << 20):  # the schema verdict needs the rest of the bytes
+                pass
     except PesUnsafeXmlError as exc:
         return _flux(NumAnoAck.SCHEMA_INCOMPLET, f"{exc}.", "doctype", line=stream.line), 0, 0
     except PesLimitError as exc:
@@ -417,10 +480,38 @@ def _walk(
         return _wellformed_finding(message, line, stream), 0, 0
     signatures = walker.signatures if walker is not None else 0
     entries = tee.verdict() if tee is not None else []
+    if tee is not None and tee.failure is not None:
+        out.interrupt(Layer.SCHEMA, tee.failure)  # never "no entries, so valid"
     if not entries:
         return None, signatures, stream.size
     findings = [schema_finding(e.message, None, "", options.version) for e in entries]
     return findings[:MAX_SCHEMA_FINDINGS], signatures, stream.size
+
+
+def _consume(
+    walker: AllerWalker | None,
+    engine: RuleEngine | None,
+    source: SchemaThread | FlowStream,
+    out: _Outcome,
+) -> None:
+    """Walk the flow, feeding the rules; rules that fail stop, the walk goes on (schema
+    verdict, signatures)."""
+    if walker is not None and engine is not None:
+        feed = engine.feed
+        records = iter(walker)
+        for record in records:
+            try:
+                feed(record)
+            except Exception as exc:
+                out.interrupt(Layer.RULES, exc)
+                for _record in records:
+                    pass
+                return
+    else:
+        for _ev, el in etree.iterparse(source, events=("end",), **PARSER_OPTIONS):
+            parent = el.getparent()
+            if parent is not None and parent.getparent() is None:
+                el.clear()
 
 
 def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> Finding:
@@ -479,6 +570,11 @@ def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[
         return locate_schema_errors(stream, options.version, mt.kind, limit=MAX_SCHEMA_FINDINGS)
     except (etree.XMLSyntaxError, PesError):
         return []
+    except Exception:
+        # The verdict is known (invalid); only the lines are missing: the streaming
+        # pass's messages are reported instead.
+        log.warning("PES validation: locating schema errors failed", exc_info=True)
+        return []
 
 
 def _try_accepted(
@@ -500,6 +596,8 @@ def _try_accepted(
             return None
         finally:
             tee.close()
+        if tee.failure is not None and not isinstance(tee.failure, etree.XMLSyntaxError):
+            raise tee.failure  # no verdict under this version: the caller fails closed
         if valid:
             return version
     return None
@@ -508,20 +606,9 @@ def _try_accepted(
 def _signatures(
     source: BinaryIO | Path, options: ValidationOptions
 ) -> tuple[tuple[SignatureInfo, ...], Iterable[Finding]]:
-    try:
-        from .signature import verify_signatures
-    except ImportError:
-        return (), [
-            Finding(
-                NumAnoAck.AUTRE,
-                Severity.INFO,
-                Scope.SIGNATURE,
-                "Les signatures électroniques du flux n'ont pas été vérifiées (module de "
-                "vérification indisponible).",
-                Location(),
-                "signature-skipped",
-            )
-        ]
+    # An unavailable verifier (ImportError) is a check that cannot run: the caller fails closed.
+    from .signature import verify_signatures
+
     try:
         return verify_signatures(source, trust=options.trust, production=options.production)
     except PesError as exc:

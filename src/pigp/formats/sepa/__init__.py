@@ -37,7 +37,7 @@ from .errors import (
     SepaUnsafeXmlError,
     SepaWriterError,
 )
-from .report import BatchSummary, Code, Finding, Location, SepaReport, Severity
+from .report import BatchSummary, Code, Finding, Layer, Location, SepaReport, Severity
 from .safety import DEFAULT_MAX_SIZE, Source
 from .schemas import (
     CAMT_053_02,
@@ -89,6 +89,7 @@ __all__ = [
     "CreditTransfer",
     "DirectDebit",
     "Finding",
+    "Layer",
     "Location",
     "MessageFamily",
     "Party",

@@ -13,6 +13,7 @@ the errors (line and element path).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import BinaryIO, Protocol
 from lxml import etree
 
 from .errors import SepaLimitError, SepaSchemaError, SepaUnsafeXmlError
-from .report import Code, Finding, Location, Severity
+from .report import Code, Finding, Layer, Location, Severity, interrupted_finding
 from .safety import (
     HEAD_SIZE,
     PARSER_OPTIONS,
@@ -34,6 +35,8 @@ from .safety import (
     source_size,
 )
 from .schemas import NS_PREFIX, SepaMessage, get_schema, message_for_namespace, validate_tree
+
+log = logging.getLogger("pigp.formats.sepa")
 
 LOCATE_LIMIT = 20 * 1024 * 1024  # in-memory second pass for schema errors up to this size
 MAX_SCHEMA_FINDINGS = 20
@@ -54,6 +57,13 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     schema_valid: bool = False
     read_to_end: bool = False
+    interrupted: list[Layer] = field(default_factory=list)
+
+    def interrupt(self, layer: Layer, exc: BaseException) -> None:
+        """``layer`` could not finish: an error finding, and the outcome is no verdict."""
+        if layer not in self.interrupted:
+            self.interrupted.append(layer)
+            self.findings.append(interrupted_finding(layer, exc))
 
     def add(self, code: Code, message: str, *, line: int | None = None, path: str = "") -> None:
         self.findings.append(Finding(code, Severity.ERROR, message, Location(path, line)))
@@ -89,27 +99,45 @@ def run(
     """Check and stream ``source``; ``handler_for(message)`` receives the elements."""
     out = Outcome()
     try:
+        _run(out, source, accept, refused, handler_for, max_size)
+    except Exception as exc:  # the last barrier: fail closed, never crash the caller
+        out.interrupt(Layer.FILE, exc)
+    return out
+
+
+def _run(
+    out: Outcome,
+    source: Source,
+    accept: Callable[[SepaMessage], bool],
+    refused: str,
+    handler_for: Callable[[SepaMessage], Handler],
+    max_size: int,
+) -> None:
+    try:
         size = source_size(source)
     except OSError as exc:
         out.add(Code.NOT_XML, f"Fichier illisible : {exc.strerror or exc}.")
-        return out
+        return
     if size is not None and size > max_size:
         out.add(Code.TOO_LARGE, _too_large(max_size))
-        return out
+        return
     try:
         with opened(source) as fh:
             head = fh.read(HEAD_SIZE)
             if not _check_head(out, head, accept, refused):
-                return out
+                return
             assert out.message is not None
             handler = handler_for(out.message)
             _stream(out, SafeStream(_Chain(head, fh), max_size), handler)
     except OSError as exc:
         out.add(Code.NOT_XML, f"Fichier illisible : {exc.strerror or exc}.")
-        return out
+        return
     if out.read_to_end and not out.schema_valid and (size or 0) <= LOCATE_LIMIT:
-        _locate_schema_errors(out, source)
-    return out
+        try:
+            _locate_schema_errors(out, source)
+        except Exception:
+            # The verdict is known (invalid); only the lines are missing.
+            log.warning("SEPA validation: locating schema errors failed", exc_info=True)
 
 
 def _too_large(max_size: int) -> str:
@@ -179,20 +207,31 @@ def _stream(out: Outcome, stream: SafeStream, handler: Handler) -> None:
     assert out.message is not None
     try:
         schema = get_schema(out.message)
-    except SepaSchemaError as exc:
-        out.add(Code.INTERNAL, f"Schéma indisponible : {exc}")
+    except SepaSchemaError as exc:  # a shipped schema that cannot be used: no verdict
+        out.interrupt(Layer.SCHEMA, exc)
         return
     path: list[str] = []
     closed = False
+    rules = True  # the handler's rules run until one fails; the schema pass goes on
     try:
         for event, elem in etree.iterparse(
             stream, events=("start", "end"), schema=schema, remove_comments=True, **STREAM_OPTIONS
         ):
             if event == "start":
                 path.append(local(elem.tag))
-                handler.start(elem, path)
+                if rules:
+                    try:
+                        handler.start(elem, path)
+                    except Exception as exc:
+                        rules = False
+                        out.interrupt(Layer.RULES, exc)
                 continue
-            handler.end(elem, path)
+            if rules:
+                try:
+                    handler.end(elem, path)
+                except Exception as exc:
+                    rules = False
+                    out.interrupt(Layer.RULES, exc)
             depth = len(path)
             path.pop()
             if not path:
@@ -220,8 +259,8 @@ def _stream(out: Outcome, stream: SafeStream, handler: Handler) -> None:
         else:  # schema errors come at the end, without a line
             out.read_to_end = True
             out.add(Code.SCHEMA, _schema_message(out.message, text))
-    except Exception as exc:  # last barrier: a file must never crash the caller
-        out.add(Code.INTERNAL, f"Erreur interne pendant la lecture du fichier : {exc!r}")
+    except Exception as exc:  # the streaming pass (parser and schema) broke off: no verdict
+        out.interrupt(Layer.SCHEMA, exc)
 
 
 _LIBXML_WRAPPED = re.compile(r"^line \d+: b['\"](.*)['\"]$", re.S)

@@ -469,7 +469,7 @@ def validate_camt(source: Source, *, max_size: int = DEFAULT_MAX_SIZE) -> SepaRe
         max_size=max_size,
     )
     if not handlers:
-        return SepaReport(out.message, tuple(out.findings))
+        return SepaReport(out.message, tuple(out.findings), interrupted=tuple(out.interrupted))
     h = handlers[0]
     return SepaReport(
         message=out.message,
@@ -478,4 +478,5 @@ def validate_camt(source: Source, *, max_size: int = DEFAULT_MAX_SIZE) -> SepaRe
         msg_id=h.msg_id or None,
         count=h.count,
         total=h.total,
+        interrupted=tuple(out.interrupted),
     )

@@ -8,11 +8,14 @@ finding carries a short :class:`Code`.
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from .schemas import SepaMessage
+
+log = logging.getLogger("pigp.formats.sepa")
 
 
 class Severity(enum.StrEnum):
@@ -31,7 +34,8 @@ class Code(enum.StrEnum):
     NOT_SEPA = "not-sepa"
     UNSUPPORTED = "unsupported-message"
     SCHEMA = "schema"
-    INTERNAL = "internal"
+    # A check that could not finish: no verdict, the file cannot be accepted as it is.
+    INTERRUPTED = "controle-interrompu"
     # Consistency of the counts and control sums.
     GROUP_COUNT = "group-count"
     GROUP_SUM = "group-sum"
@@ -46,6 +50,14 @@ class Code(enum.StrEnum):
     DATE_PAST = "date-past"
     DATE_FUTURE = "date-future"
     MANDATE_DATE = "mandate-date"
+
+
+class Layer(enum.StrEnum):
+    """A layer of the validation, as named to users when it could not finish."""
+
+    FILE = "lecture du fichier"
+    SCHEMA = "contrôle du schéma"
+    RULES = "contrôle des règles métier"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,18 @@ class Finding:
     @property
     def blocking(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+def interrupted_finding(layer: Layer, exc: BaseException) -> Finding:
+    """The error that stands for a layer that could not finish (fail closed); the
+    exception is logged for the operators."""
+    log.warning("SEPA validation: %s interrupted", layer, exc_info=exc)
+    return Finding(
+        Code.INTERRUPTED,
+        Severity.ERROR,
+        f"Contrôle interrompu : {layer} n'a pas pu aller au bout ({type(exc).__name__}) ; "
+        "le fichier ne peut pas être accepté en l'état.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +121,9 @@ class SepaReport:
     count: int = 0  # transactions (or camt entries) read
     total: Decimal = Decimal("0.00")
     batches: tuple[BatchSummary, ...] = ()
+    # Layers that could not finish, each with its Code.INTERRUPTED error: the report is
+    # then no verdict on the file (a caller may retry it), and never valid.
+    interrupted: tuple[Layer, ...] = ()
 
     @property
     def version(self) -> str | None:

@@ -414,7 +414,7 @@ def validate(
         max_size=max_size,
     )
     if not handlers:
-        return SepaReport(out.message, tuple(out.findings))
+        return SepaReport(out.message, tuple(out.findings), interrupted=tuple(out.interrupted))
     h = handlers[0]
     # Business findings first in document order, then the file-level ones.
     findings = tuple(h.findings) + tuple(out.findings)
@@ -428,4 +428,5 @@ def validate(
         count=h.count,
         total=h.total,
         batches=tuple(h.batches),
+        interrupted=tuple(out.interrupted),
     )
