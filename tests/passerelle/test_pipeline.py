@@ -245,3 +245,16 @@ def test_a_bordereau_number_already_accepted_is_refused_with_one_lookup(collecti
         collectivite, _generated(collectivite, tmp_path, 3, bordereaux=4, id_bord_start=5)
     )
     assert Flux.objects.get(pk=next_ones.flux.pk).statut == StatutFlux.ACQUITTE
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("nom_fic", "expected"), [("PES_DEP_042.xml", "PES_DEP_042"), ("PES_DEP_043", "PES_DEP_043")]
+)
+def test_acquit_name_has_one_extension(collectivite, tmp_path, nom_fic, expected):
+    from pigp.passerelle.models import MailboxItem
+    from tests.helios.flows import receive_generated
+
+    flux = receive_generated(collectivite, tmp_path / "depot.xml", nom_fic=nom_fic)
+    item = MailboxItem.objects.get(related_flux=flux, kind=KindFlux.PES_ACQUIT)
+    assert item.name == f"ACQUIT_{flux.pk}_{expected}.xml"

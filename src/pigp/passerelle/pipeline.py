@@ -332,8 +332,12 @@ def _pes_options():  # type: ignore[no-untyped-def]
 
 
 def _acquit_name(flux: Flux) -> str:
-    base = flux.nom_fic or flux.original_name.rsplit(".", 1)[0]
-    return f"ACQUIT_{flux.pk}_{base}.xml"[:255]
+    """« ACQUIT_<id>_<name>.xml », the name without its own extensions (NomFic often has one)."""
+    base = flux.nom_fic or flux.original_name
+    for extension in (".gz", ".zip", ".xml"):
+        if base.lower().endswith(extension):
+            base = base[: -len(extension)]
+    return f"ACQUIT_{flux.pk}_{base[:230]}.xml"
 
 
 def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
