@@ -49,6 +49,9 @@ class IntegrationFlux(models.TextChoices):
     ECHEC = "echec", "Intégration en échec"
 
 
+# Kinds of file the comptable emits: a collectivité never sends one to him.
+COMPTABLE_KINDS = {KindFlux.PES_ACQUIT, KindFlux.PES_RETOUR}
+
 # Statuses from which the pipeline may (re)start its work.
 PROCESSABLE = {StatutFlux.POSTE, StatutFlux.ERREUR}
 FINAL = {StatutFlux.REFUSE, StatutFlux.ACQUITTE, StatutFlux.INFORMATION, StatutFlux.ANNULE}
@@ -150,6 +153,14 @@ class Flux(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def sens(self) -> str:
+        """Which way the file goes, as a user reads it on the flow's page."""
+        if self.direction == Direction.ALLER and self.kind in COMPTABLE_KINDS:
+            # Deposited, but a file of this kind is the comptable's: it went nowhere.
+            return "déposé sur la passerelle (ce type de fichier est émis par le comptable)"
+        return self.get_direction_display().lower()
 
 
 class FluxEvent(models.Model):

@@ -24,8 +24,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "integration_counts": services.integration_counts(qs),
             "integration_problems": list(services.integration_problems(qs)),
             "threshold": settings.PIGP_PASSERELLE_STUCK_MINUTES,
-            "scope": "toutes les collectivités"
+            "scope": "Flux de toutes les collectivités."
             if request.user.is_national_admin
-            else f"les collectivités de votre poste : {request.user.poste}",
+            else f"Flux des collectivités de votre poste : {request.user.poste}.",
         },
     )
