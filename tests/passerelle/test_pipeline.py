@@ -258,3 +258,13 @@ def test_acquit_name_has_one_extension(collectivite, tmp_path, nom_fic, expected
     flux = receive_generated(collectivite, tmp_path / "depot.xml", nom_fic=nom_fic)
     item = MailboxItem.objects.get(related_flux=flux, kind=KindFlux.PES_ACQUIT)
     assert item.name == f"ACQUIT_{flux.pk}_{expected}.xml"
+
+
+def test_truncated_gzip_is_refused_in_french(collectivite):
+    [r] = _deposit(
+        collectivite, gzip.compress(b"<x>" + b"a" * 5000 + b"</x>")[:-20], name="f.xml.gz"
+    )
+    flux = Flux.objects.get(pk=r.flux.pk)
+    assert flux.statut == StatutFlux.REFUSE
+    assert "le fichier compressé est tronqué (sa fin manque)" in flux.message
+    assert "Compressed file" not in flux.message

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pigp.core import files
+from pigp.formats.pes.messages import compression_message
 from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import Canal, Flux, FluxEvent, ServiceAccount, StatutFlux
@@ -247,7 +248,10 @@ def _receive_archive(
             )
         ]
     except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
-        reason = f"Archive illisible ou tronquée : {exc}. Le fichier reçu est conservé tel quel."
+        reason = (
+            f"Archive illisible ou tronquée : {compression_message(str(exc))}. Le fichier reçu "
+            "est conservé tel quel."
+        )
         return [
             _keep_and_create(
                 spooled,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from .errors import PesPjError, PesPjTooLargeError
+from .messages import compression_message
 
 DEFAULT_MAX_DECOMPRESSED = 500_000_000
 _STEP = 1 << 20  # inflate at most 1 MiB per call so memory stays flat
@@ -143,7 +144,9 @@ class PjDecoder:
                 while inflater.unconsumed_tail and not inflater.eof:
                     self._emit(inflater.decompress(inflater.unconsumed_tail, _STEP))
             except zlib.error as exc:
-                raise PesPjError(f"le contenu gzip de la PJ est corrompu ({exc})") from exc
+                raise PesPjError(
+                    f"le contenu gzip de la PJ est corrompu ({compression_message(str(exc))})"
+                ) from exc
             if not inflater.eof:
                 return
             data = inflater.unused_data

@@ -19,6 +19,7 @@ from typing import Protocol
 from lxml import etree
 
 from .errors import PesError, PesSchemaError, PesSchemaUnavailableError
+from .messages import expected_form
 from .report import Finding, Location, NumAnoAck, Scope, Severity
 from .safety import PARSER_OPTIONS, FlowStream
 
@@ -328,7 +329,7 @@ def french_schema_message(message: str) -> tuple[str, str | None]:
     """French wording of a libxml2 schema message, and the element it names."""
     m = _RX_ELEMENT.match(message.strip())
     if not m:
-        return f"non conforme au schéma ({message.strip()})", None
+        return "non conforme au schéma.", None
     element, attribute, rest = _clean_ns(m.group(1)), m.group(2), m.group(3)
     if ne := _RX_NOT_EXPECTED.search(rest):
         expected = f" ; attendu : {_clean_ns(ne.group(1))}" if ne.group(1) else ""
@@ -360,8 +361,41 @@ def french_schema_message(message: str) -> tuple[str, str | None]:
     if value is not None:
         what = _FACETS.get(facet or "", "n'est pas une valeur valide")
         where = f"« {element} »" + (f" (attribut {attribute})" if attribute else "")
-        return f"la valeur « {value} » de {where} {what} ({rest.strip()}).", element
-    return f"élément « {element} » : {rest.strip()}", element
+        return f"la valeur « {value} » de {where} {what}{_constraint(facet, rest)}.", element
+    # Not a message we know: no English shown, the element and the line say where.
+    return f"l'élément « {element} » n'est pas conforme au schéma.", element
+
+
+_RX_ATOMIC_TYPE = re.compile(r"atomic type '([^']+)'")
+_RX_SET = re.compile(r"set \{(.*)\}")
+_RX_LAST_NUMBER = re.compile(r"'(\d+)'\.?\s*$")
+_RX_PATTERN = re.compile(r"pattern '([^']*)'")
+
+
+def _constraint(facet: str | None, rest: str) -> str:
+    """What was expected, in French, from the English tail of libxml2's message."""
+    if facet is None:
+        if typ := _RX_ATOMIC_TYPE.search(rest):
+            return f" ; attendu : {expected_form(typ.group(1))}"
+        return ""
+    if facet == "enumeration" and (values := _RX_SET.search(rest)):
+        allowed = ", ".join(v.strip().strip("'") for v in values.group(1).split(","))
+        return f" : {allowed}" if len(allowed) <= 200 else ""
+    if facet == "pattern" and (pattern := _RX_PATTERN.search(rest)):
+        return f" (motif {pattern.group(1)})"
+    number = _RX_LAST_NUMBER.search(rest)
+    if number is None:
+        return ""
+    n = number.group(1)
+    return {
+        "length": f" ({n} caractères exactement)",
+        "maxLength": f" ({n} caractères au plus)",
+        "minLength": f" ({n} caractère(s) au moins)",
+        "totalDigits": f" ({n} chiffres au plus)",
+        "fractionDigits": f" ({n} décimales au plus)",
+        "minInclusive": f" (minimum {n})",
+        "maxInclusive": f" (maximum {n})",
+    }.get(facet, "")
 
 
 def schema_finding(message: str, line: int | None, path: str, version: str = "") -> Finding:

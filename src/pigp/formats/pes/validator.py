@@ -24,6 +24,7 @@ from lxml import etree
 
 from .context import NullContext, PlatformContext
 from .errors import PesError, PesLimitError, PesSchemaError, PesUnsafeXmlError
+from .messages import parser_message
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector
 from .reader import AllerWalker, Source, open_source, read_head
 from .report import (
@@ -516,18 +517,19 @@ def _consume(
 
 def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> Finding:
     low = message.lower()
+    said = parser_message(message)
+    detail = f" ({said})" if said else ""  # libxml2's English is not shown
     if "encoding" in low or "utf-8" in low or "invalid char" in low or "bytes" in low:
         return _flux(
             NumAnoAck.ENCODING,
-            f"Ligne {line} : caractère invalide pour l'encodage déclaré du fichier "
-            f"({message.strip()}).",
+            f"Ligne {line} : caractère invalide pour l'encodage déclaré du fichier{detail}.",
             "encoding-invalid",
             line=line,
         )
     if "excessive depth" in low or "huge" in low:
         return _flux(
             NumAnoAck.AUTRE,
-            f"Ligne {line} : le document dépasse les limites du lecteur XML ({message.strip()}).",
+            f"Ligne {line} : le document dépasse les limites du lecteur XML{detail}.",
             "limit",
             line=line,
         )
@@ -535,7 +537,7 @@ def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> F
     if "extra content" in low:
         return _flux(
             NumAnoAck.SCHEMA_INCOMPLET,
-            f"Ligne {line} : du contenu suit la fin de l'élément racine ({message.strip()}).",
+            f"Ligne {line} : du contenu suit la fin de l'élément racine.",
             "extra-content",
             line=line,
         )
@@ -549,14 +551,14 @@ def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> F
     if "entity" in low:
         return _flux(
             NumAnoAck.SCHEMA_INCOMPLET,
-            f"Ligne {line} : référence à une entité non définie ({message.strip()}) ; les "
+            f"Ligne {line} : référence à une entité non définie{detail} ; les "
             "entités ne sont pas admises dans un flux PES.",
             "entity",
             line=line,
         )
     return _flux(
         NumAnoAck.SCHEMA_INCOMPLET,
-        f"Ligne {line} : le fichier n'est pas un XML bien formé ({message.strip()}).",
+        f"Ligne {line} : le fichier n'est pas un XML bien formé{detail}.",
         "not-well-formed",
         line=line,
     )
