@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pigp.core import files
-from pigp.formats.pes.messages import compression_message
 from pigp.core.models import Collectivite, StoredFile, User
+from pigp.formats.pes.messages import compression_message
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import Canal, Flux, FluxEvent, ServiceAccount, StatutFlux
 
