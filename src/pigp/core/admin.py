@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 
 from pigp.core.journal import action_label
 from pigp.core.models import (
@@ -73,13 +75,13 @@ class HabilitationAdmin(admin.ModelAdmin):
     list_filter = ["statut", "application", "profil"]
     list_select_related = ["user", "collectivite"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -87,11 +89,13 @@ class ActionFilter(admin.SimpleListFilter):
     title = "action"
     parameter_name = "action"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         actions = JournalEntry.objects.values_list("action", flat=True).distinct()
         return sorted(((a, action_label(a)) for a in actions), key=lambda pair: pair[1])
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[JournalEntry]
+    ) -> QuerySet[JournalEntry]:
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
@@ -106,13 +110,13 @@ class JournalEntryAdmin(admin.ModelAdmin):
     def action_display(self, obj: JournalEntry) -> str:
         return action_label(obj.action)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from django.conf import settings
 from django.core.files import File
@@ -156,7 +156,8 @@ def store_bytes(content: bytes, *, media_type: str = "application/octet-stream")
 
 
 def open_stored(stored: StoredFile) -> BinaryIO:
-    return object_storage().open(stored.storage_name, "rb")
+    # Django's File proxies the binary file the storage opened (read, seek, iteration).
+    return cast(BinaryIO, object_storage().open(stored.storage_name, "rb"))
 
 
 @contextmanager

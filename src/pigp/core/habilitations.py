@@ -73,8 +73,10 @@ def request_habilitation(
         beneficiary = requester
         created_account = False
         if for_colleague:
-            beneficiary = User.objects.filter(email__iexact=email).first()
-            if beneficiary is None:
+            known = User.objects.filter(email__iexact=email).first()
+            if known is not None:
+                beneficiary = known
+            else:
                 beneficiary = User.objects.create_user(email=email, password=None)
                 created_account = True
                 journal.record(

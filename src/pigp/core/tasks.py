@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import Any
 
 from django.core.mail import send_mail
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import Task, TaskResult
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,9 @@ def send_notification(subject: str, body: str, recipients: list[str], attempt: i
         raise
 
 
-def enqueue_later(t, delay: datetime.timedelta, /, **kwargs: object):  # type: ignore[no-untyped-def]
+def enqueue_later(
+    t: Task[..., Any], delay: datetime.timedelta, /, **kwargs: object
+) -> TaskResult[Any]:
     """Enqueue `t` to run after `delay` when the backend can defer, at once otherwise (tests)."""
     if t.get_backend().supports_defer:
         t = t.using(run_after=timezone.now() + delay)

@@ -4,13 +4,15 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from pigp.core.http import AuthenticatedHttpRequest
+
 SITE_CONFIG = {
     "site_title": "Portail de la gestion publique",
     "site_tagline": "Collectivités locales et comptables publics",
 }
 
 
-def _has_passerelle(request: HttpRequest) -> bool:
+def _has_passerelle(request: AuthenticatedHttpRequest) -> bool:
     # Cached on the request: the menu is rendered once per page, but templates may ask twice.
     cached = getattr(request, "_pigp_has_passerelle", None)
     if cached is None:
@@ -30,7 +32,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     skiplinks.append({"link": "#footer", "label": "Pied de page"})
     return {
         "SITE_CONFIG": SITE_CONFIG,
-        "has_passerelle": authenticated and _has_passerelle(request),
-        "is_comptable": authenticated and bool(user.poste_id),
+        "has_passerelle": authenticated and _has_passerelle(request),  # type: ignore[arg-type]
+        "is_comptable": authenticated and bool(getattr(user, "poste_id", None)),
         "skiplinks": skiplinks,
     }

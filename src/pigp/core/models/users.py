@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
@@ -54,9 +56,15 @@ class User(AbstractUser):
     is_national_admin = models.BooleanField("administrateur national", default=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # stubs want auth's UserManager
+
+    if TYPE_CHECKING:
+
+        def is_verified(self) -> bool:
+            """Set on each request's user by django-otp's middleware."""
+            ...
 
     class Meta:
         verbose_name = "utilisateur"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.imports import COLUMNS, import_collectivites
 from pigp.portal.forms import CsvImportForm
 
@@ -13,7 +14,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 
 @require_http_methods(["GET", "POST"])
-def import_csv(request: HttpRequest) -> HttpResponse:
+def import_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_national_admin:
         raise Http404("Page introuvable.")
     if request.method == "POST":

@@ -8,7 +8,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pigp.core import journal
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.portal.forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
 from pigp.ui.text import duree
 
@@ -58,7 +59,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("portal:password_reset_complete")
     extra_context = {"title": "Nouveau mot de passe"}
 
-    def form_valid(self, form: NewPasswordForm) -> HttpResponse:
+    def form_valid(self, form: NewPasswordForm) -> HttpResponse:  # type: ignore[override]  # its own form class
         response = super().form_valid(form)
         journal.record(
             "mot_de_passe_reinitialise", actor=form.user, obj=form.user, request=self.request
@@ -82,7 +83,7 @@ def _throttled(data: dict | None) -> str:
     )
 
 
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
+def _safe_next(request: AuthenticatedHttpRequest, default: str = "/") -> str:
     target = request.POST.get("next") or request.GET.get("next") or default
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
@@ -90,7 +91,7 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Register a TOTP device: show the QR code, confirm it with a first code."""
     user = request.user
     if user.is_verified():
@@ -138,7 +139,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
         return redirect(_safe_next(request))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pigp.core import habilitations as services
 from pigp.core.access import get_habilitation_for_comptable, require_comptable
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Habilitation, StatutHabilitation
 from pigp.portal.forms import DecisionForm, HabilitationRequestForm
 
@@ -18,7 +19,7 @@ DECISIONS = {"accorder", "refuser", "revoquer"}
 
 
 @require_http_methods(["GET", "POST"])
-def request_access(request: HttpRequest) -> HttpResponse:
+def request_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Bound on every POST, even an empty one, so that missing fields are reported.
     form = HabilitationRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -48,7 +49,7 @@ def request_access(request: HttpRequest) -> HttpResponse:
     )
 
 
-def comptable_demandes(request: HttpRequest) -> HttpResponse:
+def comptable_demandes(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_comptable(request.user)
     pending = (
         Habilitation.objects.pending()
@@ -64,7 +65,7 @@ def comptable_demandes(request: HttpRequest) -> HttpResponse:
     )
 
 
-def comptable_habilitations(request: HttpRequest) -> HttpResponse:
+def comptable_habilitations(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_comptable(request.user)
     qs = (
         Habilitation.objects.filter(collectivite__poste_id=request.user.poste_id)
@@ -90,7 +91,7 @@ def comptable_habilitations(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int, decision: str) -> HttpResponse:
     habilitation = get_habilitation_for_comptable(request.user, pk)
     if decision not in DECISIONS:
         # Anything else used to fall through to a revocation.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
 from pigp.core.access import get_collectivite_for_user, habilitations_in_force
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Application, Habilitation
 from pigp.helios import overview
 
@@ -24,7 +25,7 @@ APPLICATION_TEXTS = {
 }
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     habilitations = list(
         habilitations_in_force(request.user)
         .select_related("collectivite")
@@ -47,10 +48,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if current_id not in by_collectivite:
         current_id = next(iter(by_collectivite), None)
     pending = Habilitation.objects.pending().filter(user=request.user).count()
-    context = {
+    context: dict[str, object] = {
         "title": "Mes applications",
         "collectivites": list(by_collectivite.values()),
-        "current": by_collectivite.get(current_id),
+        "current": by_collectivite.get(current_id) if current_id is not None else None,
         "pending_count": pending,
     }
     if request.user.poste_id:
@@ -67,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def switch_collectivite(request: HttpRequest) -> HttpResponse:
+def switch_collectivite(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         pk = int(request.POST.get("collectivite", ""))
     except ValueError:
@@ -78,7 +79,9 @@ def switch_collectivite(request: HttpRequest) -> HttpResponse:
     return redirect("portal:home")
 
 
-def application_entry(request: HttpRequest, application: str, collectivite_pk: int) -> HttpResponse:
+def application_entry(
+    request: AuthenticatedHttpRequest, application: str, collectivite_pk: int
+) -> HttpResponse:
     """Entry page of one application for one collectivité; each application fills it in later."""
     try:
         app = Application(application)
@@ -100,7 +103,7 @@ def application_entry(request: HttpRequest, application: str, collectivite_pk: i
     )
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     habilitations = (
         Habilitation.objects.filter(user=user)

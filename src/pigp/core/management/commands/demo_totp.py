@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -7,7 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 class Command(BaseCommand):
     help = "Affiche le code de double authentification courant d'un compte de démonstration."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
 
     def handle(self, *args: object, email: str, **options: object) -> None:

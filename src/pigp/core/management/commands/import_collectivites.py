@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pigp.core.imports import import_collectivites
 
@@ -8,7 +8,7 @@ from pigp.core.imports import import_collectivites
 class Command(BaseCommand):
     help = "Importe des collectivités et budgets depuis un fichier CSV (tout ou rien)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("fichier", type=Path)
 
     def handle(self, *args: object, fichier: Path, **options: object) -> None:
