@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +47,21 @@ def manifest_dir() -> Path:
     return path
 
 
-def _write_manifest(intake_id: str, data: dict[str, object]) -> Path:
-    path = manifest_dir() / f"{intake_id}.json"
-    tmp = path.with_suffix(".tmp")
+def _write_manifest(sha256: str, data: dict[str, object]) -> Path:
+    """One manifest per deposit, named `<digest>.<unique>.json`: simultaneous deposits of the
+    same bytes each write, publish and remove their own (a name from the digest alone made
+    their renames collide)."""
+    unique = uuid.uuid4().hex
+    path = manifest_dir() / f"{sha256}.{unique}.json"
+    tmp = path.with_name(f"{sha256}.{unique}.tmp")
     tmp.write_text(json.dumps(data))
     tmp.replace(path)
     return path
+
+
+def manifest_digest(path: Path) -> str:
+    """The content digest a manifest is about (the first part of its name)."""
+    return path.name.split(".", 1)[0]
 
 
 def _create_flux(
