@@ -20,3 +20,24 @@ urlpatterns = [
     path("helios/", include("pigp.helios.urls_money")),
     path("", include("pigp.portal.urls")),
 ]
+
+
+def _handler404(request, exception):  # type: ignore[no-untyped-def]
+    from django.views import defaults
+
+    from pigp.api.errors import json_error_for_api
+
+    return json_error_for_api(request, 404) or defaults.page_not_found(request, exception)
+
+
+def _handler500(request):  # type: ignore[no-untyped-def]
+    from django.views import defaults
+
+    from pigp.api.errors import json_error_for_api
+
+    return json_error_for_api(request, 500) or defaults.server_error(request)
+
+
+# Under /api/ every answer is JSON, errors raised outside the API's views included.
+handler404 = _handler404
+handler500 = _handler500

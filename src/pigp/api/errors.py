@@ -1,15 +1,40 @@
 """Every API error has the same shape: `{"detail": "<French message>"}`, plus `erreurs` (the
-messages by field) when a request did not validate."""
+messages by field) when a request did not validate.
+
+An unexpected exception in an API view is logged and answered with a JSON 500 (never Django's
+HTML page, nor its debug page under DEBUG); `json_error_for_api` does the same for errors
+raised outside the views (404 and 500 handlers of the root URL configuration).
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 GENERAL_KEYS = {"detail", "non_field_errors"}
+INTERNAL = (
+    "Erreur interne du portail : la requête n'a pas abouti. Rien n'a été perdu de ce qui a "
+    "déjà été reçu ; réessayez plus tard, l'équipe d'exploitation est prévenue."
+)
+log = logging.getLogger("pigp.api")
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def json_error_for_api(request: HttpRequest, status: int) -> HttpResponse | None:
+    """The JSON answer of an error outside the views for an /api/ address, else None."""
+    if not is_api(request):
+        return None
+    detail = "Adresse inconnue dans l'API." if status == 404 else INTERNAL
+    return JsonResponse({"detail": detail}, status=status)
 
 
 def _messages(value: Any) -> list[str]:
@@ -22,7 +47,17 @@ def _messages(value: Any) -> list[str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
-    if response is None or not isinstance(exc, ValidationError):
+    if response is None:
+        request = context.get("request")
+        log.error(
+            "Erreur interne de l'API (%s %s)",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc_info=exc,
+        )
+        set_rollback()
+        return Response({"detail": INTERNAL}, status=500)
+    if not isinstance(exc, ValidationError):
         return response
     errors = response.data
     if isinstance(errors, dict):
