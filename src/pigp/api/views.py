@@ -92,6 +92,32 @@ class DepositView(ApiView):
         with uploads.spooling(request):
             return super().dispatch(request, *args, **kwargs)
 
+    def initial(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            _refuse_unsized_body(request)
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_code = "length_required"
+
+
+def _refuse_unsized_body(request: Request) -> None:
+    """A body sent without Content-Length (`Transfer-Encoding: chunked`) is refused by name.
+
+    Django reads a request body up to its Content-Length: without one it sees an empty body
+    (and the development server cannot read a chunked one at all), which was answered « Le
+    fichier est vide ». The transfer encoding is named instead, before anything is read.
+    """
+    encoding = request.META.get("HTTP_TRANSFER_ENCODING", "").strip().lower()
+    if encoding and encoding != "identity" and not request.META.get("CONTENT_LENGTH"):
+        raise LengthRequired(
+            f"Envoi refusé à cause de son encodage de transfert (Transfer-Encoding: {encoding}) : "
+            "le portail n'accepte qu'un corps de longueur annoncée. Envoyez le fichier avec "
+            "l'en-tête Content-Length (curl --data-binary le fait). Rien n'a été déposé."
+        )
+
 
 class NotFoundView(APIView):
     """Unknown API addresses (and malformed ids in them) answer a JSON 404."""
