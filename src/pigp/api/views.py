@@ -8,7 +8,6 @@ uploads are spooled once, as they arrive, by `pigp.passerelle.uploads`).
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django.conf import settings
@@ -47,9 +46,9 @@ from pigp.passerelle.models import (
     ServiceAccount,
     StatutFlux,
 )
+from pigp.passerelle.names import clean_filename
 
 FLUX_RELATED = ("collectivite", "budget", "fichier", "sender_user", "sender_account")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 E401 = OpenApiResponse(ErrorSerializer, description="Non authentifié, jeton inconnu ou révoqué.")
 E403 = OpenApiResponse(ErrorSerializer, description="Profil en consultation seule.")
@@ -158,8 +157,7 @@ def _int_param(value: Any, name: str) -> int | None:
 
 
 def _clean_name(name: str) -> str:
-    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    return _UNSAFE_NAME.sub("_", base).strip()[:255]
+    return clean_filename(name, fallback="")
 
 
 def _choose_collectivite(principal: User | ServiceAccount, pk: int | None) -> Collectivite:

@@ -26,6 +26,7 @@ from pigp.core import files
 from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import Canal, Flux, FluxEvent, ServiceAccount, StatutFlux
+from pigp.passerelle.names import clean_filename
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -118,6 +119,7 @@ def receive(
     """Store a deposit durably and create its flow(s); archives give one flow per entry."""
     if canal not in Canal.values:
         raise ValueError(canal)
+    filename = clean_filename(filename)
     try:
         with files.spool(stream, max_size=settings.PIGP_PASSERELLE_MAX_SIZE) as spooled:
             return _receive(
@@ -151,7 +153,7 @@ def receive_spooled(
             raise files.FileTooLargeError(settings.PIGP_PASSERELLE_MAX_SIZE)
         return _receive(
             spooled,
-            filename=filename,
+            filename=clean_filename(filename),
             collectivite=collectivite,
             canal=canal,
             sender_user=sender_user,
@@ -243,7 +245,7 @@ def _receive_archive(
             for member in members:
                 with archive.open(member) as src:
                     results.append(
-                        _receive_member(src, Path(member.filename).name, max_out, common)
+                        _receive_member(src, clean_filename(member.filename), max_out, common)
                     )
             return results
     except _ArchiveRefused as exc:
