@@ -20,6 +20,7 @@ from pigp.core.tasks import enqueue_later, send_notification
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, NotificationPreference
 
 DIGEST_DELAY = datetime.timedelta(minutes=2)
+ACKNOWLEDGEMENTS = frozenset({KindFlux.PES_ACQUIT, KindFlux.RAPPORT_REFUS})
 
 
 def deliver(
@@ -28,11 +29,12 @@ def deliver(
     name: str,
     content: bytes,
     related_flux: Flux | None = None,
+    media_type: str = "application/xml",
 ) -> MailboxItem:
     existing = MailboxItem.objects.filter(collectivite=collectivite, name=name).first()
     if existing is not None:
         return existing
-    stored = files.store_bytes(content, media_type="application/xml")
+    stored = files.store_bytes(content, media_type=media_type)
     try:
         with transaction.atomic():
             item = MailboxItem.objects.create(
@@ -92,8 +94,9 @@ def _recipients(collectivite_id: int, kinds: set[str]) -> list[str]:
             pref = None
         wants_acquit = pref.acquittements if pref else True
         wants_retour = pref.retours if pref else True
-        if (KindFlux.PES_ACQUIT in kinds and wants_acquit) or (
-            kinds - {KindFlux.PES_ACQUIT} and wants_retour
+        # A refusal report answers a deposit, as an acknowledgement does.
+        if (kinds & ACKNOWLEDGEMENTS and wants_acquit) or (
+            kinds - ACKNOWLEDGEMENTS and wants_retour
         ):
             emails.append(hab.user.email)
     return sorted(set(emails))
