@@ -290,9 +290,28 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line carries the id of the request it belongs to (« - » outside a request).
+    "filters": {"request_id": {"()": "pigp.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # One handler: Django's default configuration gives the "django" logger a console
+        # handler of its own (active under DEBUG) and lets it propagate to the root's, which
+        # wrote every "Not Found", "Forbidden" and 500 line twice. Listing the logger here
+        # replaces its handlers; its lines go to the root's. (ADMINS is empty: Django's
+        # mail_admins handler, dropped with it, sent nothing.)
+        "django": {"handlers": [], "level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
+    },
 }
 
 # API (Django REST framework) and its OpenAPI schema; the docs pages use the bundled

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from pigp.ui import views as ui_views
+
 admin.site.site_header = "Administration du portail de la gestion publique"
 admin.site.site_title = "Administration PIGP"
 
@@ -28,10 +30,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 # Error pages in French, in the portal's layout (JSON under /api/).
-handler400 = "pigp.ui.views.bad_request"
-handler403 = "pigp.ui.views.permission_denied"
-handler404 = "pigp.ui.views.page_not_found"
-handler500 = "pigp.ui.views.server_error"
+handler400 = ui_views.bad_request
+handler403 = ui_views.permission_denied
+handler404 = ui_views.page_not_found
+handler500 = ui_views.server_error
 
 urlpatterns = [
     # Browsers and feed readers ask for /favicon.ico whatever the page's links say.

@@ -242,6 +242,14 @@ def test_acquittement_download_marks_it_read(client, callers, sicoval):
 def test_acquittement_404_when_none_and_outside(client, callers, sicoval):
     caller = callers["entitled"]
     refused = raw(client, caller, b"pas du xml", name="ko.xml").json()
+    # A refused deposit is acknowledged too (issue 9): its PES_ACQUIT carries the reason.
+    response = client.get(
+        f"{URL}{refused['id']}/acquittement/", headers={"Accept": "application/xml"}
+    )
+    assert response.status_code == 200
+    assert b"ERREUR_AUTRE" in b"".join(response.streaming_content)
+    # A flow not yet acknowledged (as one still waiting for its control): 404.
+    Flux.objects.filter(pk=refused["id"]).update(acquit=None)
     response = client.get(
         f"{URL}{refused['id']}/acquittement/", headers={"Accept": "application/xml"}
     )
@@ -250,7 +258,9 @@ def test_acquittement_404_when_none_and_outside(client, callers, sicoval):
     flux = _deposited(client, callers, sicoval)
     outsider = callers["outsider"]
     assert outsider.client(client).get(f"{URL}{flux['id']}/acquittement/").status_code == 404
-    assert not MailboxItem.objects.filter(read_at__isnull=False).exists()
+    assert not MailboxItem.objects.filter(
+        related_flux_id=flux["id"], read_at__isnull=False
+    ).exists()
 
 
 def test_session_post_needs_csrf(callers, sicoval):

@@ -14,6 +14,7 @@ def test_demo_deposits_flows_through_the_real_pipeline():
         ours.values_list("original_name", "message")
     )
     assert statuts.count(StatutFlux.REFUSE) == 1
-    assert MailboxItem.objects.filter(kind="pes_acquit", related_flux__in=ours).count() == 3
+    # Every flow is acknowledged, the refused one (not a PES file) too.
+    assert MailboxItem.objects.filter(kind="pes_acquit", related_flux__in=ours).count() == 4
     call_command("demo")
     assert ours.count() == 4

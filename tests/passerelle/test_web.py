@@ -171,7 +171,11 @@ def test_garbage_refused_in_french_and_original_kept(
     assert original["Content-Type"] == "application/octet-stream"
     assert original["Content-Disposition"].startswith("attachment;")
     assert "n'importe quoi.bin" in original["Content-Disposition"]
-    assert client.get(f"/passerelle/flux/{data['id']}/acquittement/").status_code == 404
+    # The refusal is acknowledged: a PES_ACQUIT carrying the reason (issue 9).
+    acquit = client.get(f"/passerelle/flux/{data['id']}/acquittement/")
+    assert acquit.status_code == 200
+    content = body(acquit)
+    assert b"ERREUR_AUTRE" in content and b'EtatAck V="0"' in content
 
 
 def test_empty_file_is_a_400_in_french(client, collectivite, entitled):

@@ -40,6 +40,9 @@ urlpatterns = [
     # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).
     path("schema/", _open(SpectacularAPIView.as_view()), name="schema"),
     path("docs/", _open(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
-    # Anything else under /api/ is a JSON 404, not the portal's HTML page.
-    re_path(r"^.*$", _open(views.NotFoundView.as_view()), name="not-found"),
+    # Anything else under /api/ is a JSON 404, not the portal's HTML page (nor, under DEBUG,
+    # Django's page listing the URL configuration). A path may hold a newline
+    # ("/api/v1/flux/%0A/"), which "." does not match; "(?s)" would make the URL
+    # configuration non-reversible.
+    re_path(r"^[\s\S]*$", _open(views.NotFoundView.as_view()), name="not-found"),
 ]

@@ -8,7 +8,6 @@ uploads are spooled once, as they arrive, by `pigp.passerelle.uploads`).
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django.conf import settings
@@ -47,9 +46,9 @@ from pigp.passerelle.models import (
     ServiceAccount,
     StatutFlux,
 )
+from pigp.passerelle.names import clean_filename
 
 FLUX_RELATED = ("collectivite", "budget", "fichier", "sender_user", "sender_account")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 E401 = OpenApiResponse(ErrorSerializer, description="Non authentifié, jeton inconnu ou révoqué.")
 E403 = OpenApiResponse(ErrorSerializer, description="Profil en consultation seule.")
@@ -92,6 +91,32 @@ class DepositView(ApiView):
         with uploads.spooling(request):
             return super().dispatch(request, *args, **kwargs)
 
+    def initial(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            _refuse_unsized_body(request)
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_code = "length_required"
+
+
+def _refuse_unsized_body(request: Request) -> None:
+    """A body sent without Content-Length (`Transfer-Encoding: chunked`) is refused by name.
+
+    Django reads a request body up to its Content-Length: without one it sees an empty body
+    (and the development server cannot read a chunked one at all), which was answered « Le
+    fichier est vide ». The transfer encoding is named instead, before anything is read.
+    """
+    encoding = request.META.get("HTTP_TRANSFER_ENCODING", "").strip().lower()
+    if encoding and encoding != "identity" and not request.META.get("CONTENT_LENGTH"):
+        raise LengthRequired(
+            f"Envoi refusé à cause de son encodage de transfert (Transfer-Encoding: {encoding}) : "
+            "le portail n'accepte qu'un corps de longueur annoncée. Envoyez le fichier avec "
+            "l'en-tête Content-Length (curl --data-binary le fait). Rien n'a été déposé."
+        )
+
 
 class NotFoundView(APIView):
     """Unknown API addresses (and malformed ids in them) answer a JSON 404."""
@@ -132,8 +157,7 @@ def _int_param(value: Any, name: str) -> int | None:
 
 
 def _clean_name(name: str) -> str:
-    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    return _UNSAFE_NAME.sub("_", base).strip()[:255]
+    return clean_filename(name, fallback="")
 
 
 def _choose_collectivite(principal: User | ServiceAccount, pk: int | None) -> Collectivite:

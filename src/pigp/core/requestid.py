@@ -50,5 +50,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = current()
+            # Django logs a response's status after the middleware: it passes the request.
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or current()
         return True

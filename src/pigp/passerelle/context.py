@@ -7,7 +7,13 @@ from pigp.passerelle.models import AcceptedBordereau, Flux, ReceivedPj, StatutFl
 
 
 class PlatformPesContext:
-    """Implements `pigp.formats.pes.PlatformContext` over the database, for one flow."""
+    """Implements `pigp.formats.pes.PlatformContext` over the database, for one flow.
+
+    It answers only within the perimeter of the collectivité the flow was deposited for: a
+    question about another SIRET gets "don't know" (None), so that no finding can tell a
+    depositor what another collectivité received. (The pipeline refuses a flow whose header
+    names another collectivité before validating it; this is the second lock.)
+    """
 
     def __init__(self, flux: Flux) -> None:
         self.flux = flux
@@ -15,13 +21,20 @@ class PlatformPesContext:
         # earlier: one query per budget and exercice, not one per bordereau of the flow.
         self._accepted: dict[tuple[str, str, str, str], set[tuple[str, str, str]]] = {}
 
+    def _foreign(self, id_coll: str) -> bool:
+        return id_coll != self.flux.collectivite.siret
+
     def known_poste(self, id_post: str) -> bool | None:
         return PosteComptable.objects.filter(codique=id_post).exists()
 
     def collectivite_siret_matches(self, id_post: str, id_coll: str) -> bool | None:
+        if self._foreign(id_coll):
+            return None
         return Collectivite.objects.filter(siret=id_coll, poste__codique=id_post).exists()
 
     def budget_active(self, id_coll: str, cod_col: str, cod_bud: str) -> bool | None:
+        if self._foreign(id_coll):
+            return None
         return Budget.objects.filter(
             collectivite__siret=id_coll, cod_col=cod_col, cod_bud=cod_bud, actif=True
         ).exists()
@@ -46,6 +59,8 @@ class PlatformPesContext:
         id_bord: str,
         domaine: str | None = None,
     ) -> bool | None:
+        if self._foreign(id_coll):
+            return None
         key = (id_coll, cod_col, cod_bud, exercice)
         accepted = self._accepted.get(key)
         if accepted is None:
@@ -64,6 +79,8 @@ class PlatformPesContext:
         return any(t == typ_bord and i == id_bord for t, i, _d in accepted)
 
     def pj_already_received(self, id_coll: str, id_unique: str) -> bool | None:
+        if self._foreign(id_coll):
+            return None
         return (
             ReceivedPj.objects.filter(collectivite__siret=id_coll, id_unique=id_unique)
             .exclude(flux_id=self.flux.pk)

@@ -1,4 +1,5 @@
-"""Status changes of a flow: each one is stored in its history and journaled."""
+"""Status changes of a flow: each one is stored in its history and journaled; a refusal
+without an acknowledgement also leaves a refusal report in the mailbox (`refusals`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ def set_status(
     details: dict[str, object] | None = None,
 ) -> None:
     with transaction.atomic():
+        if statut == StatutFlux.REFUSE and flux.acquit_id is None:
+            # Every refused deposit answers its depositor in the mailbox (hence SFTP retour/),
+            # whichever path refused it.
+            from pigp.passerelle.refusals import deliver_refusal_report
+
+            deliver_refusal_report(flux, message)
+            if flux.acquit_id is not None and "acquit" not in extra_fields:
+                extra_fields = (*extra_fields, "acquit")
         flux.statut = statut
         flux.message = message
         flux.status_changed_at = timezone.now()

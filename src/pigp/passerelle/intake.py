@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pigp.core.models import Collectivite, StoredFile, User
 from pigp.formats.pes.messages import compression_message
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import Canal, Flux, FluxEvent, ServiceAccount, StatutFlux
+from pigp.passerelle.names import clean_filename
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -47,12 +49,21 @@ def manifest_dir() -> Path:
     return path
 
 
-def _write_manifest(intake_id: str, data: dict[str, object]) -> Path:
-    path = manifest_dir() / f"{intake_id}.json"
-    tmp = path.with_suffix(".tmp")
+def _write_manifest(sha256: str, data: dict[str, object]) -> Path:
+    """One manifest per deposit, named `<digest>.<unique>.json`: simultaneous deposits of the
+    same bytes each write, publish and remove their own (a name from the digest alone made
+    their renames collide)."""
+    unique = uuid.uuid4().hex
+    path = manifest_dir() / f"{sha256}.{unique}.json"
+    tmp = path.with_name(f"{sha256}.{unique}.tmp")
     tmp.write_text(json.dumps(data))
     tmp.replace(path)
     return path
+
+
+def manifest_digest(path: Path) -> str:
+    """The content digest a manifest is about (the first part of its name)."""
+    return path.name.split(".", 1)[0]
 
 
 def _create_flux(
@@ -109,6 +120,7 @@ def receive(
     """Store a deposit durably and create its flow(s); archives give one flow per entry."""
     if canal not in Canal.values:
         raise ValueError(canal)
+    filename = clean_filename(filename)
     try:
         with files.spool(stream, max_size=settings.PIGP_PASSERELLE_MAX_SIZE) as spooled:
             return _receive(
@@ -142,7 +154,7 @@ def receive_spooled(
             raise files.FileTooLargeError(settings.PIGP_PASSERELLE_MAX_SIZE)
         return _receive(
             spooled,
-            filename=filename,
+            filename=clean_filename(filename),
             collectivite=collectivite,
             canal=canal,
             sender_user=sender_user,
@@ -234,7 +246,7 @@ def _receive_archive(
             for member in members:
                 with archive.open(member) as src:
                     results.append(
-                        _receive_member(src, Path(member.filename).name, max_out, common)
+                        _receive_member(src, clean_filename(member.filename), max_out, common)
                     )
             return results
     except _ArchiveRefused as exc:

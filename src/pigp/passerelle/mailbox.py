@@ -21,6 +21,7 @@ from pigp.passerelle.models import Flux, KindFlux, MailboxItem, NotificationPref
 
 DIGEST_DELAY = datetime.timedelta(minutes=2)
 UNNOTIFIED_GRACE = datetime.timedelta(minutes=10)
+ACKNOWLEDGEMENTS = frozenset({KindFlux.PES_ACQUIT, KindFlux.RAPPORT_REFUS})
 
 
 def deliver(
@@ -29,11 +30,12 @@ def deliver(
     name: str,
     content: bytes,
     related_flux: Flux | None = None,
+    media_type: str = "application/xml",
 ) -> MailboxItem:
     existing = MailboxItem.objects.filter(collectivite=collectivite, name=name).first()
     if existing is not None:
         return existing
-    stored = files.store_bytes(content, media_type="application/xml")
+    stored = files.store_bytes(content, media_type=media_type)
     # The item, its journal entry and the digest's task row commit together (in the caller's
     # transaction when there is one); `sweep_unnotified` catches a digest whose task was lost.
     try:
@@ -93,8 +95,9 @@ def _recipients(collectivite_id: int, kinds: set[str]) -> list[str]:
             pref = None
         wants_acquit = pref.acquittements if pref else True
         wants_retour = pref.retours if pref else True
-        if (KindFlux.PES_ACQUIT in kinds and wants_acquit) or (
-            kinds - {KindFlux.PES_ACQUIT} and wants_retour
+        # A refusal report answers a deposit, as an acknowledgement does.
+        if (kinds & ACKNOWLEDGEMENTS and wants_acquit) or (
+            kinds - ACKNOWLEDGEMENTS and wants_retour
         ):
             emails.append(hab.user.email)
     return sorted(set(emails))

@@ -167,6 +167,67 @@ def _refuse(flux: Flux, message: str) -> None:
     set_status(flux, StatutFlux.REFUSE, message, extra_fields=("lease_until",))
 
 
+def _foreign_id_coll(flux: Flux, header: dict[str, str]) -> str | None:
+    """The IdColl of the flow's header when it names a collectivité other than the one the
+    flow was deposited for (whose perimeter the depositor's rights were checked on)."""
+    id_coll = (header.get("IdColl") or "").strip()
+    return id_coll if id_coll and id_coll != flux.collectivite.siret else None
+
+
+def _refuse_foreign_header(flux: Flux, header: dict[str, str], id_coll: str) -> None:
+    """Refuse a PES_Aller naming another collectivité for that reason alone.
+
+    No rule reading the platform's state (bordereaux already taken in charge, PJ already
+    received, NomFic already used…) runs for a perimeter the depositor has no right to: the
+    acknowledgement carries the SIRET finding only, the same whatever the other collectivité
+    has received.
+    """
+    from pigp.formats.pes import Finding, Location, NumAnoAck, Report, Scope, Severity
+    from pigp.formats.pes.acquit import build_acquit
+
+    coll = flux.collectivite
+    finding = Finding(
+        code=NumAnoAck.SIRET,
+        severity=Severity.ERROR,
+        scope=Scope.FLUX,
+        message=(
+            f"Ce flux concerne la collectivité de SIRET {id_coll} (IdColl) ; il a été déposé "
+            f"pour {coll.nom} (SIRET {coll.siret}). Il est refusé sans autre contrôle : "
+            "déposez-le pour la bonne collectivité, si vous y êtes habilité."
+        ),
+        location=Location(path="/PES_Aller/EnTetePES/IdColl"),
+        rule="idcoll-deposant",
+    )
+    nom_fic = (header.get("NomFic") or "")[:100]
+    report = Report(
+        schema_version=settings.PIGP_PES_VERSION,
+        root="PES_Aller",
+        findings=(finding,),
+        nom_fic=nom_fic or None,
+        id_post=header.get("IdPost"),
+        id_coll=id_coll,
+        cod_col=header.get("CodCol"),
+        cod_bud=header.get("CodBud"),
+    )
+    acquit_bytes = build_acquit(report, flow_name=nom_fic or flux.original_name)
+    with transaction.atomic():
+        _save_findings(flux, report.findings)
+        flux.nom_fic = nom_fic
+        flux.summary = {"bordereaux": [], "pj": 0, "erreurs": 1, "signatures": []}
+        flux.save(update_fields=["nom_fic", "summary"])
+        item = mailbox.deliver(
+            coll, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit_bytes, related_flux=flux
+        )
+        flux.acquit = item.fichier
+        flux.lease_until = None
+        set_status(
+            flux,
+            StatutFlux.REFUSE,
+            f"Flux refusé : 1 anomalie(s) bloquante(s). {finding.message}",
+            extra_fields=("acquit", "lease_until"),
+        )
+
+
 def _replace_findings(flux: Flux, rows: list[FluxFinding]) -> None:
     """A flow's findings are those of its last processing: a retry replaces them."""
     FluxFinding.objects.filter(flux=flux).delete()
@@ -200,6 +261,9 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
     from pigp.formats.pes.acquit import build_acquit
 
     header = detected.header or {}
+    if (foreign := _foreign_id_coll(flux, header)) is not None:
+        _refuse_foreign_header(flux, header, foreign)
+        return
     report = validate(path, options=_pes_options(), context=PlatformPesContext(flux))
     _fail_if_interrupted(report, lambda: _record_interrupted_pes(flux, report))
     extra = []

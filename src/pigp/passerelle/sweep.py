@@ -18,7 +18,7 @@ from django.core.files.storage import FileSystemStorage
 from pigp.core import files
 from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle import integration, mailbox
-from pigp.passerelle.intake import _create_flux, manifest_dir
+from pigp.passerelle.intake import _create_flux, manifest_digest, manifest_dir
 from pigp.passerelle.models import Flux, ServiceAccount
 from pigp.passerelle.pipeline import recover_stale
 
@@ -92,7 +92,7 @@ def sweep(
     pending_manifests = set()
     for manifest in sorted(manifest_dir().glob("*.json")):
         if not _older_than(manifest, age):
-            pending_manifests.add(manifest.stem)
+            pending_manifests.add(manifest_digest(manifest))
             continue
         data = json.loads(manifest.read_text())
         if _reclaim(data, apply):
@@ -101,7 +101,7 @@ def sweep(
             report.finished.append(data["sha256"])
         if apply:
             manifest.unlink(missing_ok=True)
-        pending_manifests.add(manifest.stem)
+        pending_manifests.add(manifest_digest(manifest))
     known = set(StoredFile.objects.values_list("sha256", flat=True))
     storage = files.object_storage()
     for sha in _objects_on_disk():

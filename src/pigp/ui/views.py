@@ -50,8 +50,11 @@ CSRF_PAGE = {
 API_MESSAGES = {
     400: "Requête incorrecte.",
     403: "Accès refusé.",
-    404: "Ressource introuvable.",
-    500: "Erreur interne du portail.",
+    404: "Adresse inconnue dans l'API.",
+    500: (
+        "Erreur interne du portail : la requête n'a pas abouti. Rien n'a été perdu de ce qui a "
+        "déjà été reçu ; réessayez plus tard, l'équipe d'exploitation est prévenue."
+    ),
 }
 
 

@@ -16,6 +16,8 @@ class KindFlux(models.TextChoices):
     PAIN_001 = "pain001", "Virements SEPA (pain.001)"
     PAIN_008 = "pain008", "Prélèvements SEPA (pain.008)"
     INCONNU = "inconnu", "Inconnu"
+    # Not a deposit: the text report of a refused deposit that has no PES acknowledgement.
+    RAPPORT_REFUS = "rapport_refus", "Rapport de refus"
 
 
 class Direction(models.TextChoices):

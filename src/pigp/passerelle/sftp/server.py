@@ -234,8 +234,10 @@ class SshSession(asyncssh.SSHServer):
 
 
 class _Upload:
-    def __init__(self, target: vfs.UploadTarget, fd: int, path: Path) -> None:
-        self.target, self.fd, self.path = target, fd, path
+    def __init__(
+        self, target: vfs.UploadTarget, fd: int, path: Path, parts: tuple[str, ...] = ()
+    ) -> None:
+        self.target, self.fd, self.path, self.parts = target, fd, path, parts
         self.size = 0
         self.error = ""
 
@@ -287,6 +289,10 @@ class VirtualSFTPServer(asyncssh.SFTPServer):
         self.session: SshSession = chan.get_connection().get_extra_info("pigp_session")
         assert self.session.principal is not None
         self.principal: Principal = self.session.principal
+        # Paths this session deposited: a client stats what it just uploaded (paramiko's
+        # put() does), and a content already received under another name is listed under
+        # that first name; the path answers for the session all the same.
+        self._deposited: dict[tuple[str, ...], vfs.Entry] = {}
 
     async def _tree(self, method: str, *args: Any) -> Any:
         self.session.touch()
@@ -336,7 +342,13 @@ class VirtualSFTPServer(asyncssh.SFTPServer):
         return vfs.join(self._parts(path)).encode()
 
     async def stat(self, path: bytes) -> asyncssh.SFTPAttrs:
-        return self._attrs(await self._tree("stat", self._parts(path)))
+        parts = self._parts(path)
+        try:
+            return self._attrs(await self._tree("stat", parts))
+        except asyncssh.SFTPNoSuchFile:
+            if parts in self._deposited:
+                return self._attrs(self._deposited[parts])
+            raise
 
     async def lstat(self, path: bytes) -> asyncssh.SFTPAttrs:
         return await self.stat(path)
@@ -369,7 +381,7 @@ class VirtualSFTPServer(asyncssh.SFTPServer):
                 tempfile.mkstemp, prefix="sftp-", dir=files.spool_dir()
             )
             self.service.open_uploads += 1
-            return _Upload(target, fd, Path(name))
+            return _Upload(target, fd, Path(name), parts)
         download: vfs.DownloadTarget = await self._tree("download", parts)
         stack = contextlib.ExitStack()
         try:
@@ -430,6 +442,9 @@ class VirtualSFTPServer(asyncssh.SFTPServer):
             if file_obj.error:
                 raise asyncssh.SFTPFailure(file_obj.error, "fr-FR")
             received = await self._tree("finish_upload", file_obj.target, file_obj.path)
+            self._deposited[file_obj.parts] = vfs.Entry(
+                file_obj.target.name, False, size=file_obj.size, mtime=time.time()
+            )
             for r in received:
                 log.info(
                     "SFTP: %s déposé par %s : flux %s%s",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pigp.core.models import Collectivite
 from pigp.passerelle import access, intake, uploads
 from pigp.passerelle.models import Canal, Flux
+from pigp.passerelle.names import clean_filename
 from pigp.passerelle.services import is_settled
 from pigp.passerelle.views.common import badge_class, flux_json
 
@@ -26,7 +27,7 @@ def _receive(request: HttpRequest, collectivite: Collectivite, upload: UploadedF
     """Store one upload; the flows are re-read so that their status is the latest one."""
     received = uploads.receive(
         upload,
-        filename=(upload.name or "fichier")[:255],
+        filename=clean_filename(upload.name),
         collectivite=collectivite,
         canal=Canal.WEB,
         sender_user=request.user,
