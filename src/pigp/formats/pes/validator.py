@@ -25,7 +25,8 @@ from lxml import etree
 from .context import NullContext, PlatformContext
 from .errors import PesError, PesLimitError, PesSchemaError, PesUnsafeXmlError
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector
-from .reader import AllerWalker, Source, open_source, read_head
+from .reader import AllerWalker, Source, open_source
+from .records import PieceLite
 from .report import (
     Finding,
     Layer,
@@ -38,7 +39,7 @@ from .report import (
     interrupted_finding,
 )
 from .rules import RuleEngine
-from .safety import PARSER_OPTIONS, FlowStream, Prolog
+from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
 from .schemas import (
     DEFAULT_VERSION,
     MESSAGE_TYPES,
@@ -130,7 +131,9 @@ def validate(
         try:
             raw = stack.enter_context(open_source(source))
         except OSError as exc:
-            raise PesError(f"fichier illisible : {source} ({exc.strerror})") from exc
+            # Only a path is opened here; never print a bytes source (b'...') in a message.
+            what = str(path) if path is not None else "flux"
+            raise PesError(f"fichier illisible : {what} ({exc.strerror})") from exc
         if not _seekable(raw):
             with tempfile.TemporaryFile() as spool:
                 _copy(raw, spool, options.max_size)
@@ -443,7 +446,7 @@ def _stream_pass(
 
 
 def _walk(
-    walker: AllerWalker | None,
+    walker: AllerWalker[PieceLite] | None,
     engine: RuleEngine | None,
     source: SchemaThread | FlowStream,
     stream: FlowStream,
@@ -489,7 +492,7 @@ def _walk(
 
 
 def _consume(
-    walker: AllerWalker | None,
+    walker: AllerWalker[PieceLite] | None,
     engine: RuleEngine | None,
     source: SchemaThread | FlowStream,
     out: _Outcome,
