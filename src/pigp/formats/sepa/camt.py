@@ -413,7 +413,7 @@ def _events(source: Source, max_size: int, keep_entries: bool) -> Iterator[_Read
                     yield reader
         except etree.XMLSyntaxError as exc:
             raise SepaFormatError(f"XML mal formé : {exc}") from exc
-        except ValueError as exc:  # unknown enumeration value (CdtDbtInd)
+        except ValueError as exc:  # fail closed on any other unreadable value
             raise SepaFormatError(str(exc)) from exc
         yield reader
 
