@@ -14,7 +14,7 @@ import io
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, BinaryIO, Generic, Literal, TypeVar, cast, overload
+from typing import IO, Generic, Literal, TypeVar, cast, overload
 
 from lxml import etree
 
@@ -67,7 +67,7 @@ _FREED_ONLY = frozenset({"FactureIndiv", "Marche", "Concession"})
 
 
 @contextlib.contextmanager
-def open_source(source: Source) -> Iterator[BinaryIO]:
+def open_source(source: Source) -> Iterator[IO[bytes]]:
     """A binary stream on ``source`` (path, bytes or binary file object)."""
     if isinstance(source, (str, Path)):
         with open(source, "rb") as fh:
@@ -75,7 +75,7 @@ def open_source(source: Source) -> Iterator[BinaryIO]:
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield io.BytesIO(bytes(source))
     elif hasattr(source, "read"):
-        yield source  # type: ignore[misc]
+        yield source
     else:
         raise PesError(f"source de flux PES non prise en charge : {type(source).__name__}")
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypedDict
+from typing import IO, TypedDict
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidSignatureError
@@ -409,7 +409,7 @@ _DOMAINES = {"PES_DepenseAller": "depense", "PES_RecetteAller": "recette"}
 _LIBELLES = {"depense": "dépense", "recette": "recette"}
 
 
-def _prescan(f: BinaryIO) -> tuple[int, bool, bool, bool]:
+def _prescan(f: IO[bytes]) -> tuple[int, bool, bool, bool]:
     """Size, "some Signature tag may exist", "the flow itself is signed", DOCTYPE seen."""
     start = f.tell()
     size, found, carry = 0, False, b""
@@ -444,7 +444,7 @@ def _bordereau_location(el: etree._Element, domaine: str, index: int) -> tuple[L
 
 
 def _verify_bordereaux(
-    f: BinaryIO, trust: TrustStore | None, production: bool
+    f: IO[bytes], trust: TrustStore | None, production: bool
 ) -> tuple[list[SignatureInfo], list[Finding]]:
     infos: list[SignatureInfo] = []
     findings: list[Finding] = []
@@ -490,7 +490,7 @@ def _verify_bordereaux(
 
 
 def _verify_flux(
-    f: BinaryIO, size: int, trust: TrustStore | None, production: bool
+    f: IO[bytes], size: int, trust: TrustStore | None, production: bool
 ) -> tuple[SignatureInfo, list[Finding]]:
     location = Location(path="/PES_Aller/Signature")
     if size > FLUX_SIGNATURE_MAX_SIZE:
@@ -524,7 +524,7 @@ def _verify_flux(
 
 
 def verify_signatures(
-    source: str | Path | BinaryIO,
+    source: str | Path | IO[bytes],
     *,
     trust: TrustStore | None = None,
     production: bool = False,

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
 
@@ -94,8 +94,10 @@ class _Outcome:
             self.findings.append(interrupted_finding(layer, exc))
 
 
-def _flux(code: NumAnoAck, message: str, rule: str, **loc: object) -> Finding:
-    return Finding(code, Severity.ERROR, Scope.FLUX, message, Location(**loc), rule)  # type: ignore[arg-type]
+def _flux(
+    code: NumAnoAck, message: str, rule: str, *, line: int | None = None, path: str = ""
+) -> Finding:
+    return Finding(code, Severity.ERROR, Scope.FLUX, message, Location(path=path, line=line), rule)
 
 
 def validate(
@@ -145,7 +147,7 @@ def validate(
 
 
 def _guarded_run(
-    raw: BinaryIO,
+    raw: IO[bytes],
     path: Path | None,
     options: ValidationOptions,
     context: PlatformContext,
@@ -159,14 +161,14 @@ def _guarded_run(
         out.interrupt(out.layer, exc)
 
 
-def _seekable(raw: BinaryIO) -> bool:
+def _seekable(raw: IO[bytes]) -> bool:
     try:
         return raw.seekable()
     except (AttributeError, OSError):
         return False
 
 
-def _copy(src: BinaryIO, dst: BinaryIO, limit: int) -> None:
+def _copy(src: IO[bytes], dst: IO[bytes], limit: int) -> None:
     total = 0
     while chunk := src.read(1 << 20):
         total += len(chunk)
@@ -264,14 +266,15 @@ def _prolog_findings(prolog: Prolog) -> tuple[list[Finding], bool]:
 
 def _root_problem(prolog: Prolog) -> Finding | None:
     name, ns = prolog.root, prolog.root_namespace
-    loc = {"path": f"/{name}", "line": prolog.root_line}
+    path, line = f"/{name}", prolog.root_line
     if ns == NS_LEGACY_2009:
         return _flux(
             NumAnoAck.VERSION_PES,
             f"Le fichier est un message « {name} » de l'ancien format PES (2009, espace de "
             f"noms {ns}) : format inconnu ou périmé, non pris en charge.",
             "legacy-format",
-            **loc,
+            path=path,
+            line=line,
         )
     expected = [mt for mt in MESSAGE_TYPES if mt.root == name]
     if expected:
@@ -281,20 +284,22 @@ def _root_problem(prolog: Prolog) -> Finding | None:
             NumAnoAck.SCHEMA_INCOMPLET,
             f"L'élément racine « {name} » est dans {got} ; attendu : {wanted}.",
             "root-namespace",
-            **loc,
+            path=path,
+            line=line,
         )
     return _flux(
         NumAnoAck.SCHEMA_INCOMPLET,
         f"L'élément racine « {name} » n'est pas celui d'un message PES (attendu PES_Aller, "
         "PES_ACQUIT, PES_Retour ou PES_ACQUIT_RETOUR).",
         "root-unknown",
-        **loc,
+        path=path,
+        line=line,
     )
 
 
 # -- the pass ---------------------------------------------------------------------------
 def _run(
-    raw: BinaryIO,
+    raw: IO[bytes],
     path: Path | None,
     options: ValidationOptions,
     context: PlatformContext,
@@ -414,7 +419,7 @@ def _finish_rules(engine: RuleEngine | None, out: _Outcome) -> None:
 
 
 def _stream_pass(
-    raw: BinaryIO,
+    raw: IO[bytes],
     head: bytes,
     schema: etree.XMLSchema | None,
     engine: RuleEngine | None,
@@ -565,7 +570,7 @@ def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> F
     )
 
 
-def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[Finding]:
+def _locate(raw: IO[bytes], options: ValidationOptions, mt: MessageType) -> list[Finding]:
     """Re-read a schema-invalid flow to give each error its line and element path."""
     head, _prolog = read_head(raw)
     stream = FlowStream(raw, head=head, max_size=options.max_size)
@@ -581,7 +586,7 @@ def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[
 
 
 def _try_accepted(
-    raw: BinaryIO, start: int, options: ValidationOptions, mt: MessageType
+    raw: IO[bytes], start: int, options: ValidationOptions, mt: MessageType
 ) -> str | None:
     """First accepted (transition) version the flow is valid against, if any."""
     for version in options.accepted_versions:
@@ -607,7 +612,7 @@ def _try_accepted(
 
 
 def _signatures(
-    source: BinaryIO | Path, options: ValidationOptions
+    source: IO[bytes] | Path, options: ValidationOptions
 ) -> tuple[tuple[SignatureInfo, ...], Iterable[Finding]]:
     # An unavailable verifier (ImportError) is a check that cannot run: the caller fails closed.
     from .signature import verify_signatures
