@@ -13,6 +13,7 @@ import random
 import threading
 
 import pytest
+from lxml import etree
 from schwifty import IBAN
 from stdnum.fr import siret
 
@@ -263,3 +264,21 @@ def test_malformed_unread_leaf_is_still_a_wellformedness_finding(leaf: bytes) ->
     first = report.errors[0]
     assert first.rule not in ("xsd", "idpce-unique"), first
     assert first.location.line == data[:at].count(b"\n") + 1
+
+
+def test_schema_thread_keeps_the_cause_when_its_parser_cannot_be_built(
+    valid_flow: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The XMLSyntaxError handler read ``parser.feed_error_log`` while ``parser`` was still
+    # None: the thread died of an AttributeError and the real cause was lost.
+    etree.clear_error_log()  # the exception copies the log: no earlier test's messages
+    refused = etree.XMLSyntaxError("analyseur refusé", 0, 1, 1)
+
+    def no_parser(*args: object, **kwargs: object) -> etree.XMLParser:
+        raise refused
+
+    get_schema("v5.17", MessageKind.ALLER)  # loaded (and cached) with the real parser
+    monkeypatch.setattr(etree, "XMLParser", no_parser)
+    tee = _thread_verdict(valid_flow)
+    assert tee.broken
+    assert tee.failure is refused

@@ -182,3 +182,15 @@ def test_readers_raise_typed_errors() -> None:
         read_camt(data.replace(b"<Document", b'<!DOCTYPE d [<!ENTITY x "y">]><Document', 1))
     with pytest.raises(SepaFormatError):
         read_camt(data.replace(b"<CdtDbtInd>CRDT</CdtDbtInd>", b"<CdtDbtInd>XXXX</CdtDbtInd>", 1))
+
+
+@pytest.mark.parametrize(
+    "replacement", [b"<CdtDbtInd>XXXX</CdtDbtInd>", b""], ids=["bad", "absent"]
+)
+def test_unreadable_balance_direction_is_a_french_format_error(replacement: bytes) -> None:
+    # The balance's CdtDbtInd went straight into CreditDebit(): an absent one gave
+    # "None is not a valid CreditDebit", an unknown one "'XXXX' is not a valid ...".
+    data = (DATA / "camt.053.001.08.xml").read_bytes()
+    bad = data.replace(b"<CdtDbtInd>CRDT</CdtDbtInd>", replacement, 1)  # first balance
+    with pytest.raises(SepaFormatError, match=r"^ligne \d+ : sens \(CdtDbtInd\) illisible$"):
+        read_camt(bad)

@@ -15,6 +15,7 @@ from pigp.formats.sepa import (
     CAMT_054_08,
     CamtBatch,
     CreditDebit,
+    SepaFormatError,
     StatementLine,
     StatementTransaction,
     payment_info_id_for,
@@ -120,3 +121,19 @@ def test_payment_info_id_for_names_the_batch_the_writer_wrote(msg_id) -> None:
     assert report.msg_id == msg_id
     assert [b.pmt_inf_id for b in report.batches] == [payment_info_id_for(msg_id, 1)]
     assert len(payment_info_id_for(msg_id, 1)) <= 35
+
+
+def test_unknown_batch_direction_is_a_french_format_error() -> None:
+    # Btch/CdtDbtInd went straight into CreditDebit(): "'XXXX' is not a valid CreditDebit".
+    line = StatementLine(
+        Decimal("1750.00"),
+        CreditDebit.DEBIT,
+        DAY,
+        msg_id="PIGP-7-20261201",
+        payment_info_id="PIGP-7-20261201-1",
+    )
+    xml = _write([line], CAMT_053_08)
+    at = xml.index(b"<Btch>")
+    bad = xml[:at] + xml[at:].replace(b">DBIT<", b">XXXX<", 1)
+    with pytest.raises(SepaFormatError, match=r"^ligne \d+ : sens \(CdtDbtInd\) illisible$"):
+        read_camt(bad)

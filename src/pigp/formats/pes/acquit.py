@@ -211,4 +211,7 @@ def build_acquit(
         for f in mine:
             _erreur(el, f)
 
-    return etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True)
+    data: bytes = etree.tostring(
+        root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True
+    )
+    return data

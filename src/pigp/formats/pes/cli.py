@@ -111,7 +111,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    data = _jsonable(report)
+    data: dict[str, Any] = _jsonable(report)
     data["valid"] = report.valid
     data["flux_blocked"] = report.flux_blocked
     return data
@@ -209,8 +209,8 @@ def _inspect_other(path: Path, kind: MessageKind, out: IO[str]) -> int:
     elif kind is MessageKind.ACQUIT_RETOUR:
         ackr = read_acquit_retour(path)
         _print_header(ackr.header, out)
-        for el in ackr.elements:
-            print(f"  {el.nom_fichier_retour} intégré le {el.date_acquit}", file=out)
+        for elr in ackr.elements:
+            print(f"  {elr.nom_fichier_retour} intégré le {elr.date_acquit}", file=out)
     else:
         print(f"{path} : type de message non pris en charge ({kind.value})", file=out)
         return EXIT_UNREADABLE

@@ -83,7 +83,9 @@ def child_map_at(el: etree._Element | None, path: str) -> dict[str, etree._Eleme
     return child_map(found) if found is not None else {}
 
 
-def flux_header(root: etree._Element, enveloppe: etree._Element | None, entete: etree._Element):
+def flux_header(
+    root: etree._Element, enveloppe: etree._Element | None, entete: etree._Element
+) -> r.FluxHeader:
     p = child_map_at(enveloppe, "Parametres")
     e = child_map_at(enveloppe, "Emetteur")
     h = child_map(entete)

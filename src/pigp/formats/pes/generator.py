@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -338,7 +338,7 @@ def _write_domain(
     nb_bord: int,
     pj_ids: list[str],
     signer: Signer | None,
-    out: dict,
+    out: _Tally,
 ) -> None:
     root_tag, head_tag = (
         ("PES_DepenseAller", "EnTeteDepense")
@@ -394,9 +394,9 @@ def _write_domain(
                         if n % 256 == 255:
                             xf.flush()  # lxml keeps unflushed output in memory
                 xf.write("\n")
-            out["ids"].append(xml_id)
-            out["bords"].append((dom, str(id_bord)))
-            out[dom] += total
+            out.ids.append(xml_id)
+            out.bords.append((dom, str(id_bord)))
+            out.totals[dom] += total
 
 
 def _pj_for(pj_ids: list[str], index: int) -> str | None:
@@ -427,6 +427,17 @@ def _write_pj(
                 add_v(tail, "Description", f"Facture {id_unique}")
                 for child in tail:
                     xf.write(child)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the writer reports of the bordereaux it wrote, for GeneratedFlow."""
+
+    ids: list[str] = field(default_factory=list)  # Bordereau @Id
+    bords: list[tuple[str, str]] = field(default_factory=list)  # (domaine, IdBord)
+    totals: dict[str, Decimal] = field(
+        default_factory=lambda: {"depense": Decimal("0.00"), "recette": Decimal("0.00")}
+    )
 
 
 class _Counter:
@@ -501,11 +512,16 @@ def generate_pes_aller(
     plan = _Plan(seed, pieces, lignes)
     pj_ids = [f"{id_coll}PJ{seed:04d}{i:06d}" for i in range(pj)]
     domains = ("depense", "recette") if domaine == "mixte" else (domaine,)
-    out: dict = {"ids": [], "bords": [], "depense": Decimal("0.00"), "recette": Decimal("0.00")}
+    out = _Tally()
 
-    path = None if hasattr(dest, "write") else Path(dest)  # type: ignore[arg-type]
-    raw = open(path, "wb") if path else dest  # noqa: SIM115
-    counter = _Counter(raw)  # type: ignore[arg-type]
+    path: Path | None = None
+    raw: BinaryIO
+    if isinstance(dest, str | Path):
+        path = Path(dest)
+        raw = open(path, "wb")  # noqa: SIM115
+    else:
+        raw = dest
+    counter = _Counter(raw)
     try:
         with etree.xmlfile(counter, encoding=ENCODING, buffered=True) as xf:
             xf.write_declaration()
@@ -518,19 +534,19 @@ def generate_pes_aller(
                     _write_pj(xf, plan, pj_ids, sizes, domains[0])
     finally:
         if path:
-            raw.close()  # type: ignore[union-attr]
+            raw.close()
     return GeneratedFlow(
         path=path,
         size=counter.size,
         nom_fic=nom_fic,
-        bordereaux=len(out["ids"]),
-        pieces=len(out["ids"]) * pieces,
-        lignes=len(out["ids"]) * pieces * lignes,
+        bordereaux=len(out.ids),
+        pieces=len(out.ids) * pieces,
+        lignes=len(out.ids) * pieces * lignes,
         pj=pj,
-        total_depense=out["depense"],
-        total_recette=out["recette"],
-        bordereau_ids=tuple(out["ids"]),
-        id_bords=tuple(out["bords"]),
+        total_depense=out.totals["depense"],
+        total_recette=out.totals["recette"],
+        bordereau_ids=tuple(out.ids),
+        id_bords=tuple(out.bords),
         pj_ids=tuple(pj_ids),
         signed=signer is not None,
     )

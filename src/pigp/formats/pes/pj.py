@@ -209,7 +209,7 @@ def decode_pj(
         for start in range(0, len(view), chunk_size):
             decoder.feed(view[start : start + chunk_size])
     elif hasattr(source, "read"):
-        while chunk := source.read(chunk_size):  # type: ignore[union-attr]
+        while chunk := source.read(chunk_size):
             decoder.feed(chunk)
     else:
         for chunk in source:

@@ -14,7 +14,7 @@ import io
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Generic, Literal, TypeVar, cast, overload
 
 from lxml import etree
 
@@ -34,7 +34,7 @@ from .errors import PesError, PesFormatError
 from .lite import piece_lite, strip_unread
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector, PjContent, Sink
 from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
-from .schemas import NS_DSIG, MessageKind, MessageType, message_type
+from .schemas import NS_DSIG, MessageKind, MessageType, SchemaThread, message_type
 
 Source = str | Path | bytes | IO[bytes]
 PjSinkFactory = Callable[[int], Sink | None]
@@ -67,7 +67,7 @@ _FREED_ONLY = frozenset({"FactureIndiv", "Marche", "Concession"})
 
 
 @contextlib.contextmanager
-def open_source(source: Source) -> Iterator[BinaryIO]:
+def open_source(source: Source) -> Iterator[IO[bytes]]:
     """A binary stream on ``source`` (path, bytes or binary file object)."""
     if isinstance(source, (str, Path)):
         with open(source, "rb") as fh:
@@ -75,7 +75,7 @@ def open_source(source: Source) -> Iterator[BinaryIO]:
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield io.BytesIO(bytes(source))
     elif hasattr(source, "read"):
-        yield source  # type: ignore[misc]
+        yield source
     else:
         raise PesError(f"source de flux PES non prise en charge : {type(source).__name__}")
 
@@ -126,25 +126,53 @@ def _tiers(el: etree._Element) -> r.Tiers:
 
 
 # -- PES_Aller --------------------------------------------------------------------------
-class AllerWalker:
+_P = TypeVar("_P", r.Piece, r.PieceLite)
+WalkerInput = FlowStream | SchemaThread | IO[bytes]
+
+
+class AllerWalker(Generic[_P]):
     """Turns iterparse events of a PES_Aller into records (reader and validator).
 
     No schema here on purpose: with a schema attached, lxml's iterparse stops reporting
     well-formedness errors; the validator checks the schema on a parallel parser.
     """
 
+    @overload
     def __init__(
-        self, stream: FlowStream | IO[bytes], collector: PjCollector, *, lite: bool = False
-    ) -> None:
+        self: AllerWalker[r.Piece],
+        stream: WalkerInput,
+        collector: PjCollector,
+        *,
+        lite: Literal[False] = False,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: AllerWalker[r.PieceLite],
+        stream: WalkerInput,
+        collector: PjCollector,
+        *,
+        lite: Literal[True],
+    ) -> None: ...
+
+    def __init__(self, stream: WalkerInput, collector: PjCollector, *, lite: bool = False) -> None:
         self.stream = stream
         self.collector = collector
         # lite: pièces become ``records.PieceLite`` (what the rules check, nothing more)
         self.lite = lite
+        # The overloads tie ``lite`` to the record type; the implementation cannot see it.
+        self._make_piece: Callable[[etree._Element, r.Bordereau, int], _P] = cast(
+            "Callable[[etree._Element, r.Bordereau, int], _P]", piece_lite if lite else _piece
+        )
         self.root_tag: str | None = None
         self.signatures = 0
         self.root: etree._Element | None = None
 
-    def __iter__(self) -> Iterator[r.PesAllerRecord]:
+    def __iter__(
+        self,
+    ) -> Iterator[
+        r.FluxHeader | r.DomaineHeader | r.Bordereau | _P | r.BordereauEnd | r.Pj | r.FlowSignature
+    ]:
         events = etree.iterparse(
             _SweepingReader(self),
             events=("end",),
@@ -157,19 +185,18 @@ class AllerWalker:
         enveloppe = None
         bord_index = {"depense": 0, "recette": 0}
         piece_index = 0
-        cur: dict[str, object] = {}
+        bord: r.Bordereau | None = None  # the bordereau being read
         signed = False
         pj_index = 0
         pending_pj: deque[tuple[PjContent | None, str | None]] = deque()
-        make_piece = piece_lite if self.lite else _piece
+        make_piece = self._make_piece
         for _event, el in events:
             tag = el.tag
             if tag == "Piece" and root is not None:  # the hot path: one event per pièce
                 parent = el.getparent()
                 if parent is not None and parent.tag == "Bordereau":
                     piece_index += 1
-                    bord = cur.get("bord")
-                    if isinstance(bord, r.Bordereau):
+                    if bord is not None:
                         yield make_piece(el, bord, piece_index)
                     drop_done(el)
                     continue
@@ -236,22 +263,19 @@ class AllerWalker:
                     line=parent.sourceline,
                     path=path,
                 )
-                cur = {"bord": bord}
                 yield bord
             elif tag == "Piece" and ptag == "Bordereau":
                 piece_index += 1
-                bord = cur.get("bord")
-                if isinstance(bord, r.Bordereau):
-                    yield _piece(el, bord, piece_index)
+                if bord is not None:
+                    yield make_piece(el, bord, piece_index)
                 drop_done(el)
             elif tag == _DSIG_SIGNATURE and ptag == "Bordereau":
                 signed = True
                 self.signatures += 1
                 drop_done(el)
             elif tag == "Bordereau" and ptag in _DOMAINS:
-                bord = cur.get("bord")
                 domaine = _DOMAINS[ptag]
-                if isinstance(bord, r.Bordereau):
+                if bord is not None:
                     yield r.BordereauEnd(
                         domaine,
                         bord.id_bord,
@@ -262,7 +286,7 @@ class AllerWalker:
                         el.sourceline,
                         bord.path,
                     )
-                cur = {}
+                bord = None
                 drop_done(el)
             elif tag == "PJ" and ptag == "PES_PJ":
                 pj_index += 1
@@ -285,7 +309,7 @@ class _SweepingReader:
     """The walker's input: the flow stream, with a periodic sweep of the tree; in lite mode
     without the leaves no lite record reads (``lite.strip_unread``)."""
 
-    def __init__(self, walker: AllerWalker) -> None:
+    def __init__(self, walker: AllerWalker[r.Piece] | AllerWalker[r.PieceLite]) -> None:
         self._walker = walker
         self._reads = 0
 

@@ -265,7 +265,10 @@ def _build(
         _piece(bordereaux[key], piece, domaine)
     if not count:
         raise RetourError("un PES_Retour doit contenir au moins une pièce")
-    return etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True)
+    data: bytes = etree.tostring(
+        root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True
+    )
+    return data
 
 
 def _piece(bord: etree._Element, piece: PieceState, domaine: str) -> None:

@@ -13,10 +13,12 @@ from .elements import child_map, child_map_at, flux_header, to_bool, to_decimal,
 from .errors import PesFormatError
 from .reader import Source, check_root, open_source
 from .safety import PARSER_OPTIONS, FlowStream, read_head
-from .schemas import MessageKind
+from .schemas import MessageKind, MessageType
 
 
-def _iter_small(source: Source, expected: tuple[MessageKind, ...], unit: str):
+def _iter_small(
+    source: Source, expected: tuple[MessageKind, ...], unit: str
+) -> Iterator[tuple[MessageType, etree._Element]]:
     """Yield (message type, element) for each ``unit`` element end (and the headers)."""
     with open_source(source) as raw:
         head, prolog = read_head(raw)

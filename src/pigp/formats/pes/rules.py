@@ -325,7 +325,7 @@ class RuleEngine(PjRules):
     def _ligne_loc(self, p: r.Piece | r.PieceLite, ligne: r.Ligne | r.LigneLite) -> Location:
         return self._loc(ligne.path, ligne.line, piece=p.id_pce, ligne=ligne.id_ligne)
 
-    def _check_triplet(self, b: r.Bordereau, p: r.Piece, loc: Location) -> None:
+    def _check_triplet(self, b: r.Bordereau, p: r.Piece | r.PieceLite, loc: Location) -> None:
         if not (b.typ_bord and p.typ_pce and p.nat_pce) or b.typ_bord == "04":
             return
         if (p.domaine, b.typ_bord, p.typ_pce, p.nat_pce) in load_triplets():
@@ -341,7 +341,7 @@ class RuleEngine(PjRules):
             rule="triplet",
         )
 
-    def _check_tiers(self, t: r.Tiers, loc: Location) -> None:
+    def _check_tiers(self, t: r.Tiers | r.TiersLite, loc: Location) -> None:
         c = t.compte
         if c is not None and c.iban and not iban_valid(c.iban):
             self._add(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from .errors import PesLimitError, PesUnsafeXmlError
 
@@ -250,7 +250,7 @@ class FlowStream:
 
     def __init__(
         self,
-        raw: BinaryIO,
+        raw: IO[bytes],
         *,
         head: bytes = b"",
         pj: PjHandler | None = None,
@@ -507,7 +507,7 @@ class FlowStream:
 MAX_PROLOG = 1 << 20  # comments before the root are legal; a megabyte of them is plenty
 
 
-def read_head(raw: BinaryIO) -> tuple[bytes, Prolog]:
+def read_head(raw: IO[bytes]) -> tuple[bytes, Prolog]:
     """The first bytes of the flow (up to the root start tag) and what they say."""
     head = raw.read(HEAD_SIZE)
     while True:

@@ -278,7 +278,8 @@ class SchemaThread:
             # Not well-formed: the walker reports it (with its line); keep the schema
             # messages met before, or the parser's last word, in case it does not.
             self.broken = True
-            log = [e for e in parser.feed_error_log if e.level_name in ("ERROR", "FATAL")]
+            fed = parser.feed_error_log if parser is not None else []
+            log = [e for e in fed if e.level_name in ("ERROR", "FATAL")]
             log = log or [e for e in exc.error_log if e.level_name in ("ERROR", "FATAL")]
             self._entries = [e for e in log if e.domain_name == "SCHEMASV"] or log[-1:]
             verdict = bool(self._entries)
@@ -457,7 +458,9 @@ _BATCH = 256  # units validated together in one minimal document
 _validate_lock = threading.Lock()
 
 
-def _validate(schema: etree.XMLSchema, doc: etree._Element | etree._ElementTree) -> list:
+def _validate(
+    schema: etree.XMLSchema, doc: etree._Element | etree._ElementTree
+) -> list[etree._LogEntry]:
     """Schema messages for ``doc`` (empty when valid), safe across threads."""
     with _validate_lock:
         if schema.validate(doc):

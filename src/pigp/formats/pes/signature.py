@@ -17,10 +17,10 @@ import base64
 import binascii
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TypedDict
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidSignatureError
@@ -165,6 +165,22 @@ _FLUX_CODES = _Codes(
 )
 
 
+class _InfoFields(TypedDict, total=False):
+    """``SignatureInfo``'s fields, gathered while the signature is checked."""
+
+    target: str
+    valid: bool
+    signer: str | None
+    signing_time: str | None
+    policy_oid: str | None
+    algorithm: str | None
+    weak_algorithm: bool
+    trusted: bool | None
+
+
+_FindingSink = Callable[[NumAnoAck, Severity, str, str], None]
+
+
 class _Fail(Exception):
     def __init__(self, code: NumAnoAck, message: str, rule: str) -> None:
         super().__init__(message)
@@ -198,7 +214,7 @@ def _verify_one(
         findings.append(Finding(code, severity, codes.scope, message, location, rule))
 
     sig = signed.find(f"{{{DS}}}Signature")
-    info: dict = {"target": target, "valid": False}
+    info: _InfoFields = {"target": target, "valid": False}
     try:
         if sig is None:
             raise _Fail(
@@ -312,7 +328,13 @@ def _check_references(
         )
 
 
-def _check_signing_certificate(props, cert, what, codes, finding) -> None:
+def _check_signing_certificate(
+    props: etree._Element,
+    cert: x509.Certificate,
+    what: str,
+    codes: _Codes,
+    finding: _FindingSink,
+) -> None:
     cert_el = props.find("{*}SignedSignatureProperties/{*}SigningCertificate/{*}Cert")
     if cert_el is None:
         raise _Fail(
@@ -387,7 +409,7 @@ _DOMAINES = {"PES_DepenseAller": "depense", "PES_RecetteAller": "recette"}
 _LIBELLES = {"depense": "dépense", "recette": "recette"}
 
 
-def _prescan(f: BinaryIO) -> tuple[int, bool, bool, bool]:
+def _prescan(f: IO[bytes]) -> tuple[int, bool, bool, bool]:
     """Size, "some Signature tag may exist", "the flow itself is signed", DOCTYPE seen."""
     start = f.tell()
     size, found, carry = 0, False, b""
@@ -422,7 +444,7 @@ def _bordereau_location(el: etree._Element, domaine: str, index: int) -> tuple[L
 
 
 def _verify_bordereaux(
-    f: BinaryIO, trust: TrustStore | None, production: bool
+    f: IO[bytes], trust: TrustStore | None, production: bool
 ) -> tuple[list[SignatureInfo], list[Finding]]:
     infos: list[SignatureInfo] = []
     findings: list[Finding] = []
@@ -468,7 +490,7 @@ def _verify_bordereaux(
 
 
 def _verify_flux(
-    f: BinaryIO, size: int, trust: TrustStore | None, production: bool
+    f: IO[bytes], size: int, trust: TrustStore | None, production: bool
 ) -> tuple[SignatureInfo, list[Finding]]:
     location = Location(path="/PES_Aller/Signature")
     if size > FLUX_SIGNATURE_MAX_SIZE:
@@ -502,7 +524,7 @@ def _verify_flux(
 
 
 def verify_signatures(
-    source: str | Path | BinaryIO,
+    source: str | Path | IO[bytes],
     *,
     trust: TrustStore | None = None,
     production: bool = False,
@@ -514,8 +536,8 @@ def verify_signatures(
     flow below ``FLUX_SIGNATURE_MAX_SIZE``, whose signature covers everything).
     """
     if isinstance(source, str | Path):
-        with open(source, "rb") as f:
-            return verify_signatures(f, trust=trust, production=production)
+        with open(source, "rb") as fh:
+            return verify_signatures(fh, trust=trust, production=production)
     f = source
     if not f.seekable():
         import tempfile

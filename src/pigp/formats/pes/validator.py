@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
 
@@ -26,7 +26,8 @@ from .context import NullContext, PlatformContext
 from .errors import PesError, PesLimitError, PesSchemaError, PesUnsafeXmlError
 from .messages import parser_message
 from .pj import DEFAULT_MAX_DECOMPRESSED, PjCollector
-from .reader import AllerWalker, Source, open_source, read_head
+from .reader import AllerWalker, Source, open_source
+from .records import PieceLite
 from .report import (
     Finding,
     Layer,
@@ -39,7 +40,7 @@ from .report import (
     interrupted_finding,
 )
 from .rules import RuleEngine
-from .safety import PARSER_OPTIONS, FlowStream, Prolog
+from .safety import PARSER_OPTIONS, FlowStream, Prolog, read_head
 from .schemas import (
     DEFAULT_VERSION,
     MESSAGE_TYPES,
@@ -94,8 +95,10 @@ class _Outcome:
             self.findings.append(interrupted_finding(layer, exc))
 
 
-def _flux(code: NumAnoAck, message: str, rule: str, **loc: object) -> Finding:
-    return Finding(code, Severity.ERROR, Scope.FLUX, message, Location(**loc), rule)  # type: ignore[arg-type]
+def _flux(
+    code: NumAnoAck, message: str, rule: str, *, line: int | None = None, path: str = ""
+) -> Finding:
+    return Finding(code, Severity.ERROR, Scope.FLUX, message, Location(path=path, line=line), rule)
 
 
 def validate(
@@ -131,7 +134,9 @@ def validate(
         try:
             raw = stack.enter_context(open_source(source))
         except OSError as exc:
-            raise PesError(f"fichier illisible : {source} ({exc.strerror})") from exc
+            # Only a path is opened here; never print a bytes source (b'...') in a message.
+            what = str(path) if path is not None else "flux"
+            raise PesError(f"fichier illisible : {what} ({exc.strerror})") from exc
         if not _seekable(raw):
             with tempfile.TemporaryFile() as spool:
                 _copy(raw, spool, options.max_size)
@@ -143,7 +148,7 @@ def validate(
 
 
 def _guarded_run(
-    raw: BinaryIO,
+    raw: IO[bytes],
     path: Path | None,
     options: ValidationOptions,
     context: PlatformContext,
@@ -157,14 +162,14 @@ def _guarded_run(
         out.interrupt(out.layer, exc)
 
 
-def _seekable(raw: BinaryIO) -> bool:
+def _seekable(raw: IO[bytes]) -> bool:
     try:
         return raw.seekable()
     except (AttributeError, OSError):
         return False
 
 
-def _copy(src: BinaryIO, dst: BinaryIO, limit: int) -> None:
+def _copy(src: IO[bytes], dst: IO[bytes], limit: int) -> None:
     total = 0
     while chunk := src.read(1 << 20):
         total += len(chunk)
@@ -262,14 +267,15 @@ def _prolog_findings(prolog: Prolog) -> tuple[list[Finding], bool]:
 
 def _root_problem(prolog: Prolog) -> Finding | None:
     name, ns = prolog.root, prolog.root_namespace
-    loc = {"path": f"/{name}", "line": prolog.root_line}
+    path, line = f"/{name}", prolog.root_line
     if ns == NS_LEGACY_2009:
         return _flux(
             NumAnoAck.VERSION_PES,
             f"Le fichier est un message « {name} » de l'ancien format PES (2009, espace de "
             f"noms {ns}) : format inconnu ou périmé, non pris en charge.",
             "legacy-format",
-            **loc,
+            path=path,
+            line=line,
         )
     expected = [mt for mt in MESSAGE_TYPES if mt.root == name]
     if expected:
@@ -279,20 +285,22 @@ def _root_problem(prolog: Prolog) -> Finding | None:
             NumAnoAck.SCHEMA_INCOMPLET,
             f"L'élément racine « {name} » est dans {got} ; attendu : {wanted}.",
             "root-namespace",
-            **loc,
+            path=path,
+            line=line,
         )
     return _flux(
         NumAnoAck.SCHEMA_INCOMPLET,
         f"L'élément racine « {name} » n'est pas celui d'un message PES (attendu PES_Aller, "
         "PES_ACQUIT, PES_Retour ou PES_ACQUIT_RETOUR).",
         "root-unknown",
-        **loc,
+        path=path,
+        line=line,
     )
 
 
 # -- the pass ---------------------------------------------------------------------------
 def _run(
-    raw: BinaryIO,
+    raw: IO[bytes],
     path: Path | None,
     options: ValidationOptions,
     context: PlatformContext,
@@ -412,7 +420,7 @@ def _finish_rules(engine: RuleEngine | None, out: _Outcome) -> None:
 
 
 def _stream_pass(
-    raw: BinaryIO,
+    raw: IO[bytes],
     head: bytes,
     schema: etree.XMLSchema | None,
     engine: RuleEngine | None,
@@ -444,7 +452,7 @@ def _stream_pass(
 
 
 def _walk(
-    walker: AllerWalker | None,
+    walker: AllerWalker[PieceLite] | None,
     engine: RuleEngine | None,
     source: SchemaThread | FlowStream,
     stream: FlowStream,
@@ -490,7 +498,7 @@ def _walk(
 
 
 def _consume(
-    walker: AllerWalker | None,
+    walker: AllerWalker[PieceLite] | None,
     engine: RuleEngine | None,
     source: SchemaThread | FlowStream,
     out: _Outcome,
@@ -564,7 +572,7 @@ def _wellformed_finding(message: str, line: int | None, stream: FlowStream) -> F
     )
 
 
-def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[Finding]:
+def _locate(raw: IO[bytes], options: ValidationOptions, mt: MessageType) -> list[Finding]:
     """Re-read a schema-invalid flow to give each error its line and element path."""
     head, _prolog = read_head(raw)
     stream = FlowStream(raw, head=head, max_size=options.max_size)
@@ -580,7 +588,7 @@ def _locate(raw: BinaryIO, options: ValidationOptions, mt: MessageType) -> list[
 
 
 def _try_accepted(
-    raw: BinaryIO, start: int, options: ValidationOptions, mt: MessageType
+    raw: IO[bytes], start: int, options: ValidationOptions, mt: MessageType
 ) -> str | None:
     """First accepted (transition) version the flow is valid against, if any."""
     for version in options.accepted_versions:
@@ -606,7 +614,7 @@ def _try_accepted(
 
 
 def _signatures(
-    source: BinaryIO | Path, options: ValidationOptions
+    source: IO[bytes] | Path, options: ValidationOptions
 ) -> tuple[tuple[SignatureInfo, ...], Iterable[Finding]]:
     # An unavailable verifier (ImportError) is a check that cannot run: the caller fails closed.
     from .signature import verify_signatures

@@ -15,6 +15,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Callable
 from copy import deepcopy
 
 from cryptography import x509
@@ -67,7 +68,8 @@ _DIGESTS = {
 }
 # The flow signature covers the whole document (PJ included): it can only be checked on
 
-_SIGNATURE_HASHES = {
+# Callables rather than ``type[HashAlgorithm]``: mypy refuses to instantiate an abstract type.
+_SIGNATURE_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "http://www.w3.org/2000/09/xmldsig#rsa-sha1": hashes.SHA1,
     RSA_SHA256: hashes.SHA256,
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": hashes.SHA384,
@@ -105,14 +107,17 @@ def _valid_at(cert: x509.Certificate, at: dt.datetime) -> bool:
 
 
 def _c14n(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    data: bytes = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    return data
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _sub(parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str):
+def _sub(
+    parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str
+) -> etree._Element:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
     if text is not None:
         el.text = text

@@ -209,6 +209,15 @@ def _amount(text: str | None) -> Decimal:
         raise SepaFormatError(f"montant illisible : {text!r}") from exc
 
 
+def _direction(elem: etree._Element, text: str | None) -> CreditDebit:
+    """CdtDbtInd of ``elem``; a clear error (not the enum's English ValueError) otherwise."""
+    if text == CreditDebit.CREDIT:
+        return CreditDebit.CREDIT
+    if text == CreditDebit.DEBIT:
+        return CreditDebit.DEBIT
+    raise SepaFormatError(f"ligne {elem.sourceline} : sens (CdtDbtInd) illisible")
+
+
 class _Reader:
     """Builds typed records from end events; shared by the readers and the validator."""
 
@@ -237,9 +246,8 @@ class _Reader:
 
     def _text(self, elem: etree._Element, path: str) -> str | None:
         node = elem.find(self._q(path))
-        if node is None or node.text is None:
-            return None
-        return node.text.strip()
+        text: str | None = node.text if node is not None else None
+        return text.strip() if text is not None else None
 
     def _q(self, path: str) -> str:
         return "/".join(self.ns + p for p in path.split("/"))
@@ -301,7 +309,7 @@ class _Reader:
         return CamtBalance(
             self._text(elem, "Tp/CdOrPrtry/Cd") or self._text(elem, "Tp/CdOrPrtry/Prtry") or "",
             _amount(amt.text if amt is not None else None),
-            CreditDebit(self._text(elem, "CdtDbtInd")),
+            _direction(elem, self._text(elem, "CdtDbtInd")),
             self._date(elem, "Dt"),
         )
 
@@ -309,15 +317,13 @@ class _Reader:
         amt = elem.find(self.ns + "Amt")
         if amt is None:
             raise SepaFormatError(f"ligne {elem.sourceline} : écriture sans montant")
-        direction = self._text(elem, "CdtDbtInd")
-        if direction not in ("CRDT", "DBIT"):
-            raise SepaFormatError(f"ligne {elem.sourceline} : sens (CdtDbtInd) illisible")
+        direction = _direction(elem, self._text(elem, "CdtDbtInd"))
         return CamtEntry(
             statement_id=self.stmt_id,
             account_iban=self.iban,
             amount=_amount(amt.text),
             currency=amt.get("Ccy", ""),
-            direction=CreditDebit(direction),
+            direction=direction,
             status=self._text(elem, "Sts") or self._text(elem, "Sts/Cd"),
             booking_date=self._date(elem, "BookgDt"),
             value_date=self._date(elem, "ValDt"),
@@ -341,7 +347,7 @@ class _Reader:
             payment_info_id=self._text(btch, "PmtInfId"),
             count=int(count) if count and count.isdigit() else None,
             total=_amount(total) if total else None,
-            direction=CreditDebit(direction) if direction else None,
+            direction=_direction(btch, direction) if direction else None,
         )
 
     def _transaction(self, tx: etree._Element) -> CamtTransaction:
@@ -407,7 +413,7 @@ def _events(source: Source, max_size: int, keep_entries: bool) -> Iterator[_Read
                     yield reader
         except etree.XMLSyntaxError as exc:
             raise SepaFormatError(f"XML mal formé : {exc}") from exc
-        except ValueError as exc:  # unknown enumeration value (CdtDbtInd)
+        except ValueError as exc:  # fail closed on any other unreadable value
             raise SepaFormatError(str(exc)) from exc
         yield reader
 

@@ -119,7 +119,8 @@ def write_camt(
     for line in lines:
         _entry(stmt, line, v08)
     validate_output(doc, message)
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 def _balance(stmt: etree._Element, code: str, amount: Decimal, day: date) -> None:

@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from .errors import SepaLimitError, SepaUnsafeXmlError
 
@@ -155,10 +155,16 @@ def sniff_root(head: bytes) -> RootInfo | None:
     )
 
 
+class Readable(Protocol):
+    """What SafeStream reads from: a binary file, or the head already read then the file."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class SafeStream:
     """File-like wrapper given to lxml: refuses DOCTYPE/ENTITY and enforces the size limit."""
 
-    def __init__(self, raw: BinaryIO, max_size: int) -> None:
+    def __init__(self, raw: Readable, max_size: int) -> None:
         self._raw = raw
         self._max_size = max_size
         self._carry = b""

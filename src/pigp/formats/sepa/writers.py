@@ -195,7 +195,8 @@ def _finish(
     if created is not None:
         _set(root, "s:*/s:GrpHdr/s:CreDtTm", ns, created.replace(microsecond=0).isoformat())
     validate_output(root, message)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 def payment_info_id_for(msg_id: str, index: int) -> str:
