@@ -66,7 +66,6 @@ _DIGESTS = {
     "http://www.w3.org/2001/04/xmldsig-more#sha384": hashlib.sha384,
     "http://www.w3.org/2001/04/xmlenc#sha512": hashlib.sha512,
 }
-# The flow signature covers the whole document (PJ included): it can only be checked on
 
 # Callables rather than ``type[HashAlgorithm]``: mypy refuses to instantiate an abstract type.
 _SIGNATURE_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
