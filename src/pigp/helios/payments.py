@@ -21,7 +21,7 @@ batch quotes them, and `statement_debits` reconciles that debit line with the ru
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -95,19 +95,24 @@ def by_transfer() -> Q:
     return Q(mode_reglement__in=TRANSFER_MODES) | (Q(mode_reglement="") & ~Q(tiers__iban=""))
 
 
-def candidates(collectivite: Collectivite) -> QuerySet[Piece]:
-    """Mandats taken in charge, payable by transfer, not yet paid (whatever their bank details)."""
+def payable(collectivites: Iterable[Collectivite] | QuerySet) -> QuerySet[Piece]:
+    """Mandats taken in charge, payable by transfer, not yet paid (whatever their bank details),
+    of an open or a closed exercice: the clôture does not stop paying a reste à payer."""
     already = Paiement.objects.filter(piece_id=OuterRef("pk"))
     return (
         Piece.objects.filter(
-            collectivite=collectivite,
+            collectivite__in=collectivites,
             domaine=Domaine.DEPENSE,
             etat=EtatPiece.PRISE_EN_CHARGE,
-            verrouillee=False,
         )
         .filter(by_transfer())
         .filter(~Exists(already))
     )
+
+
+def candidates(collectivite: Collectivite) -> QuerySet[Piece]:
+    """What a run of the collectivité would pay (see `payable`)."""
+    return payable([collectivite])
 
 
 FIELDS = (
@@ -207,12 +212,13 @@ def bulk_transition(
     """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
 
     The rule is the state machine's (`states.allowed`); each UPDATE is guarded by the expected
-    state, and a pièce that changed meanwhile (or is locked) raises `TransitionError` so the
-    caller's transaction rolls back. The caller writes one journal entry for the whole batch.
+    state, and a pièce that changed meanwhile raises `TransitionError` so the caller's
+    transaction rolls back. Pièces of a closed exercice (`verrouillee`) move too: these are
+    payments and encaissements, which the clôture does not stop (see `states.check`). The caller writes one journal entry for the whole batch.
     `extra` fields are set by the same UPDATE (e.g. the reste à recouvrer of soldée titres).
     """
     probe = Piece(domaine=domaine, etat=expected)
-    if not states.allowed(probe, to):
+    if to in states.MANUAL or not states.allowed(probe, to):
         raise states.TransitionError(
             f"Impossible de passer de « {EtatPiece(expected).label.lower()} » "
             f"à « {EtatPiece(to).label.lower()} »."
@@ -223,9 +229,7 @@ def bulk_transition(
         values = {"etat": to, "modifie_le": now, **(extra or {})}
         if date_field:
             values[date_field] = day
-        count = Piece.objects.filter(
-            pk__in=chunk, etat=expected, domaine=domaine, verrouillee=False
-        ).update(**values)
+        count = Piece.objects.filter(pk__in=chunk, etat=expected, domaine=domaine).update(**values)
         if count != len(chunk):
             raise states.TransitionError(
                 "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "

@@ -50,9 +50,12 @@ def allowed(piece: Piece, to: str) -> bool:
 
 def check(piece: Piece, to: str, motif_code: str = "") -> None:
     kind = "mandat" if piece.domaine == Domaine.DEPENSE else "titre"
-    if piece.verrouillee:
+    # A closed exercice locks the decisions (prise en charge, rejet, instance), never the money:
+    # its restes à payer and à recouvrer are still paid and recovered after the clôture.
+    if piece.verrouillee and to in MANUAL:
         raise TransitionError(
-            f"Le {kind} n° {piece.id_pce} appartient à un exercice clos : il ne change plus."
+            f"Le {kind} n° {piece.id_pce} appartient à un exercice clos : sa prise en charge "
+            "ou son rejet ne change plus."
         )
     if not allowed(piece, to):
         raise TransitionError(

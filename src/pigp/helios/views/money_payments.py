@@ -18,7 +18,7 @@ from pigp.helios.access import (
     require_agent,
 )
 from pigp.helios.forms_money import PaymentRunForm
-from pigp.helios.models import Domaine, PaymentRun, Piece
+from pigp.helios.models import PaymentRun
 from pigp.helios.views.money_access import (
     PAGE_SIZE,
     check_posted_collectivite,
@@ -41,14 +41,12 @@ def _paiements_page(
         .order_by("-cree_le", "-pk")
     )
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The same mandats a run pays, per exercice of origin (a closed one's restes included).
     a_payer = (
-        Piece.objects.filter(
-            collectivite__in=colls, domaine=Domaine.DEPENSE, etat="prise_en_charge"
-        )
-        .filter(payments.by_transfer())
-        .values("collectivite__nom")
+        payments.payable(colls)
+        .values("collectivite__nom", "exercice__annee", "exercice__cloture")
         .annotate(nombre=Count("pk"), total=Sum("mt_ttc"))
-        .order_by("collectivite__nom")
+        .order_by("collectivite__nom", "exercice__annee")
     )
     excluded = []
     for coll in colls.order_by("nom")[:20]:
