@@ -217,6 +217,6 @@ def test_bulk_decision_block_in_progress_failed_and_finished(
     bulk = ActionGroupee.objects.get(pk=bulk.pk)
     assert bulk.statut == StatutActionGroupee.TERMINEE and bulk.n_changees == 3
     text = page.locator("main").inner_text()
-    assert "Décision groupée terminée" in text and "1 pièce écartée" in text
+    assert "Décision groupée terminée" in text and "1 pièce déjà décidée" in text
     assert_accessible(page, "a bordereau after a bulk decision with a skipped pièce")
     shot(page, "bulk_terminee")

@@ -93,9 +93,10 @@ def test_close_locks_journals_signals_and_never_reopens(exercice, make_piece):
     # A second close is refused with a message; nothing reopens.
     with pytest.raises(cloture.ClotureError, match="déjà clos : il ne peut pas être rouvert"):
         cloture.close(exercice, actor="x")
-    # The state machine refuses locked pièces.
+    # The state machine refuses new decisions on locked pièces; their payment goes on.
     with pytest.raises(states.TransitionError, match="exercice clos"):
-        states.transition(paid, E.PAYEE, actor="x")
+        states.transition(paid, E.REJETEE, actor="x", motif_code="04")
+    assert states.transition(paid, E.PAYEE, actor="x").etat == E.PAYEE
     assert not hasattr(cloture, "reopen")
 
 

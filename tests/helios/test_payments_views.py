@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pigp.formats import sepa
-from pigp.helios import direct_debits, payments, recovery, statements
+from pigp.helios import direct_debits, payments, recovery, statements, treasury
 from pigp.helios.models import (
     CamtLine,
     Encaissement,
@@ -41,6 +41,7 @@ def world(ledger, compte):
     today = timezone.localdate()
     ledger.mandat("10.00", n=1)
     run = payments.run_payments(ledger.collectivite, today, actor="x").run
+    ledger.mandat("20.00", n=3)  # for the preview of the next run
     titre = ledger.titre("50.00", rum="RUM-1", date_signature_mandat=datetime.date(2025, 1, 1))
     dd = direct_debits.run_direct_debits(ledger.collectivite, today, actor="x").run
     content = sepa.write_camt(
@@ -65,6 +66,9 @@ def urls(world):
         reverse("helios_money:ligne", args=[w["line"].pk]),
         reverse("helios_money:prelevement_fichier", args=[w["dd"].pk]),
         reverse("helios_money:tresorerie_csv") + f"?budget={w['budget'].pk}&annee=2026",
+        reverse("helios_money:paiements_apercu")
+        + f"?run-collectivite={w['budget'].collectivite_id}&run-version=001.09"
+        + f"&run-date_execution={timezone.localdate().isoformat()}",
     ]
     posts = [
         reverse("helios_money:paiements_lancer"),
@@ -127,14 +131,17 @@ def test_payment_run_from_the_page_and_download(agent, ledger, compte):
     today = timezone.localdate()
     page = agent.get(reverse("helios_money:paiements"))
     assert "RIB faux" in page.content.decode() and "Mandats écartés" in page.content.decode()
+    run = {
+        "run-collectivite": ledger.collectivite.pk,
+        "run-date_execution": today.isoformat(),
+        "run-version": "001.09",
+    }
+    treasury.set_opening(ledger.budget, today.year, D("100.00"), today, actor="x")
+    preview = agent.get(reverse("helios_money:paiements_apercu"), run)
+    assert preview.status_code == 200 and not PaymentRun.objects.exists()
+    digest = preview.context["preview"].digest
     response = agent.post(
-        reverse("helios_money:paiements_lancer"),
-        {
-            "run-collectivite": ledger.collectivite.pk,
-            "run-date_execution": today.isoformat(),
-            "run-version": "001.09",
-        },
-        follow=True,
+        reverse("helios_money:paiements_lancer"), {**run, "selection": digest}, follow=True
     )
     assert response.status_code == 200
     text = response.content.decode()

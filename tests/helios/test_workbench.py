@@ -420,9 +420,12 @@ def test_bordereau_wide_action_with_allowed_and_forbidden_pieces(client, comptab
         "5": EtatPiece.REJETEE,
     }
     assert "3 pièces rejetées." in html
-    assert "2 pièces refusées" in html
-    assert "mandat n° 3 de « rejetée »" in html and "mandat n° 4 de « prise en charge »" in html
-    assert "fr-alert--warning" in html
+    # Already decided pièces are left as they are and said so, never reported as refused.
+    assert (
+        "2 pièces déjà décidées, laissées telles quelles : mandat n° 3 (rejetée), "
+        "mandat n° 4 (prise en charge)." in html
+    )
+    assert "refusée" not in html and "fr-alert--warning" not in html
     assert PieceEvent.objects.filter(etat=EtatPiece.REJETEE).count() == 3
 
 

@@ -110,9 +110,9 @@ def test_large_bordereau_decision_runs_as_a_task_with_every_transition_journaled
     )
     assert bulk.demandee_par == comptable.email and bulk.motif_code == "04"
     assert bulk.fin_le is not None and bulk.jeton == "" and bulk.bail_jusqua is None
-    assert bulk.refus == [
-        "Impossible de passer le mandat n° 4 de « prise en charge » à « rejetée »."
-    ]
+    # The mandat already taken in charge is left as it is: not a refusal.
+    assert bulk.refus == [] and bulk.n_refusees == 0
+    assert (bulk.n_deja_decidees, bulk.deja_decidees) == (1, ["mandat n° 4 (prise en charge)"])
 
     fourth = b.pieces.get(id_pce="4")
     assert set(b.pieces.exclude(pk=fourth.pk).values_list("etat", flat=True)) == {"rejetee"}
@@ -127,8 +127,8 @@ def test_large_bordereau_decision_runs_as_a_task_with_every_transition_journaled
     # The bordereau page, where the redirect lands, gives the outcome and the pièce set aside.
     assert response.redirect_chain == [(reverse("helios:bordereau", args=[b.pk]), 302)]
     assert "Décision groupée terminée : rejet de toutes les pièces" in html
-    assert "59 pièces rejetées. 1 pièce écartée" in html
-    assert "mandat n° 4 de « prise en charge »" in html
+    assert "59 pièces rejetées." in html and "écartée" not in html
+    assert "1 pièce déjà décidée, laissée telle quelle : mandat n° 4 (prise en charge)." in html
     assert "Prendre en charge" in html  # decisions are open again
     assert "elle est traitée en arrière-plan" in html
 
@@ -440,3 +440,61 @@ def test_bordereau_page_with_a_bulk_outcome_keeps_its_query_count(
         counts.append(len(ctx.captured_queries))
         assert "Décision groupée terminée" in html and f"Refus n° {n - 1}" in html
     assert counts[0] == counts[1], counts
+
+
+# -- pièces already decided ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [5, 8], ids=["inline", "task"])
+@low_threshold
+def test_taking_in_charge_a_bordereau_with_a_rejected_piece_skips_it_and_says_so(agent, ledger, n):
+    """Issue 9: « 1 pièce refusée : Impossible de passer le mandat n° 3 de « rejetée » à
+    « prise en charge » » — the rejected pièce is already decided, not refused."""
+    b = ledger(n, etats={2: EtatPiece.REJETEE}, pj=False)
+    with enqueued_tasks() as seen:
+        response = agent.post(action_url(b), TAKE, follow=True)
+    assert len(seen) == (1 if workbench.runs_in_background(n) else 0)
+    html = text(response)
+    assert f"{n - 1} pièces prises en charge." in html
+    assert "1 pièce déjà décidée, laissée telle quelle : mandat n° 3 (rejetée)." in html
+    assert "refusée" not in html and "Impossible de passer" not in html
+    assert "écartée" not in html
+    etats = dict(b.pieces.values_list("id_pce", "etat"))
+    assert etats.pop("3") == EtatPiece.REJETEE
+    assert set(etats.values()) == {EtatPiece.PRISE_EN_CHARGE}
+    assert not PieceEvent.objects.filter(piece__id_pce="3", piece__bordereau=b).exists()
+    if seen:
+        bulk = ActionGroupee.objects.get(bordereau=b)
+        assert (bulk.n_changees, bulk.n_deja_decidees, bulk.n_refusees, bulk.refus) == (
+            n - 1,
+            1,
+            0,
+            [],
+        )
+
+
+def test_a_piece_decided_meanwhile_is_skipped_not_refused(comptable, ledger):
+    """The check is made on the locked row: a stale pièce decided by someone else is skipped."""
+    b = ledger(2)
+    stale = list(b.pieces.order_by("pk"))
+    Piece.objects.filter(pk=stale[1].pk).update(etat=EtatPiece.PRISE_EN_CHARGE)
+    outcome = workbench.apply(
+        comptable.email, stale, workbench.ACTIONS["rejeter"], motifs=["04"], commentaire="x"
+    )
+    assert [p.pk for p in outcome.moved] == [stale[0].pk] and outcome.refused == []
+    assert outcome.skips() == (
+        "1 pièce déjà décidée, laissée telle quelle : mandat n° 2 (prise en charge)."
+    )
+
+
+@low_threshold
+def test_only_the_first_skipped_pieces_are_named_but_all_are_counted(agent, ledger, monkeypatch):
+    monkeypatch.setattr(workbench, "SKIPPED_KEPT", 3)
+    b = ledger(8, etats=dict.fromkeys(range(6), EtatPiece.REJETEE), pj=False)
+    html = text(agent.post(action_url(b), TAKE, follow=True))
+    bulk = ActionGroupee.objects.get(bordereau=b)
+    assert (bulk.n_changees, bulk.n_deja_decidees, len(bulk.deja_decidees)) == (2, 6, 3)
+    assert (
+        "6 pièces déjà décidées, laissées telles quelles : mandat n° 1 (rejetée), "
+        "mandat n° 2 (rejetée), mandat n° 3 (rejetée) … et 3 autres." in html
+    )

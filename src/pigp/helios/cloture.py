@@ -1,17 +1,24 @@
 """Clôture de l'exercice: nothing left to decide, pièces locked, ORC told. No way back.
 
 There is no code path that reopens an exercice: `cloture` only goes from False to True, and
-`states.transition` refuses every pièce of a closed exercice (`verrouillee`).
+`states.transition` refuses every new decision (prise en charge, rejet, instance) on a pièce of a
+closed exercice (`verrouillee`). Money still moves: mandats taken in charge and not yet paid
+(restes à payer) and titres not yet recovered (restes à recouvrer) stay payable and recoverable
+— payment runs, encaissements by hand, bank statements, direct debits — under their exercice of
+origin. `restes` counts them for the clôture page.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from pigp.core import journal
-from pigp.helios.models import EtatPiece, Exercice, Piece
+from pigp.helios.models import Domaine, EtatPiece, Exercice, Paiement, Piece
 from pigp.helios.signals import exercice_closed
 
 UNDECIDED = (EtatPiece.RECUE, EtatPiece.EN_INSTANCE)
@@ -28,6 +35,35 @@ def counts_by_etat(exercice: Exercice) -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("etat", "n")
     )
+
+
+@dataclass(frozen=True)
+class Restes:
+    """What the exercice still has to pay and to recover (it stays payable after the clôture)."""
+
+    mandats: int
+    a_payer: Decimal
+    titres: int
+    a_recouvrer: Decimal
+
+
+def restes(exercice: Exercice) -> Restes:
+    """Mandats taken in charge and not paid, titres taken in charge and not recovered (one query)."""
+    paid = Paiement.objects.filter(piece_id=OuterRef("pk"))
+    a_payer = Q(domaine=Domaine.DEPENSE, etat=EtatPiece.PRISE_EN_CHARGE) & ~Q(Exists(paid))
+    a_recouvrer = Q(
+        domaine=Domaine.RECETTE,
+        etat__in=(EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE),
+        reste_a_recouvrer__gt=0,
+    )
+    zero = Decimal("0.00")
+    row = Piece.objects.filter(exercice=exercice).aggregate(
+        mandats=Count("pk", filter=a_payer),
+        a_payer=Sum("mt_ttc", filter=a_payer, default=zero),
+        titres=Count("pk", filter=a_recouvrer),
+        a_recouvrer=Sum("reste_a_recouvrer", filter=a_recouvrer, default=zero),
+    )
+    return Restes(row["mandats"], row["a_payer"], row["titres"], row["a_recouvrer"])
 
 
 def blockers(exercice: Exercice) -> list[str]:

@@ -21,7 +21,8 @@ batch quotes them, and `statement_debits` reconciles that debit line with the ru
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -34,7 +35,7 @@ from pigp.core import files, journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.formats.sepa.identifiers import bic_problem, iban_problem
-from pigp.helios import states
+from pigp.helios import states, treasury
 from pigp.helios.models import (
     CompteTresor,
     Domaine,
@@ -58,6 +59,14 @@ mandats_payes = Signal()
 
 class PaymentError(Exception):
     """A run that cannot be made; the message is for the comptable, in French."""
+
+
+class SelectionChanged(PaymentError):
+    """The mandats a run would pay are not those of the preview the comptable confirmed."""
+
+
+class NegativeBalance(PaymentError):
+    """The run would overdraw a budget's Trésor account and the comptable did not accept it."""
 
 
 @dataclass(frozen=True)
@@ -95,19 +104,24 @@ def by_transfer() -> Q:
     return Q(mode_reglement__in=TRANSFER_MODES) | (Q(mode_reglement="") & ~Q(tiers__iban=""))
 
 
-def candidates(collectivite: Collectivite) -> QuerySet[Piece]:
-    """Mandats taken in charge, payable by transfer, not yet paid (whatever their bank details)."""
+def payable(collectivites: Iterable[Collectivite] | QuerySet) -> QuerySet[Piece]:
+    """Mandats taken in charge, payable by transfer, not yet paid (whatever their bank details),
+    of an open or a closed exercice: the clôture does not stop paying a reste à payer."""
     already = Paiement.objects.filter(piece_id=OuterRef("pk"))
     return (
         Piece.objects.filter(
-            collectivite=collectivite,
+            collectivite__in=collectivites,
             domaine=Domaine.DEPENSE,
             etat=EtatPiece.PRISE_EN_CHARGE,
-            verrouillee=False,
         )
         .filter(by_transfer())
         .filter(~Exists(already))
     )
+
+
+def candidates(collectivite: Collectivite) -> QuerySet[Piece]:
+    """What a run of the collectivité would pay (see `payable`)."""
+    return payable([collectivite])
 
 
 FIELDS = (
@@ -117,6 +131,7 @@ FIELDS = (
     "mt_ttc",
     "exercice_id",
     "exercice__annee",
+    "exercice__cloture",
     "exercice__budget_id",
     "bordereau__id_bord",
     "tiers__nom",
@@ -131,7 +146,7 @@ def _label(row: dict) -> str:
     return f"Mandat n° {row['id_pce']} (bordereau {row['bordereau__id_bord']}, {row['exercice__annee']})"
 
 
-def _tiers_name(row: dict) -> str:
+def tiers_name(row: dict) -> str:
     name = row["tiers__titulaire"] or " ".join(
         x for x in (row["tiers__nom"], row["tiers__prenom"]) if x
     )
@@ -155,7 +170,7 @@ def problem_of(row: dict) -> str | None:
         reason = bic_problem(bic)
         if reason:
             return f"BIC du créancier invalide ({reason})"
-    if not _tiers_name(row):
+    if not tiers_name(row):
         return "nom du créancier absent"
     return None
 
@@ -177,7 +192,7 @@ def excluded(collectivite: Collectivite, limit: int = 200, scan: int = 10_000) -
 
 
 def _excluded(row: dict, reason: str) -> Excluded:
-    return Excluded(row["pk"], _label(row), row["mt_ttc"] or Decimal("0"), _tiers_name(row), reason)
+    return Excluded(row["pk"], _label(row), row["mt_ttc"] or Decimal("0"), tiers_name(row), reason)
 
 
 def end_to_end_id(row: dict) -> str:
@@ -207,12 +222,13 @@ def bulk_transition(
     """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
 
     The rule is the state machine's (`states.allowed`); each UPDATE is guarded by the expected
-    state, and a pièce that changed meanwhile (or is locked) raises `TransitionError` so the
-    caller's transaction rolls back. The caller writes one journal entry for the whole batch.
+    state, and a pièce that changed meanwhile raises `TransitionError` so the caller's
+    transaction rolls back. Pièces of a closed exercice (`verrouillee`) move too: these are
+    payments and encaissements, which the clôture does not stop (see `states.check`). The caller writes one journal entry for the whole batch.
     `extra` fields are set by the same UPDATE (e.g. the reste à recouvrer of soldée titres).
     """
     probe = Piece(domaine=domaine, etat=expected)
-    if not states.allowed(probe, to):
+    if to in states.MANUAL or not states.allowed(probe, to):
         raise states.TransitionError(
             f"Impossible de passer de « {EtatPiece(expected).label.lower()} » "
             f"à « {EtatPiece(to).label.lower()} »."
@@ -223,9 +239,7 @@ def bulk_transition(
         values = {"etat": to, "modifie_le": now, **(extra or {})}
         if date_field:
             values[date_field] = day
-        count = Piece.objects.filter(
-            pk__in=chunk, etat=expected, domaine=domaine, verrouillee=False
-        ).update(**values)
+        count = Piece.objects.filter(pk__in=chunk, etat=expected, domaine=domaine).update(**values)
         if count != len(chunk):
             raise states.TransitionError(
                 "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "
@@ -259,6 +273,68 @@ def _insert_events(
         cursor.execute(sql, [etat, stamp, actor, message, *piece_ids])
 
 
+@dataclass
+class Selection:
+    """What a run of the collectivité pays now: rows in pk order, and what it leaves out."""
+
+    rows: list[dict] = field(default_factory=list)
+    problems: list[Excluded] = field(default_factory=list)  # bank details to correct
+    left_out: list[dict] = field(default_factory=list)  # excluded by the comptable
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row["mt_ttc"] for row in self.rows), Decimal("0.00"))
+
+    def by_budget(self) -> dict[int, Decimal]:
+        totals: dict[int, Decimal] = {}
+        for row in self.rows:
+            budget = row["exercice__budget_id"]
+            totals[budget] = totals.get(budget, Decimal("0.00")) + row["mt_ttc"]
+        return totals
+
+
+def select(qs: QuerySet[Piece], exclude: Collection[int] = ()) -> Selection:
+    """Sort the payable mandats of `qs`: paid, set aside for their bank details, or excluded
+    by the comptable (ids of `exclude`; an id that is not payable here is ignored)."""
+    chosen = Selection()
+    skip = set(exclude)
+    for row in qs.values(*FIELDS).order_by("pk").iterator(BATCH):
+        reason = problem_of(row)
+        if reason:
+            chosen.problems.append(_excluded(row, reason))
+        elif row["pk"] in skip:
+            chosen.left_out.append(row)
+        else:
+            chosen.rows.append(row)
+    return chosen
+
+
+def selection_digest(
+    collectivite: Collectivite, date_execution: datetime.date, version: str, rows: list[dict]
+) -> str:
+    """SHA-256 of what a run would pay and to whom: the preview shows it, the confirmation
+    carries it back, and the run refuses when the mandats it would pay differ."""
+    h = hashlib.sha256(f"{collectivite.pk}|{date_execution.isoformat()}|{version}\n".encode())
+    for row in rows:
+        iban = (row["tiers__iban"] or "").replace(" ", "").upper()
+        bic = (row["tiers__bic"] or "").strip().upper()
+        h.update(f"{row['pk']}|{row['mt_ttc']}|{iban}|{bic}|{tiers_name(row)}\n".encode())
+    return h.hexdigest()
+
+
+def negative_balances(
+    selection: Selection, date_execution: datetime.date
+) -> list[tuple[int, Decimal, Decimal]]:
+    """(budget id, balance before, balance after) of each budget the run would overdraw."""
+    totals = selection.by_budget()
+    before = treasury.soldes(list(totals), date_execution.year)
+    return [
+        (budget, before[budget], before[budget] - total)
+        for budget, total in sorted(totals.items())
+        if before[budget] - total < 0
+    ]
+
+
 def run_payments(
     collectivite: Collectivite,
     date_execution: datetime.date,
@@ -266,8 +342,18 @@ def run_payments(
     actor: str,
     version: str = DEFAULT_VERSION,
     created: datetime.datetime | None = None,
+    exclude: Collection[int] = (),
+    expected_digest: str | None = None,
+    negative_ok: bool = True,
 ) -> RunResult:
-    """Pay every payable mandat of the collectivité by one pain.001; record it all, or nothing."""
+    """Pay every payable mandat of the collectivité (but those of `exclude`) by one pain.001;
+    record it all, or nothing.
+
+    From the page, the run is confirmed after its preview (`payment_preview`): `expected_digest`
+    is the digest of the previewed selection, and a run that would pay anything else raises
+    `SelectionChanged`; without `negative_ok`, a run that would take a budget's Trésor account
+    below zero raises `NegativeBalance`. Both are checked on the rows locked for the run.
+    """
     message = VERSIONS.get(version)
     if message is None:
         raise PaymentError(f"Version de virement inconnue : {version}.")
@@ -281,16 +367,27 @@ def run_payments(
         if transaction.get_connection().features.has_select_for_update_of:
             # PostgreSQL: two runs at once wait for each other instead of paying twice.
             qs = qs.select_for_update(of=("self",))
-        rows, transfers = [], []
-        for row in qs.values(*FIELDS).order_by("pk").iterator(BATCH):
-            reason = problem_of(row)
-            if reason:
-                result.excluded.append(_excluded(row, reason))
-                continue
+        chosen = select(qs, exclude)
+        result.excluded = chosen.problems
+        rows = chosen.rows
+        if expected_digest is not None and expected_digest != selection_digest(
+            collectivite, date_execution, version, rows
+        ):
+            raise SelectionChanged(
+                "Les mandats à payer ont changé depuis l'aperçu (sélection modifiée, mandats "
+                "pris en charge, payés ou corrigés entre-temps) : rien n'a été payé. Vérifiez "
+                "l'aperçu mis à jour, puis confirmez."
+            )
+        if rows and not negative_ok and negative_balances(chosen, date_execution):
+            raise NegativeBalance(
+                "Le solde du compte au Trésor deviendrait négatif : cochez la confirmation "
+                "du paiement malgré le solde négatif, ou excluez des mandats."
+            )
+        transfers = []
+        for row in rows:
             row["reference"] = end_to_end_id(row)
             iban = row["tiers__iban"].replace(" ", "").upper()
             row["iban"] = iban
-            rows.append(row)
             objet = " ".join((row["objet"] or "").split())
             remittance = (
                 f"Mandat {row['exercice__annee']}/{row['bordereau__id_bord']}/{row['id_pce']}"
@@ -301,7 +398,7 @@ def run_payments(
                     end_to_end_id=row["reference"],
                     amount=row["mt_ttc"],
                     creditor=sepa.Party(
-                        name=_tiers_name(row)[:70],
+                        name=tiers_name(row)[:70],
                         iban=iban,
                         bic=(row["tiers__bic"] or "").strip().upper() or None,
                     ),
@@ -323,7 +420,7 @@ def run_payments(
         except sepa.SepaError as exc:
             raise PaymentError(f"Le fichier de virement n'a pas pu être produit : {exc}") from exc
         del transfers
-        total = sum((row["mt_ttc"] for row in rows), Decimal("0.00"))
+        total = chosen.total
         stored = files.store_bytes(content, media_type="application/xml")
         run = PaymentRun.objects.create(
             collectivite=collectivite,
@@ -347,6 +444,7 @@ def run_payments(
                 "mandats": len(rows),
                 "total": str(total),
                 "ecartes": len(result.excluded),
+                "exclus": len(chosen.left_out),
                 "version": message.name,
                 "date_execution": date_execution.isoformat(),
                 "sha256": stored.sha256,

@@ -1,6 +1,7 @@
 """Recouvrement: encaissements on titres, by hand or in bulk, and recovery stages.
 
-A titre `prise_en_charge` or `partielle` is due for its `reste_a_recouvrer`. Each encaissement
+A titre `prise_en_charge` or `partielle` is due for its `reste_a_recouvrer`, whether its
+exercice is open or closed (a reste à recouvrer survives the clôture). Each encaissement
 lowers it, moves the titre to `partielle` or `soldee` and adds a positive treasury movement.
 
 * by hand: `record_encaissement` (one titre, through `states.transition`, journaled);
@@ -57,7 +58,6 @@ def titres_dus(collectivites: Iterable[Collectivite] | QuerySet) -> QuerySet[Pie
         collectivite__in=collectivites,
         domaine=Domaine.RECETTE,
         etat__in=DUE,
-        verrouillee=False,
         reste_a_recouvrer__gt=0,
     )
 
@@ -96,8 +96,6 @@ def record_encaissement(
         locked = Piece.objects.select_for_update().select_related("exercice").get(pk=piece.pk)
         if locked.domaine != Domaine.RECETTE:
             raise RecoveryError("Un encaissement ne s'enregistre que sur un titre de recette.")
-        if locked.verrouillee:
-            raise RecoveryError(f"Le {_label(locked)} appartient à un exercice clos.")
         if locked.etat not in DUE or locked.reste_a_recouvrer <= 0:
             raise RecoveryError(
                 f"Le {_label(locked)} n'est pas à recouvrer "
@@ -174,7 +172,6 @@ def apply_encaissements(
             "etat",
             "reste_a_recouvrer",
             "domaine",
-            "verrouillee",
             "id_pce",
             "exercice__budget_id",
         )
@@ -187,7 +184,6 @@ def apply_encaissements(
         if (
             row is None
             or row["domaine"] != Domaine.RECETTE
-            or row["verrouillee"]
             or row["etat"] not in DUE
             or not (0 < item.montant <= reste[item.piece_id])
         ):
@@ -292,7 +288,7 @@ def set_stade(piece: Piece, stade: str, *, actor: str, commentaire: str = "") ->
         raise RecoveryError("Stade de recouvrement inconnu.")
     with transaction.atomic():
         locked = Piece.objects.select_for_update().get(pk=piece.pk)
-        if locked.domaine != Domaine.RECETTE or locked.etat not in DUE or locked.verrouillee:
+        if locked.domaine != Domaine.RECETTE or locked.etat not in DUE:
             raise RecoveryError(f"Le {_label(locked)} n'est pas en cours de recouvrement.")
         locked.stade = stade
         locked.date_stade = timezone.localdate()

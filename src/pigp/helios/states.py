@@ -44,21 +44,40 @@ class TransitionError(Exception):
     """A transition the rules refuse; the message is for the comptable, in French."""
 
 
+class AlreadyDecided(TransitionError):
+    """A decision asked of a pièce already decided (rejected, taken in charge, paid…).
+
+    Not a refusal: a decision on a whole bordereau leaves such pièces as they are and says so.
+    `label` names the pièce and its state, e.g. « mandat n° 3 (rejetée) ».
+    """
+
+    def __init__(self, message: str, label: str) -> None:
+        super().__init__(message)
+        self.label = label
+
+
 def allowed(piece: Piece, to: str) -> bool:
     return to in TRANSITIONS[piece.domaine].get(piece.etat, set())
 
 
 def check(piece: Piece, to: str, motif_code: str = "") -> None:
     kind = "mandat" if piece.domaine == Domaine.DEPENSE else "titre"
-    if piece.verrouillee:
+    # A closed exercice locks the decisions (prise en charge, rejet, instance), never the money:
+    # its restes à payer and à recouvrer are still paid and recovered after the clôture.
+    if piece.verrouillee and to in MANUAL:
         raise TransitionError(
-            f"Le {kind} n° {piece.id_pce} appartient à un exercice clos : il ne change plus."
+            f"Le {kind} n° {piece.id_pce} appartient à un exercice clos : sa prise en charge "
+            "ou son rejet ne change plus."
         )
     if not allowed(piece, to):
-        raise TransitionError(
-            f"Impossible de passer le {kind} n° {piece.id_pce} de « {piece.get_etat_display().lower()} » "
+        etat = piece.get_etat_display().lower()
+        message = (
+            f"Impossible de passer le {kind} n° {piece.id_pce} de « {etat} » "
             f"à « {EtatPiece(to).label.lower()} »."
         )
+        if to in MANUAL:  # every undecided pièce allows every decision: this one is decided
+            raise AlreadyDecided(message, f"{kind} n° {piece.id_pce} ({etat})")
+        raise TransitionError(message)
     if to in NEEDS_MOTIF:
         codes = [c for c in motif_code.split() if c]
         if not codes:
@@ -126,15 +145,28 @@ def transition(
 
 
 def transition_many(
-    pieces: Iterable[Piece], to: str, *, actor: str, motif_code: str = "", commentaire: str = ""
-) -> tuple[list[Piece], list[str]]:
-    """Apply to each pièce that allows it; return those moved and the reasons for the others."""
-    moved, refused = [], []
+    pieces: Iterable[Piece],
+    to: str,
+    *,
+    actor: str,
+    motif_code: str = "",
+    commentaire: str = "",
+    skip_decided: bool = True,
+) -> tuple[list[Piece], list[str], list[str]]:
+    """Apply to each pièce that allows it; return those moved, the reasons for the refused
+    ones, and the labels of those left alone because they were already decided (refused
+    instead when `skip_decided` is False)."""
+    moved, refused, skipped = [], [], []
     for piece in pieces:
         try:
             moved.append(
                 transition(piece, to, actor=actor, motif_code=motif_code, commentaire=commentaire)
             )
+        except AlreadyDecided as exc:
+            if skip_decided:
+                skipped.append(exc.label)
+            else:
+                refused.append(str(exc))
         except TransitionError as exc:
             refused.append(str(exc))
-    return moved, refused
+    return moved, refused, skipped

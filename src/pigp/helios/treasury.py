@@ -142,6 +142,25 @@ def daily_balance(budget: Budget, annee: int) -> Balance:
     return Balance(budget, annee, ouverture, start, days)
 
 
+def soldes(budget_ids: list[int], annee: int) -> dict[int, Decimal]:
+    """The balance of each budget's Trésor account for `annee` with every movement recorded
+    (the last balance of `daily_balance`): one query for the openings, one per budget."""
+    openings = {
+        budget: (montant, day)
+        for budget, montant, day in SoldeOuverture.objects.filter(
+            exercice__budget_id__in=budget_ids, exercice__annee=annee
+        ).values_list("exercice__budget_id", "montant", "date")
+    }
+    result = {}
+    for budget in budget_ids:
+        ouverture, start = openings.get(budget, (ZERO, datetime.date(annee, 1, 1)))
+        moved = MouvementTresorerie.objects.filter(
+            budget_id=budget, date__gte=start, date__lte=datetime.date(annee, 12, 31)
+        ).aggregate(total=Sum("montant", default=ZERO))["total"]
+        result[budget] = ouverture + Decimal(moved)
+    return result
+
+
 def to_csv(balance: Balance) -> str:
     """French spreadsheet CSV (semicolons, decimal commas)."""
     out = io.StringIO()

@@ -11,6 +11,7 @@ app_name = "helios_money"
 
 urlpatterns = [
     path("paiements/", payments.paiements, name="paiements"),
+    path("paiements/apercu/", payments.paiements_apercu, name="paiements_apercu"),
     path("paiements/lancer/", payments.paiements_lancer, name="paiements_lancer"),
     path("paiements/<int:pk>/", statements.campagne, name="campagne"),
     path("paiements/<int:pk>/fichier/", payments.paiement_fichier, name="paiement_fichier"),

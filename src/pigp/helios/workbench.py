@@ -176,9 +176,14 @@ class Outcome:
     action: Action
     moved: list[Piece] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    # Pièces already decided, left as they are: « mandat n° 3 (rejetée) ».
+    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return moved_summary(self.action, len(self.moved))
+
+    def skips(self, limit: int = 10) -> str:
+        return skipped_summary(len(self.skipped), self.skipped[:limit])
 
     def refusals(self, limit: int = 10) -> str:
         if not self.refused:
@@ -187,6 +192,22 @@ class Outcome:
         shown = " ".join(self.refused[:limit])
         more = f" … et {n - limit} autre(s) refus." if n > limit else ""
         return f"{n} pièce{'s' if n > 1 else ''} refusée{'s' if n > 1 else ''} : {shown}{more}"
+
+
+def skipped_summary(n: int, labels: list[str]) -> str:
+    """« 1 pièce déjà décidée, laissée telle quelle : mandat n° 3 (rejetée). » (or "")."""
+    if not n:
+        return ""
+    more = (
+        f" … et {n - len(labels)} autre{'s' if n - len(labels) > 1 else ''}"
+        if n > len(labels)
+        else ""
+    )
+    if n == 1:
+        head = "1 pièce déjà décidée, laissée telle quelle"
+    else:
+        head = f"{n} pièces déjà décidées, laissées telles quelles"
+    return f"{head} : {', '.join(labels)}{more}."
 
 
 def moved_summary(action: Action, n: int) -> str:
@@ -203,22 +224,26 @@ def apply(
     *,
     motifs: Iterable[str] = (),
     commentaire: str = "",
+    skip_decided: bool = True,
 ) -> Outcome:
-    """Apply `action` to each pièce that allows it; the others are reported, never raised.
+    """Apply `action` to each pièce that allows it; the others are reported, never raised:
+    already decided ones are skipped (`Outcome.skipped`), the rest refused with the reason.
+    The pièce page, where the comptable acts on one pièce, refuses instead (`skip_decided`).
 
     One outer transaction: each pièce's transition becomes a savepoint instead of a commit
     (a refused pièce rolls back alone), which makes a bordereau of hundreds of pièces several
     times faster.
     """
     with transaction.atomic():
-        moved, refused = states.transition_many(
+        moved, refused, skipped = states.transition_many(
             pieces,
             action.target,
             actor=actor,
             motif_code=" ".join(motifs) if action.needs_motif else "",
             commentaire=commentaire if action.needs_motif else "",
+            skip_decided=skip_decided,
         )
-    return Outcome(action, moved, refused)
+    return Outcome(action, moved, refused, skipped)
 
 
 def available_actions(piece: Piece) -> list[Action]:
@@ -232,6 +257,9 @@ def available_actions(piece: Piece) -> list[Action]:
 # Pièces decided per committed batch: the write lock is held about a second, and a run
 # taken over after a crash resumes after the last committed batch.
 BULK_BATCH = 50
+# Already decided pièces named on the outcome (all are counted): a second decision on a large
+# bordereau skips most of it, and the list is rewritten with every batch.
+SKIPPED_KEPT = 50
 # A run that has committed nothing for that long is presumed dead and may be taken over.
 BULK_LEASE = datetime.timedelta(minutes=5)
 BUSY = (
@@ -271,6 +299,10 @@ def is_stalled(bulk: ActionGroupee) -> bool:
 
 def bulk_summary(bulk: ActionGroupee) -> str:
     return moved_summary(ACTIONS[bulk.action], bulk.n_changees)
+
+
+def bulk_skips(bulk: ActionGroupee) -> str:
+    return skipped_summary(bulk.n_deja_decidees, bulk.deja_decidees)
 
 
 def request_bulk(
@@ -405,7 +437,15 @@ def run_bulk_batch(action_id: int, token: str, *, batch: int = BULK_BATCH) -> bo
             )[:batch]
         )
         now = timezone.now()
-        fields = ["n_traitees", "n_changees", "refus", "curseur", "bail_jusqua"]
+        fields = [
+            "n_traitees",
+            "n_changees",
+            "refus",
+            "n_deja_decidees",
+            "deja_decidees",
+            "curseur",
+            "bail_jusqua",
+        ]
         if pieces:
             outcome = apply(
                 bulk.demandee_par,
@@ -418,6 +458,9 @@ def run_bulk_batch(action_id: int, token: str, *, batch: int = BULK_BATCH) -> bo
             bulk.n_traitees += len(pieces)
             bulk.n_changees += len(outcome.moved)
             bulk.refus = [*bulk.refus, *outcome.refused]
+            bulk.n_deja_decidees += len(outcome.skipped)
+            room = SKIPPED_KEPT - len(bulk.deja_decidees)
+            bulk.deja_decidees = [*bulk.deja_decidees, *outcome.skipped[: max(room, 0)]]
         bulk.bail_jusqua = now + BULK_LEASE
         finished = len(pieces) < batch
         if finished:

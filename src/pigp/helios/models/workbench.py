@@ -49,6 +49,12 @@ class ActionGroupee(models.Model):
     n_traitees = models.PositiveIntegerField("pièces traitées", default=0)
     n_changees = models.PositiveIntegerField("pièces changées d'état", default=0)
     refus = models.JSONField("pièces écartées (raisons)", default=list, blank=True)
+    n_deja_decidees = models.PositiveIntegerField(
+        "pièces déjà décidées, laissées telles quelles", default=0
+    )
+    deja_decidees = models.JSONField(
+        "pièces déjà décidées (les premières)", default=list, blank=True
+    )
     erreur = models.TextField("erreur", blank=True)
     curseur = models.BigIntegerField("dernière pièce traitée", default=0)
     jeton = models.CharField(max_length=32, blank=True)
@@ -79,7 +85,7 @@ class ActionGroupee(models.Model):
 
     @property
     def n_refusees(self) -> int:
-        return self.n_traitees - self.n_changees
+        return self.n_traitees - self.n_changees - self.n_deja_decidees
 
     @property
     def n_restantes(self) -> int:

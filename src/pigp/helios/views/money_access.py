@@ -31,9 +31,10 @@ def collectivite_filter(request: HttpRequest) -> tuple[CollectiviteFilterForm, i
     return form, selected, query.urlencode()
 
 
-def check_posted_collectivite(request: HttpRequest, field: str) -> None:
-    """A collectivité outside the poste named in a POST is a 404, as everywhere else."""
-    value = request.POST.get(field, "")
+def check_posted_collectivite(request: HttpRequest, field: str, data: Any = None) -> None:
+    """A collectivité outside the poste named in a POST (or `data`) is a 404, as everywhere
+    else."""
+    value = (request.POST if data is None else data).get(field, "")
     if value.strip().isdigit():
         get_collectivite_for_agent(request.user, int(value))
 

@@ -61,6 +61,13 @@ def _recouvrement_page(
     totals = recovery.titres_dus(colls).aggregate(
         nombre=Count("pk"), reste=Sum("reste_a_recouvrer")
     )
+    # Restes à recouvrer per exercice of origin: a closed exercice's titres stay due.
+    par_exercice = (
+        recovery.titres_dus(colls)
+        .values("collectivite__nom", "exercice__annee", "exercice__cloture")
+        .annotate(nombre=Count("pk"), reste=Sum("reste_a_recouvrer"))
+        .order_by("collectivite__nom", "exercice__annee")
+    )
     choices = collectivite_choices(request.user)
     initial = {"collectivite": selected, "date_echeance": today}
     return render(
@@ -71,6 +78,7 @@ def _recouvrement_page(
             "page": page,
             "rows": rows,
             "totals": totals,
+            "par_exercice": par_exercice,
             "query": query,
             "filter_form": filter_form,
             "camt_form": camt_form
@@ -214,7 +222,7 @@ def _titre_page(
         {
             "title": f"Titre n° {titre.id_pce}",
             "titre": titre,
-            "due": titre.etat in recovery.DUE and not titre.verrouillee,
+            "due": titre.etat in recovery.DUE,
             "encaissements": titre.encaissements.order_by("date", "pk"),
             "enc_form": enc_form
             or EncaissementForm(prefix="enc", initial={"date": timezone.localdate()}),

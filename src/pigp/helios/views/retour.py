@@ -143,5 +143,6 @@ def cloture_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "exercice": exercice,
             "etats": [(label, c.get(value, 0)) for value, label in EtatPiece.choices],
             "blockers": cloture.blockers(exercice),
+            "restes": cloture.restes(exercice),
         },
     )

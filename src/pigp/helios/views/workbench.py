@@ -96,6 +96,7 @@ def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": workbench.ACTIONS.values(),
             "bulk": bulk,
             "bulk_summary": workbench.bulk_summary(bulk) if bulk else "",
+            "bulk_skips": workbench.bulk_skips(bulk) if bulk else "",
             "bulk_stalled": bulk is not None and workbench.is_stalled(bulk),
             "bulk_inline_max": settings.PIGP_HELIOS_BULK_INLINE_MAX,
             "menu": "queue",
@@ -215,6 +216,7 @@ def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
         action,
         motifs=form.cleaned_data["motifs"],
         commentaire=form.cleaned_data["commentaire"].strip(),
+        skip_decided=False,
     )
     _report(request, outcome)
     return target
@@ -254,6 +256,8 @@ def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
         messages.success(request, outcome.summary())
     elif not outcome.refused:
         messages.info(request, outcome.summary())
+    if outcome.skipped:
+        messages.info(request, outcome.skips())
     if outcome.refused:
         level = messages.WARNING if outcome.moved else messages.ERROR
         messages.add_message(request, level, outcome.refusals())
