@@ -57,3 +57,16 @@ def test_supervision_says_whose_flows_it_shows(client, comptable, national_admin
         "Flux de toutes les collectivités."
         in client.get("/passerelle/supervision/").content.decode()
     )
+
+
+def test_the_flow_page_names_the_bordereaux_domaine_in_french(
+    client, entitled, collectivite, tmp_path
+):
+    from tests.helios.flows import receive_generated
+
+    flux = receive_generated(collectivite, tmp_path / "mixte.xml", domaine="mixte", pieces=2)
+    client.force_login(entitled)
+    html = client.get(f"/passerelle/flux/{flux.pk}/").content.decode()
+    table = html.split("<tbody", 2)[1]
+    assert "<td>Dépense</td>" in html and "<td>Recette</td>" in html
+    assert "<td>depense</td>" not in table and "<td>recette</td>" not in html
