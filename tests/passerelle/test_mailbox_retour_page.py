@@ -108,3 +108,18 @@ def test_unreadable_file_gives_a_french_message_and_the_download(client, entitle
     assert "Fichier illisible" in html and "ne peut pas être lu" in html
     assert reverse("passerelle:mailbox_download", args=[item.pk]) in html
     assert MailboxItem.objects.filter(pk=item.pk).exists()
+
+
+def test_comptable_follows_the_mailbox_rules_of_the_download(client, comptable, retour):
+    """The mailbox is the collectivité's: the page answers exactly as the download does."""
+    item, _dep = retour
+    c = verified_client(client, comptable)
+    download = c.get(reverse("passerelle:mailbox_download", args=[item.pk]))
+    assert c.get(url(item)).status_code == download.status_code
+
+
+def test_an_acquittement_has_no_table_page(client, entitled, collectivite):
+    item = mailbox.deliver(collectivite, KindFlux.PES_ACQUIT, "ACQ.xml", b"<PES_ACQUIT/>")
+    assert verified_client(client, entitled).get(url(item)).status_code == 404
+    item.refresh_from_db()
+    assert item.read_at is None
