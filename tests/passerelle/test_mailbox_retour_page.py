@@ -123,3 +123,16 @@ def test_an_acquittement_has_no_table_page(client, entitled, collectivite):
     assert verified_client(client, entitled).get(url(item)).status_code == 404
     item.refresh_from_db()
     assert item.read_at is None
+
+
+def test_storage_failure_is_a_message_not_a_500(client, entitled, retour, monkeypatch):
+    item, _dep = retour
+
+    def broken(_stored):
+        raise OSError("/srv/secret/path unreachable")
+
+    monkeypatch.setattr(retour_table.files, "open_stored", broken)
+    resp = verified_client(client, entitled).get(url(item))
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "Fichier illisible" in html and "/srv/secret" not in html

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pigp.core import files
-from pigp.formats.pes import read_retour
+from pigp.formats.pes import PesFormatError, read_retour
 from pigp.formats.pes import records as r
 from pigp.passerelle.models import MailboxItem
 from pigp.passerelle.motifs import motifs_for
+
+logger = logging.getLogger(__name__)
 
 MAX_PIECES = 2000
 
@@ -84,9 +87,17 @@ def read_table(item: MailboxItem, limit: int = MAX_PIECES) -> RetourTable:
                     last.rows.append(Row(rec, etat_label(rec), montant(rec), motif_label(rec)))
                     table.shown += 1
     except Exception as exc:
+        # The reader's errors are in French and name no path; anything else (storage, a bug in
+        # the reader) is logged and shown without its details. Either way the page still offers
+        # the download: a file that cannot be shown is never a 500.
+        if isinstance(exc, PesFormatError):
+            reason = f" ({exc})"
+        else:
+            logger.exception("PES_Retour %s illisible", item.pk)
+            reason = ""
         table.error = (
-            "Ce fichier ne peut pas être lu comme un PES_Retour"
-            f" ({exc}). Téléchargez-le pour l'ouvrir dans un autre outil."
+            f"Ce fichier ne peut pas être lu comme un PES_Retour{reason}."
+            " Téléchargez-le pour l'ouvrir dans un autre outil."
         )
         table.bordereaux = []
         table.shown = 0
