@@ -17,6 +17,7 @@ urlpatterns = [
     path("flux/<int:pk>/original/", flux.flux_original, name="flux_original"),
     path("flux/<int:pk>/acquittement/", flux.flux_acquit, name="flux_acquit"),
     path("flux/<int:pk>/annuler/", flux.flux_cancel, name="flux_cancel"),
+    path("boite/<int:pk>/", mailbox.mailbox_item, name="mailbox_item"),
     path("boite/<int:pk>/telecharger/", mailbox.mailbox_download, name="mailbox_download"),
     path("supervision/", supervision.supervision, name="supervision"),
     path("preferences/", preferences.preferences, name="preferences"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pigp.passerelle import access, mailbox
+from pigp.passerelle import access, mailbox, retour_table
+from pigp.passerelle.models import KindFlux
 from pigp.passerelle.views.common import PAGE_SIZE, stored_file_response
 
 
@@ -41,3 +42,24 @@ def mailbox_download(request: HttpRequest, pk: int) -> FileResponse:
     item = access.get_mailbox_item(request.user, pk)
     mailbox.mark_read(item, request.user.email)
     return stored_file_response(item.fichier, item.name, request)
+
+
+@require_GET
+def mailbox_item(request: HttpRequest, pk: int) -> HttpResponse:
+    """A PES_Retour read as a table; opening it is reading it, as downloading is."""
+    item = access.get_mailbox_item(request.user, pk)
+    if item.kind != KindFlux.PES_RETOUR:
+        raise Http404("Seuls les PES_Retour se consultent en tableau.")
+    table = retour_table.read_table(item)
+    mailbox.mark_read(item, request.user.email)
+    return render(
+        request,
+        "passerelle/mailbox_item.html",
+        {
+            "title": f"{item.name} — {item.collectivite.nom}",
+            "collectivite": item.collectivite,
+            "item": item,
+            "table": table,
+            "limit": retour_table.MAX_PIECES,
+        },
+    )
