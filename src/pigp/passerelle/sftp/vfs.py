@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,6 +238,7 @@ class Tree:
         return self._files(area, self.by_siret[parts[1]])
 
     def _files(self, area: str, coll: Collectivite) -> list[Entry]:
+        rows: Iterable[tuple[str, int, datetime.datetime]]
         if area == DEPOT:
             rows = (
                 flux_for(self.principal)
