@@ -37,7 +37,7 @@ from pigp.passerelle.access import (
     writable_collectivite_ids,
 )
 from pigp.passerelle.detect import detect
-from pigp.passerelle.models import Canal, Direction, ServiceAccount
+from pigp.passerelle.models import Canal, Direction, MailboxItem, ServiceAccount
 
 DEPOT = "depot"
 RETOUR = "retour"
@@ -202,7 +202,7 @@ class Tree:
             return None
         return Entry(name, False, size=flux.fichier.size, mtime=_timestamp(flux.created_at))
 
-    def _mailbox_item(self, coll: Collectivite | None, name: str):  # type: ignore[no-untyped-def]
+    def _mailbox_item(self, coll: Collectivite | None, name: str) -> MailboxItem | None:
         items = mailbox_for(self.principal).select_related("fichier").order_by("-created_at")
         if coll is not None:
             items = items.filter(collectivite=coll)
