@@ -100,12 +100,13 @@ class FluxSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_budget(self, obj: Flux) -> str | None:
-        return f"{obj.budget.cod_col}/{obj.budget.cod_bud}" if obj.budget_id else None
+        budget = obj.budget
+        return f"{budget.cod_col}/{budget.cod_bud}" if budget is not None else None
 
     def get_deposant(self, obj: Flux) -> str:
-        if obj.sender_user_id:
+        if obj.sender_user is not None:
             return obj.sender_user.email
-        if obj.sender_account_id:
+        if obj.sender_account is not None:
             return f"compte de service « {obj.sender_account.name} »"
         return obj.get_canal_display()
 
@@ -188,12 +189,14 @@ class FluxDetailSerializer(FluxSerializer):
 
     @extend_schema_field(FluxEventSerializer(many=True))
     def get_historique(self, obj: Flux) -> list[dict[str, object]]:
-        return FluxEventSerializer(obj.events.order_by("at", "id"), many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs only know the one-object case.
+        return FluxEventSerializer(obj.events.order_by("at", "id"), many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(FluxFindingSerializer(many=True))
     def get_anomalies(self, obj: Flux) -> list[dict[str, object]]:
         qs = obj.findings.order_by("id")[:FINDINGS_IN_DETAIL]
-        return FluxFindingSerializer(qs, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs only know the one-object case.
+        return FluxFindingSerializer(qs, many=True).data  # type: ignore[return-value]
 
     def get_nombre_anomalies(self, obj: Flux) -> int:
         return obj.findings.count()
@@ -205,13 +208,13 @@ class MailboxItemSerializer(serializers.ModelSerializer):
     lu = serializers.SerializerMethodField(help_text="Vrai quand le fichier a déjà été retiré.")
     sha256 = serializers.CharField(source="fichier.sha256")
     taille = serializers.IntegerField(source="fichier.size")
-    acquitte_par = serializers.PrimaryKeyRelatedField(
+    acquitte_par: serializers.PrimaryKeyRelatedField[Flux] = serializers.PrimaryKeyRelatedField(
         source="acknowledged_by",
         read_only=True,
         allow_null=True,
         help_text="Flux PES_ACQUIT_RETOUR qui a acquitté ce PES_Retour.",
     )
-    flux_lie = serializers.PrimaryKeyRelatedField(
+    flux_lie: serializers.PrimaryKeyRelatedField[Flux] = serializers.PrimaryKeyRelatedField(
         source="related_flux",
         read_only=True,
         allow_null=True,

@@ -4,7 +4,10 @@ Every route is `login_not_required`: the portal's LoginRequiredMiddleware would 
 login page, whereas an API answers 401/403 in JSON; DRF's permission classes decide instead.
 """
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_not_required
+from django.http.response import HttpResponseBase
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -13,7 +16,7 @@ from pigp.api import supervision, views
 app_name = "api"
 
 
-def _open(view):  # type: ignore[no-untyped-def]
+def _open(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     return login_not_required(view)
 
 

@@ -355,8 +355,9 @@ class FluxListView(DepositView):
     def post(self, request: Request) -> Response:
         principal = self.principal()
         multipart = request.content_type.startswith("multipart/form-data")
+        data = request.data  # a QueryDict for a multipart body
         raw_pk = (
-            request.data.get("collectivite") if multipart else None
+            data.get("collectivite") if multipart and isinstance(data, dict) else None
         ) or request.query_params.get("collectivite")
         collectivite = _choose_collectivite(principal, _int_param(raw_pk, "collectivite"))
         stream, name = _read_upload(request, "depot-api.xml")
@@ -396,7 +397,8 @@ class FluxAcquitView(FileView):
     def get(self, request: Request, pk: int) -> FileResponse:
         principal = self.principal()
         flux = access.get_flux(principal, pk)
-        if flux.acquit_id is None:
+        acquit = flux.acquit
+        if acquit is None:
             raise exceptions.NotFound("Aucun acquittement n'est encore disponible pour ce flux.")
         item = (
             access.mailbox_for(principal)
@@ -408,7 +410,7 @@ class FluxAcquitView(FileView):
         if item is not None:
             mailbox.mark_read(item, principal.email)
         return FileResponse(
-            files.open_stored(flux.acquit),
+            files.open_stored(acquit),
             as_attachment=True,
             filename=_clean_name(name),
             content_type="application/xml",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 from django.conf import settings
 from django.core.files import File
@@ -99,8 +99,14 @@ class SpoolWriter:
         self.path.unlink(missing_ok=True)
 
 
+class Readable(Protocol):
+    """Anything bytes are read from: a file, an upload, a member of an archive."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 @contextmanager
-def spool(stream: BinaryIO, *, max_size: int) -> Iterator[SpooledFile]:
+def spool(stream: Readable, *, max_size: int) -> Iterator[SpooledFile]:
     """Copy `stream` to a local temporary file, digesting it; removed on exit unless moved."""
     writer = SpoolWriter(max_size=max_size)
     try:

@@ -354,13 +354,14 @@ def remove_ssh_key(actor: User, key: SshKey, *, request: HttpRequest | None = No
 
 
 def _journal_key(action: str, actor: User, key: SshKey, request: HttpRequest | None) -> None:
-    details = {"empreinte": key.fingerprint, "libelle": key.label}
-    if key.account_id:
-        details["compte_service"] = key.account_id
+    details: dict[str, object] = {"empreinte": key.fingerprint, "libelle": key.label}
+    if key.account is not None:
+        details["compte_service"] = key.account.pk
         for coll_id in key.account.collectivites.values_list("id", flat=True):
             journal.record(
                 action, actor=actor, obj=key, collectivite=coll_id, request=request, details=details
             )
     else:
+        assert key.user is not None  # sshkey_un_seul_titulaire: a user's key when not an account's
         details["utilisateur"] = key.user.email
         journal.record(action, actor=actor, obj=key, request=request, details=details)

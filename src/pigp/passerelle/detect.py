@@ -6,8 +6,10 @@ XML safety as the libraries: no DTD loading, no entity expansion, no network.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from lxml import etree
 
@@ -41,7 +43,7 @@ class Detected:
         return Direction.ALLER
 
 
-def _parser_events(fh):  # type: ignore[no-untyped-def]
+def _parser_events(fh: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
     return etree.iterparse(
         fh,
         events=("start", "end"),
@@ -62,7 +64,7 @@ def detect(path: Path, *, max_events: int = 5000) -> Detected:
         return Detected(KindFlux.INCONNU, reason=f"Fichier illisible ({exc}).")
 
 
-def _detect(fh, max_events: int) -> Detected:  # type: ignore[no-untyped-def]
+def _detect(fh: IO[bytes], max_events: int) -> Detected:
     root_tag = None
     namespace = None
     kind = None

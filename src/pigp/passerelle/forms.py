@@ -14,6 +14,16 @@ from pigp.core.models import Budget, Collectivite
 from pigp.passerelle.models import Flux, KindFlux, StatutFlux
 
 
+class BudgetChoiceField(forms.ModelChoiceField[Budget]):
+    """A budget shown by its codes, with its collectivité's name when several are listed."""
+
+    with_collectivite = False
+
+    def label_from_instance(self, obj: Budget) -> str:
+        label = f"{obj.cod_col}/{obj.cod_bud} {obj.libelle}"
+        return f"{obj.collectivite.nom} — {label}" if self.with_collectivite else label
+
+
 class FluxFilterForm(forms.Form):
     """Filters of the flow lists; an invalid value is ignored rather than refused."""
 
@@ -31,7 +41,7 @@ class FluxFilterForm(forms.Form):
         queryset=Collectivite.objects.none(),
         empty_label="Toutes",
     )
-    budget = forms.ModelChoiceField(
+    budget = BudgetChoiceField(
         label="Budget", required=False, queryset=Budget.objects.none(), empty_label="Tous"
     )
 
@@ -49,18 +59,19 @@ class FluxFilterForm(forms.Form):
             budgets = Budget.objects.filter(collectivite=fixed)
         else:
             assert collectivites is not None
-            self.fields["collectivite"].queryset = collectivites
+            self._choice_field("collectivite").queryset = collectivites
             budgets = Budget.objects.filter(collectivite__in=collectivites).select_related(
                 "collectivite"
             )
-            self.fields["budget"].label_from_instance = lambda b: (
-                f"{b.collectivite.nom} — {b.cod_col}/{b.cod_bud} {b.libelle}"
-            )
-        self.fields["budget"].queryset = budgets.order_by("cod_col", "cod_bud")
-        if fixed is not None:
-            self.fields["budget"].label_from_instance = lambda b: (
-                f"{b.cod_col}/{b.cod_bud} {b.libelle}"
-            )
+        budget = self._choice_field("budget")
+        assert isinstance(budget, BudgetChoiceField)
+        budget.with_collectivite = fixed is None
+        budget.queryset = budgets.order_by("cod_col", "cod_bud")
+
+    def _choice_field(self, name: str) -> forms.ModelChoiceField[Any]:
+        field = self.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)
+        return field
 
     def apply(self, qs: QuerySet[Flux]) -> QuerySet[Flux]:
         # Invalid fields are left out of cleaned_data: one wrong date does not hide the list.

@@ -17,7 +17,6 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -109,7 +108,7 @@ def _create_flux(
 
 
 def receive(
-    stream: BinaryIO,
+    stream: files.Readable,
     *,
     filename: str,
     collectivite: Collectivite,
@@ -287,7 +286,7 @@ def _too_big(limit: int) -> str:
 
 
 class _Limited(io.RawIOBase):
-    def __init__(self, src: BinaryIO, limit: int) -> None:
+    def __init__(self, src: files.Readable, limit: int) -> None:
         self.src, self.left = src, limit
 
     def readable(self) -> bool:
@@ -301,8 +300,10 @@ class _Limited(io.RawIOBase):
         return chunk
 
 
-def _receive_member(src: BinaryIO, name: str, limit: int, common: dict[str, object]) -> Received:
-    with files.spool(_Limited(src, limit), max_size=limit + 1) as member:  # type: ignore[arg-type]
+def _receive_member(
+    src: files.Readable, name: str, limit: int, common: dict[str, object]
+) -> Received:
+    with files.spool(_Limited(src, limit), max_size=limit + 1) as member:
         if member.size == 0:
             raise _ArchiveRefused(f"Le fichier « {name} » de l'archive est vide.")
         return _keep_and_create(member, name, common)

@@ -19,7 +19,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from pigp.core import journal
@@ -158,7 +158,7 @@ def record_failure(
     return delay
 
 
-def due(now: datetime.datetime | None = None):  # type: ignore[no-untyped-def]
+def due(now: datetime.datetime | None = None) -> QuerySet[Flux]:
     """Pending flows whose hand-off is due again: never taken, or last run dead or failed."""
     now = now or timezone.now()
     return Flux.objects.filter(integration=I.EN_ATTENTE, integration_due_at__lt=now).filter(

@@ -35,9 +35,9 @@ def is_settled(flux: Flux) -> bool:
 
 
 def sender_label(flux: Flux) -> str:
-    if flux.sender_user_id:
+    if flux.sender_user is not None:
         return flux.sender_user.email
-    if flux.sender_account_id:
+    if flux.sender_account is not None:
         return f"Compte de service « {flux.sender_account.name} »"
     return flux.get_canal_display()
 

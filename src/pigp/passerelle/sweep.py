@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.core.files.storage import FileSystemStorage
 
@@ -39,7 +40,8 @@ def _older_than(path: Path, seconds: float) -> bool:
         return False
 
 
-def _reclaim(data: dict, apply: bool) -> bool:  # type: ignore[type-arg]
+def _reclaim(data: dict[str, Any], apply: bool) -> bool:
+    # ``data`` is a manifest as json.load gives it back.
     """Create the flow a manifest describes; True if one was (or would be) created."""
     sha = data["sha256"]
     coll = Collectivite.objects.filter(pk=data["collectivite"]).first()
@@ -61,13 +63,16 @@ def _reclaim(data: dict, apply: bool) -> bool:  # type: ignore[type-arg]
         stored = StoredFile.objects.filter(sha256=sha).first() or StoredFile.objects.create(
             sha256=sha, size=data["size"], storage_name=name, media_type="application/xml"
         )
+    user_pk, account_pk = data.get("sender_user"), data.get("sender_account")
     _create_flux(
         stored,
         collectivite=coll,
         canal=data["canal"],
         filename=data["filename"],
-        sender_user=User.objects.filter(pk=data.get("sender_user")).first(),
-        sender_account=ServiceAccount.objects.filter(pk=data.get("sender_account")).first(),
+        sender_user=User.objects.filter(pk=user_pk).first() if user_pk is not None else None,
+        sender_account=ServiceAccount.objects.filter(pk=account_pk).first()
+        if account_pk is not None
+        else None,
         actor="passerelle_sweep",
         refused_reason=data.get("refused_reason", ""),
     )

@@ -35,7 +35,7 @@ class SpooledUpload(UploadedFile):
         self,
         spooled: files.SpooledFile | None,
         *,
-        name: str,
+        name: str | None,
         content_type: str | None,
         charset: str | None,
         content_type_extra: dict[str, Any] | None,

@@ -1,7 +1,7 @@
 """The demo of the whole portal, assembled at project level: each app loads its own part."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pigp.core.demo import DEMO_PASSWORD, load_demo
 from pigp.helios.demo import load_demo as load_helios_demo
@@ -11,7 +11,7 @@ from pigp.passerelle.demo import load_demo as load_passerelle_demo
 class Command(BaseCommand):
     help = "Charge les données de démonstration (sans effet si elles sont déjà là)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--force", action="store_true", help="Autoriser le chargement en production."
         )

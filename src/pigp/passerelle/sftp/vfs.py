@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from pigp.passerelle.access import (
     writable_collectivite_ids,
 )
 from pigp.passerelle.detect import detect
-from pigp.passerelle.models import Canal, Direction, ServiceAccount
+from pigp.passerelle.models import Canal, Direction, MailboxItem, ServiceAccount
 
 DEPOT = "depot"
 RETOUR = "retour"
@@ -201,7 +202,7 @@ class Tree:
             return None
         return Entry(name, False, size=flux.fichier.size, mtime=_timestamp(flux.created_at))
 
-    def _mailbox_item(self, coll: Collectivite | None, name: str):  # type: ignore[no-untyped-def]
+    def _mailbox_item(self, coll: Collectivite | None, name: str) -> MailboxItem | None:
         items = mailbox_for(self.principal).select_related("fichier").order_by("-created_at")
         if coll is not None:
             items = items.filter(collectivite=coll)
@@ -237,6 +238,7 @@ class Tree:
         return self._files(area, self.by_siret[parts[1]])
 
     def _files(self, area: str, coll: Collectivite) -> list[Entry]:
+        rows: Iterable[tuple[str, int, datetime.datetime]]
         if area == DEPOT:
             rows = (
                 flux_for(self.principal)

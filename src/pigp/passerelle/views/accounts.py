@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pigp.core.models import Application, User
+from pigp.core.http import AuthenticatedHttpRequest
+from pigp.core.models import Application, Collectivite, User
 from pigp.passerelle import access, accounts
 from pigp.passerelle.models import ServiceAccount, SshKey
 from pigp.ui.forms import PortalForm
@@ -25,7 +26,7 @@ class AccountForm(PortalForm):
         max_length=120,
         help_text="Le logiciel ou le prestataire qui l'utilisera, par exemple « Logiciel financier ».",
     )
-    collectivites = forms.ModelMultipleChoiceField(
+    collectivites: forms.ModelMultipleChoiceField[Collectivite] = forms.ModelMultipleChoiceField(
         label="Collectivités",
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
@@ -44,10 +45,14 @@ class AccountForm(PortalForm):
     )
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["collectivites"].queryset = accounts.administered_collectivites(user)
+        super().__init__(*args, **kwargs)
+        collectivites = self.fields["collectivites"]
+        assert isinstance(collectivites, forms.ModelMultipleChoiceField)
+        collectivites.queryset = accounts.administered_collectivites(user)
         apps: set[str] = set().union(*accounts.administered(user).values())
-        self.fields["applications"].choices = [
+        applications = self.fields["applications"]
+        assert isinstance(applications, forms.ChoiceField)
+        applications.choices = [
             (value, label) for value, label in Application.choices if value in apps
         ]
 
@@ -76,7 +81,7 @@ def _require_admin(user: User) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _require_admin(user)
     form = AccountForm(request.POST or None, user=user)
@@ -100,8 +105,6 @@ def account_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect("passerelle_comptes:detail", account.pk)
     rows = list(accounts.accounts_for(user))
-    for account in rows:
-        account.manageable = accounts.may_manage(user, account)
     return render(
         request,
         "passerelle/accounts.html",
@@ -110,7 +113,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     account: ServiceAccount,
     *,
     token_form: TokenForm | None = None,
@@ -140,14 +143,14 @@ def _detail(
 
 
 @require_GET
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_admin(request.user)
     return _detail(request, accounts.get_account(request.user, pk))
 
 
 @never_cache
 @require_POST
-def token_create(request: HttpRequest, pk: int) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_admin(request.user)
     account = accounts.get_account(request.user, pk, manage=True)
     form = TokenForm(request.POST)
@@ -164,7 +167,7 @@ def token_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int, token_pk: int) -> HttpResponse:
     _require_admin(request.user)
     account = accounts.get_account(request.user, pk)
     token = accounts.get_token(request.user, account, token_pk)
@@ -174,7 +177,7 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
 
 
 @require_POST
-def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def account_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_admin(request.user)
     account = accounts.get_account(request.user, pk)
     accounts.revoke_account(request.user, account, request=request)
@@ -187,7 +190,7 @@ def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def account_key_add(request: HttpRequest, pk: int) -> HttpResponse:
+def account_key_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_admin(request.user)
     account = accounts.get_account(request.user, pk, manage=True)
     form = KeyForm(request.POST)
@@ -209,7 +212,7 @@ def account_key_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def account_key_remove(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
+def account_key_remove(request: AuthenticatedHttpRequest, pk: int, key_pk: int) -> HttpResponse:
     _require_admin(request.user)
     account = accounts.get_account(request.user, pk)
     key = SshKey.objects.filter(account=account, pk=key_pk).first()
@@ -226,7 +229,7 @@ def _require_passerelle_user(user: User) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def my_keys(request: HttpRequest) -> HttpResponse:
+def my_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A user's own SSH keys, to reach the SFTP server without a password."""
     user = request.user
     _require_passerelle_user(user)
@@ -262,7 +265,7 @@ def my_keys(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def my_key_remove(request: HttpRequest, key_pk: int) -> HttpResponse:
+def my_key_remove(request: AuthenticatedHttpRequest, key_pk: int) -> HttpResponse:
     _require_passerelle_user(request.user)
     key = accounts.get_own_key(request.user, key_pk)
     accounts.remove_ssh_key(request.user, key, request=request)

@@ -14,7 +14,7 @@ from pigp.passerelle.services import download_name, is_settled
 
 PAGE_SIZE = 50
 
-BADGES = {
+BADGES: dict[str, str] = {
     StatutFlux.POSTE: "fr-badge--info",
     StatutFlux.EN_COURS: "fr-badge--info",
     StatutFlux.REFUSE: "fr-badge--error",
@@ -31,13 +31,6 @@ def badge_class(flux: Flux) -> str:
     if flux.statut == StatutFlux.ACQUITTE and flux.acquit_total is False:
         return "fr-badge--warning"  # accepted only in part
     return BADGES.get(flux.statut, "")
-
-
-def with_badges(flows: Any) -> list[Flux]:
-    rows = list(flows)
-    for flux in rows:
-        flux.badge_class = badge_class(flux)
-    return rows
 
 
 def flux_json(flux: Flux, *, created: bool | None = None) -> dict[str, Any]:

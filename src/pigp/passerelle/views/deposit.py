@@ -9,22 +9,26 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.passerelle import access, intake, uploads
 from pigp.passerelle.models import Canal, Flux
 from pigp.passerelle.names import clean_filename
-from pigp.passerelle.services import is_settled
-from pigp.passerelle.views.common import badge_class, flux_json
+from pigp.passerelle.views.common import flux_json
 
 FIELD = "fichiers"
 
 
-def _receive(request: HttpRequest, collectivite: Collectivite, upload: UploadedFile) -> list[Flux]:
-    """Store one upload; the flows are re-read so that their status is the latest one."""
+def _receive(
+    request: AuthenticatedHttpRequest, collectivite: Collectivite, upload: UploadedFile
+) -> list[tuple[Flux, bool]]:
+    """Store one upload; the flows are re-read so that their status is the latest one.
+
+    Each flow comes with whether this upload created it (``False``: it was already received)."""
     received = uploads.receive(
         upload,
         filename=clean_filename(upload.name),
@@ -38,15 +42,7 @@ def _receive(request: HttpRequest, collectivite: Collectivite, upload: UploadedF
             pk__in=[r.flux.pk for r in received]
         )
     }
-    created = {r.flux.pk: r.created for r in received}
-    result = []
-    for r in received:
-        flux = flows[r.flux.pk]
-        flux.created_now = created[flux.pk]
-        flux.badge_class = badge_class(flux)
-        flux.settled = is_settled(flux)
-        result.append(flux)
-    return result
+    return [(flows[r.flux.pk], r.created) for r in received]
 
 
 def _context(collectivite: Collectivite, **extra: Any) -> dict[str, Any]:
@@ -61,7 +57,7 @@ def _context(collectivite: Collectivite, **extra: Any) -> dict[str, Any]:
 
 @uploads.spool_uploads
 @require_http_methods(["GET", "POST"])
-def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
+def deposit(request: AuthenticatedHttpRequest, coll_pk: int) -> HttpResponse:
     collectivite = access.get_collectivite(request.user, coll_pk, write=True)
     if request.method == "GET":
         return render(request, "passerelle/deposit.html", _context(collectivite))
@@ -90,7 +86,7 @@ def deposit(request: HttpRequest, coll_pk: int) -> HttpResponse:
 
 @uploads.spool_uploads
 @require_POST
-def deposit_file(request: HttpRequest, coll_pk: int) -> JsonResponse:
+def deposit_file(request: AuthenticatedHttpRequest, coll_pk: int) -> JsonResponse:
     """One file per request (the page sends them one by one to show each one's progress)."""
     try:
         collectivite = access.get_collectivite(request.user, coll_pk, write=True)
@@ -108,14 +104,14 @@ def deposit_file(request: HttpRequest, coll_pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "nom": sent[0].name,
-            "flux": [flux_json(f, created=f.created_now) for f in flows],
+            "flux": [flux_json(f, created=created) for f, created in flows],
         },
-        status=201 if any(f.created_now for f in flows) else 200,
+        status=201 if any(created for _, created in flows) else 200,
     )
 
 
 @require_GET
-def flux_status(request: HttpRequest, pk: int) -> JsonResponse:
+def flux_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     try:
         flux = access.get_flux(request.user, pk)
     except Http404:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.passerelle import access, mailbox, services
 from pigp.passerelle.forms import FluxFilterForm
 from pigp.passerelle.models import KindFlux, MailboxItem, StatutFlux
 from pigp.passerelle.views.common import (
     PAGE_SIZE,
-    badge_class,
     stored_file_response,
-    with_badges,
 )
 
 
-def _list(request: HttpRequest, collectivite: Collectivite | None = None) -> HttpResponse:
+def _list(
+    request: AuthenticatedHttpRequest, collectivite: Collectivite | None = None
+) -> HttpResponse:
     user = request.user
     qs = access.flux_for(user)
     if collectivite is not None:
@@ -36,7 +37,6 @@ def _list(request: HttpRequest, collectivite: Collectivite | None = None) -> Htt
         .order_by("-created_at", "-id")
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = with_badges(page.object_list)
     title = f"Flux — {collectivite.nom}" if collectivite else "Flux de toutes mes collectivités"
     return render(
         request,
@@ -54,19 +54,18 @@ def _list(request: HttpRequest, collectivite: Collectivite | None = None) -> Htt
 
 
 @require_GET
-def flux_list(request: HttpRequest, coll_pk: int) -> HttpResponse:
+def flux_list(request: AuthenticatedHttpRequest, coll_pk: int) -> HttpResponse:
     return _list(request, access.get_collectivite(request.user, coll_pk))
 
 
 @require_GET
-def flux_list_all(request: HttpRequest) -> HttpResponse:
+def flux_list_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _list(request)
 
 
 @require_GET
-def flux_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def flux_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     flux = access.get_flux(request.user, pk)
-    flux.badge_class = badge_class(flux)
     groups, hidden = services.grouped_findings(flux)
     writable = flux.collectivite_id in access.writable_collectivite_ids(request.user)
     acquit_item = (
@@ -97,7 +96,7 @@ def flux_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def flux_original(request: HttpRequest, pk: int) -> FileResponse:
+def flux_original(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     flux = access.get_flux(request.user, pk)
     # Until the kind is recognised, what was sent is just bytes.
     known = flux.kind != KindFlux.INCONNU
@@ -105,7 +104,7 @@ def flux_original(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_GET
-def flux_acquit(request: HttpRequest, pk: int) -> FileResponse:
+def flux_acquit(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     flux = access.get_flux(request.user, pk)
     if flux.acquit is None:
         raise Http404("Ce flux n'a pas (encore) d'acquittement.")
@@ -118,7 +117,7 @@ def flux_acquit(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
-def flux_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def flux_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     flux = access.get_flux(request.user, pk, write=True)
     try:
         services.cancel_flux(flux, request.user)

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from pigp.core.access import habilitations_in_force
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Application, Profil
 from pigp.passerelle import access
-from pigp.passerelle.views.common import with_badges
 
 LATEST = 10
-PROFILE_RANK = {Profil.CONSULTATION: 1, Profil.TRANSMISSION: 2, Profil.ADMINISTRATION: 3}
+PROFILE_RANK: dict[str, int] = {
+    Profil.CONSULTATION: 1,
+    Profil.TRANSMISSION: 2,
+    Profil.ADMINISTRATION: 3,
+}
 
 
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("passerelle:flux_all")
 
 
 @require_GET
-def collectivite_home(request: HttpRequest, coll_pk: int) -> HttpResponse:
+def collectivite_home(request: AuthenticatedHttpRequest, coll_pk: int) -> HttpResponse:
     user = request.user
     collectivite = access.get_collectivite(user, coll_pk)
     # The strongest profile in force, should the user hold more than one.
@@ -32,7 +36,7 @@ def collectivite_home(request: HttpRequest, coll_pk: int) -> HttpResponse:
         key=lambda h: PROFILE_RANK.get(h.profil, 0),
         default=None,
     )
-    latest = with_badges(
+    latest = list(
         access.flux_for(user)
         .filter(collectivite=collectivite)
         .select_related("collectivite", "sender_user", "sender_account")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.passerelle import access, mailbox, retour_table
 from pigp.passerelle.models import KindFlux
 from pigp.passerelle.views.common import PAGE_SIZE, stored_file_response
 
 
 @require_GET
-def mailbox_list(request: HttpRequest, coll_pk: int) -> HttpResponse:
+def mailbox_list(request: AuthenticatedHttpRequest, coll_pk: int) -> HttpResponse:
     collectivite = access.get_collectivite(request.user, coll_pk)
     items = access.mailbox_for(request.user).filter(collectivite=collectivite)
     unread = items.filter(read_at__isnull=True).count()
@@ -37,7 +38,7 @@ def mailbox_list(request: HttpRequest, coll_pk: int) -> HttpResponse:
 
 
 @require_GET
-def mailbox_download(request: HttpRequest, pk: int) -> FileResponse:
+def mailbox_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Downloading a file is picking it up: it is marked read (and journaled) the first time."""
     item = access.get_mailbox_item(request.user, pk)
     mailbox.mark_read(item, request.user.email)
@@ -45,7 +46,7 @@ def mailbox_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_GET
-def mailbox_item(request: HttpRequest, pk: int) -> HttpResponse:
+def mailbox_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A PES_Retour read as a table; opening it is reading it, as downloading is."""
     item = access.get_mailbox_item(request.user, pk)
     if item.kind != KindFlux.PES_RETOUR:

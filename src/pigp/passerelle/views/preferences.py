@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from pigp.core import journal
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.passerelle.forms import PreferencesForm
 from pigp.passerelle.models import NotificationPreference
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = NotificationPreference.objects.filter(user=request.user).first()
     initial = {
         "acquittements": current.acquittements if current else True,

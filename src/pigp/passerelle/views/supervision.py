@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.passerelle import access, services
 
 
 @require_GET
-def supervision(request: HttpRequest) -> HttpResponse:
+def supervision(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = access.supervised_flux(request.user)  # 404 for anyone else
     stuck = list(services.stuck_flux(qs))
     return render(

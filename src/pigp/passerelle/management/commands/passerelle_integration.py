@@ -5,7 +5,7 @@ Dry run unless --apply: without it, says what would be relaunched.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from pigp.passerelle import integration
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         "Sans --apply, affiche seulement ce qui serait relancé."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--relancer", type=int, nargs="+", default=[], metavar="FLUX", help="Flux à relancer."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from pigp.passerelle.sweep import sweep
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "les objets orphelins et les flux abandonnés. Sans --apply, affiche seulement ce qui serait fait."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--apply", action="store_true", help="Effectuer les opérations.")
         parser.add_argument(
             "--min-age-minutes",

@@ -8,7 +8,7 @@ import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
 from pigp.passerelle.pipeline import recover_stale
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         "avis de boîte aux lettres restés en attente."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--queue-name", default="default")
         parser.add_argument("--max-tasks", type=int, default=None)
         parser.add_argument(
