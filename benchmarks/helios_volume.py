@@ -9,10 +9,10 @@ created and dropped here), prints side by side:
 1. reception of one N-pièce PES_Aller (default 100 000 mandats) into the ledger: the bare
    `pigp.formats.pes.validate` of the file, the gateway's processing (validation + acquit),
    then `helios.reception.ingest` (pièces per second, and ratio to the bare validation);
-2. a payment run over the N mandats taken in charge (`helios.payments.run_payments`):
+2. a payment run over the N mandats taken in charge (`helios.money.payments.run_payments`):
    seconds and queries issued;
 3. the import of a camt.053 of 50 000 credit lines, each matching a titre
-   (`helios.statements.import_camt`): seconds and queries issued.
+   (`helios.money.statements.import_camt`): seconds and queries issued.
 
     python benchmarks/helios_volume.py [--pieces 100000] [--camt-lines 50000] [--quick] [--both]
 """
@@ -162,9 +162,9 @@ def child(args: argparse.Namespace) -> dict:
             etat=EtatPiece.PRISE_EN_CHARGE, date_prise_en_charge=datetime.date(2026, 4, 1)
         )
         try:
-            from pigp.helios import payments
+            from pigp.helios.money import payments
         except ImportError:
-            out["payments"] = "absent (pigp.helios.payments)"
+            out["payments"] = "absent (pigp.helios.money.payments)"
         else:
             run, seconds, queries = _counted(
                 lambda: payments.run_payments(coll, datetime.date(2026, 4, 15), actor="bench")
@@ -179,9 +179,9 @@ def child(args: argparse.Namespace) -> dict:
         titres = Piece.objects.filter(collectivite=coll, domaine="recette")
         titres.update(etat=EtatPiece.PRISE_EN_CHARGE)
         try:
-            from pigp.helios import statements
+            from pigp.helios.money import statements
         except ImportError:
-            out["camt"] = "absent (pigp.helios.statements)"
+            out["camt"] = "absent (pigp.helios.money.statements)"
         else:
             stmt = [
                 sepa.StatementLine(

@@ -46,7 +46,5 @@ urlpatterns = [
     path("passerelle/", include("pigp.passerelle.urls")),
     path("api/", include("pigp.api.urls")),
     path("helios/", include("pigp.helios.urls")),
-    path("helios/", include("pigp.helios.urls_retour")),
-    path("helios/", include("pigp.helios.urls_money")),
     path("", include("pigp.portal.urls")),
 ]

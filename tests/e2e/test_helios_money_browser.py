@@ -40,8 +40,9 @@ def money(demo_server, tmp_path):
 
     from pigp.core.models import Collectivite
     from pigp.formats import sepa
-    from pigp.helios import payments, recovery, statements, states
+    from pigp.helios import states
     from pigp.helios.models import CamtDebit, CompteTresor, EtatPiece, Piece
+    from pigp.helios.money import payments, recovery, statements
 
     coll = Collectivite.objects.select_related("poste").get(siret=SAINT_ORENS)
     CompteTresor.objects.get_or_create(

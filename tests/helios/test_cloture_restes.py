@@ -12,17 +12,9 @@ from django.utils import timezone
 
 from pigp.core import files
 from pigp.formats import sepa
-from pigp.helios import (
-    cloture,
-    direct_debits,
-    payments,
-    recovery,
-    statements,
-    states,
-    treasury,
-    workbench,
-)
+from pigp.helios import cloture, states, workbench
 from pigp.helios.models import Encaissement, EtatPiece, Paiement, Piece
+from pigp.helios.money import direct_debits, payments, recovery, statements, treasury
 from tests.conftest import verified_client
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import TRESOR_IBAN, Ledger

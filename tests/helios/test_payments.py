@@ -10,8 +10,9 @@ from lxml import etree
 from pigp.core import files
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
-from pigp.helios import payments
+from pigp.helios import states
 from pigp.helios.models import EtatPiece, MouvementTresorerie, Paiement, PaymentRun, PieceEvent
+from pigp.helios.money import bulk, payments
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, iban
 
@@ -101,10 +102,10 @@ def test_failure_rolls_everything_back(ledger, compte, monkeypatch):
     piece = ledger.mandat()
 
     def boom(*args, **kwargs):
-        raise payments.states.TransitionError("changé")
+        raise states.TransitionError("changé")
 
     monkeypatch.setattr(payments, "bulk_transition", boom)
-    with pytest.raises(payments.states.TransitionError):
+    with pytest.raises(states.TransitionError):
         payments.run_payments(ledger.collectivite, RUN_DAY, actor=ACTOR)
     piece.refresh_from_db()
     assert piece.etat == EtatPiece.PRISE_EN_CHARGE
@@ -114,8 +115,8 @@ def test_failure_rolls_everything_back(ledger, compte, monkeypatch):
 
 def test_bulk_transition_refuses_a_changed_piece(ledger):
     a, b = ledger.mandat(n=1), ledger.mandat(n=2, etat=EtatPiece.RECUE)
-    with pytest.raises(payments.states.TransitionError, match="changé d'état"):
-        payments.bulk_transition(
+    with pytest.raises(states.TransitionError, match="changé d'état"):
+        bulk.bulk_transition(
             [a.pk, b.pk],
             EtatPiece.PAYEE,
             domaine="depense",
@@ -124,8 +125,8 @@ def test_bulk_transition_refuses_a_changed_piece(ledger):
             actor=ACTOR,
             message="x",
         )
-    with pytest.raises(payments.states.TransitionError, match="Impossible"):
-        payments.bulk_transition(
+    with pytest.raises(states.TransitionError, match="Impossible"):
+        bulk.bulk_transition(
             [a.pk], EtatPiece.SOLDEE, domaine="depense", expected="prise_en_charge",
             day=RUN_DAY, actor=ACTOR, message="x",
         )  # fmt: skip

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pigp.core import files
-from pigp.helios import payment_preview, payments, treasury
 from pigp.helios.models import EtatPiece, Paiement, PaymentRun, Piece
+from pigp.helios.money import payment_preview, payments, treasury
 from tests.conftest import verified_client
 from tests.helios import test_payments_support as support
 

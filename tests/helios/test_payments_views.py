@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pigp.formats import sepa
-from pigp.helios import direct_debits, payments, recovery, statements, treasury
 from pigp.helios.models import (
     CamtLine,
     Encaissement,
@@ -19,6 +18,7 @@ from pigp.helios.models import (
     PrelevementRun,
     SoldeOuverture,
 )
+from pigp.helios.money import direct_debits, payments, recovery, statements, treasury
 from tests.conftest import verified_client
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import TRESOR_IBAN

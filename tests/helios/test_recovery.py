@@ -13,7 +13,6 @@ from pigp.core import files
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine
-from pigp.helios import direct_debits, recovery, statements
 from pigp.helios.models import (
     CamtImport,
     CamtLine,
@@ -23,6 +22,7 @@ from pigp.helios.models import (
     Prelevement,
     PrelevementRun,
 )
+from pigp.helios.money import direct_debits, recovery, statements
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
 

@@ -174,7 +174,7 @@ def test_command_and_task(collectivite, worked):
 
 
 def test_recette_retour_says_where_recovery_stands(collectivite, tmp_path):
-    from pigp.helios import recovery
+    from pigp.helios.money import recovery
 
     flux = deposit(collectivite, tmp_path, seed=7, domaine="recette", pieces=3)
     titres = list(Piece.objects.filter(bordereau__flux=flux).order_by("id"))
@@ -217,7 +217,7 @@ def test_migration_dates_the_stages_set_before_it(collectivite, tmp_path):
     flux = deposit(collectivite, tmp_path, seed=8, domaine="recette", pieces=2)
     staged, other = Piece.objects.filter(bordereau__flux=flux).order_by("id")
     states.transition(staged, E.PRISE_EN_CHARGE, actor="a@example.fr")
-    from pigp.helios import recovery
+    from pigp.helios.money import recovery
 
     recovery.set_stade(staged, "relance", actor="a@example.fr")
     event = PieceEvent.objects.filter(piece=staged).latest("at")

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine
-from pigp.helios import recovery, statements, treasury
 from pigp.helios.models import CamtDebit, CamtLine, Encaissement, MouvementTresorerie
+from pigp.helios.money import recovery, statements, treasury
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine
-from pigp.helios import statements
 from pigp.helios.models import CamtLine, Encaissement
+from pigp.helios.money import statements
 from tests.conftest import verified_client
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban

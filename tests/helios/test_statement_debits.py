@@ -17,8 +17,8 @@ from pigp.core import files
 from pigp.core.models import JournalEntry
 from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine, StatementTransaction
-from pigp.helios import manual_debits, payments, recovery, statements, treasury
 from pigp.helios.models import CamtDebit, MouvementTresorerie, Paiement, PaymentRun
+from pigp.helios.money import manual_debits, payments, recovery, statements, treasury
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
 
@@ -190,7 +190,7 @@ def test_amount_and_date_need_one_candidate_in_the_window(ledger, compte):
 
 
 def recovery_days() -> int:
-    from pigp.helios.statement_debits import DAYS
+    from pigp.helios.money.statement_debits import DAYS
 
     return DAYS
 
@@ -308,7 +308,7 @@ def test_reversed_and_pending_debits_are_left_aside(ledger, compte):
     [entry] = entries.statements[0].entries
     from dataclasses import replace
 
-    from pigp.helios.statement_debits import debit_entries
+    from pigp.helios.money.statement_debits import debit_entries
 
     assert debit_entries([entry]) == [entry]
     assert debit_entries([replace(entry, reversal=True), replace(entry, status="PDNG")]) == []

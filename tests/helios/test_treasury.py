@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from pigp.helios import payments, recovery, treasury
 from pigp.helios.models import SoldeOuverture
+from pigp.helios.money import payments, recovery, treasury
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY
 

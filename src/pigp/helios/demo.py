@@ -176,7 +176,7 @@ def _decide(pieces: list[Piece], today: datetime.date, *, final: bool, summary: 
 
 def _pay(coll: Collectivite, day: datetime.date, summary: Summary) -> None:
     try:
-        from pigp.helios import payments
+        from pigp.helios.money import payments
     except ImportError:  # the money part is not there: nothing to pay with
         summary.skipped.append("paiements")
         return
@@ -191,7 +191,7 @@ def _pay(coll: Collectivite, day: datetime.date, summary: Summary) -> None:
 def _debits(coll: Collectivite, annee: int, today: datetime.date, summary: Summary) -> None:
     """The bank's camt.053 that books the year's payment runs as debits, and bank fees."""
     try:
-        from pigp.helios import recovery, statements
+        from pigp.helios.money import recovery, statements
     except ImportError:
         return
     from pigp.formats import sepa
@@ -266,7 +266,7 @@ def _debits(coll: Collectivite, annee: int, today: datetime.date, summary: Summa
 def _statement(coll: Collectivite, annee: int, today: datetime.date, summary: Summary) -> None:
     """The bank's camt.053 of the Trésor account: some titres paid in full, some in part."""
     try:
-        from pigp.helios import recovery, statements
+        from pigp.helios.money import recovery, statements
     except ImportError:
         summary.skipped.append("recouvrement")
         return
@@ -338,7 +338,7 @@ def _statement(coll: Collectivite, annee: int, today: datetime.date, summary: Su
 
 def _opening(budget: Budget, annee: int) -> None:
     try:
-        from pigp.helios import treasury
+        from pigp.helios.money import treasury
     except ImportError:
         return
     if not SoldeOuverture.objects.filter(exercice__budget=budget, exercice__annee=annee).exists():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pigp.core.models import Budget, Collectivite
-from pigp.helios import payments, treasury
+from pigp.helios.money import accounts, payments, treasury
 
 # Ids the comptable may exclude in one preview (they travel in the query string and the form).
 MAX_EXCLUDED = 1000
@@ -95,7 +95,7 @@ def preview(
     """What `run_payments` with the same arguments would pay now."""
     if version not in payments.VERSIONS:
         raise payments.PaymentError(f"Version de virement inconnue : {version}.")
-    payments.compte_tresor(collectivite)  # no account, no run: said before the preview
+    accounts.compte_tresor(collectivite)  # no account, no run: said before the preview
     chosen = payments.select(payments.candidates(collectivite), exclude)
     lines = sorted(
         [_line(r, False) for r in chosen.rows] + [_line(r, True) for r in chosen.left_out],

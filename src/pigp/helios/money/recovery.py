@@ -6,7 +6,7 @@ lowers it, moves the titre to `partielle` or `soldee` and adds a positive treasu
 
 * by hand: `record_encaissement` (one titre, through `states.transition`, journaled);
 * in bulk: `apply_encaissements` (the same rules, one journal entry per operation written by
-  the caller — see `payments.bulk_transition` for why), used by the bank statements
+  the caller — see `bulk.bulk_transition` for why), used by the bank statements
   (`statements.import_camt`) and the direct-debit settlement (`direct_debits`);
 * `set_stade` records the recovery stage (relance, mise en demeure, poursuites).
 """
@@ -38,7 +38,7 @@ from pigp.helios.models import (
     PrelevementRun,
     StadeRecouvrement,
 )
-from pigp.helios.payments import BATCH, bulk_transition, sql_name
+from pigp.helios.money.bulk import BATCH, bulk_transition, sql_name
 
 DUE = (EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE)
 CENT = Decimal("0.01")
@@ -159,7 +159,7 @@ def apply_encaissements(
     """Record many encaissements in bulk; return those applied (the others are not due).
 
     Must run inside the caller's transaction. The titres' states move through
-    `payments.bulk_transition` (same rules as `states.transition`, PieceEvent rows); the caller
+    `bulk.bulk_transition` (same rules as `states.transition`, PieceEvent rows); the caller
     writes one journal entry for the whole operation.
     """
     if not items:

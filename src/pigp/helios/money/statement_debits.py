@@ -45,9 +45,9 @@ from pigp.core import journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
-from pigp.helios.payments import BATCH, chunks
-from pigp.helios.recovery import RecoveryError, euros
-from pigp.helios.statement_seen import SeenLines, entry_account, entry_end_to_end_id
+from pigp.helios.money.bulk import BATCH, chunks
+from pigp.helios.money.recovery import RecoveryError, euros
+from pigp.helios.money.statement_seen import SeenLines, entry_account, entry_end_to_end_id
 
 DAYS = 5  # a transfer is booked on its execution date, or a few days after
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{5,34}")

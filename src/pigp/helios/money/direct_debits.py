@@ -21,8 +21,9 @@ from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.formats.sepa.identifiers import bic_problem, creditor_id_problem, iban_problem
 from pigp.helios.models import Encaissement, Piece, Prelevement, PrelevementRun
-from pigp.helios.payments import BATCH, PaymentError, compte_tresor
-from pigp.helios.recovery import Apply, RecoveryError, apply_encaissements, titres_dus
+from pigp.helios.money.accounts import PaymentError, compte_tresor
+from pigp.helios.money.bulk import BATCH
+from pigp.helios.money.recovery import Apply, RecoveryError, apply_encaissements, titres_dus
 
 DD_VERSIONS = {"001.08": sepa.PAIN_008_08, "001.02": sepa.PAIN_008_02}
 DEFAULT_DD_VERSION = "001.08"

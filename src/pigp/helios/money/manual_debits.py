@@ -19,8 +19,14 @@ from django.db.models import Count, F, QuerySet, Sum
 from pigp.core import journal
 from pigp.core.models import Collectivite
 from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
-from pigp.helios.recovery import RecoveryError, euros
-from pigp.helios.statement_debits import CHANGED, count_run, debit_payments, locked, update_runs
+from pigp.helios.money.recovery import RecoveryError, euros
+from pigp.helios.money.statement_debits import (
+    CHANGED,
+    count_run,
+    debit_payments,
+    locked,
+    update_runs,
+)
 
 ZERO = Decimal("0.00")
 

@@ -33,16 +33,17 @@ from pigp.core import files, journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.helios.models import CamtImport, CamtLine, Encaissement, Piece, Prelevement
-from pigp.helios.payments import BATCH, PaymentError, compte_tresor
-from pigp.helios.recovery import (
+from pigp.helios.money.accounts import PaymentError, compte_tresor
+from pigp.helios.money.bulk import BATCH
+from pigp.helios.money.recovery import (
     Apply,
     RecoveryError,
     apply_encaissements,
     record_encaissement,
     titres_dus,
 )
-from pigp.helios.statement_debits import debit_entries, reconcile
-from pigp.helios.statement_seen import SeenLines, entry_account, entry_end_to_end_id
+from pigp.helios.money.statement_debits import debit_entries, reconcile
+from pigp.helios.money.statement_seen import SeenLines, entry_account, entry_end_to_end_id
 
 M = CamtLine.Methode
 

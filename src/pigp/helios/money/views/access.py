@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from pigp.core import files
 from pigp.core.models import User
 from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent
-from pigp.helios.forms_money import CollectiviteFilterForm
+from pigp.helios.money.forms import CollectiviteFilterForm
 
 PAGE_SIZE = 50
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -35,9 +35,7 @@ from pigp.core import files, journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.formats.sepa.identifiers import bic_problem, iban_problem
-from pigp.helios import states, treasury
 from pigp.helios.models import (
-    CompteTresor,
     Domaine,
     EtatPiece,
     Exercice,
@@ -45,20 +43,17 @@ from pigp.helios.models import (
     Paiement,
     PaymentRun,
     Piece,
-    PieceEvent,
 )
+from pigp.helios.money import treasury
+from pigp.helios.money.accounts import PaymentError, compte_tresor
+from pigp.helios.money.bulk import BATCH, bulk_transition, chunks, sql_name
 
-BATCH = 2000
 TRANSFER_MODES = ("03", "04", "05", "06", "11")
 VERSIONS = {"001.09": sepa.PAIN_001_09, "001.03": sepa.PAIN_001_03}
 DEFAULT_VERSION = "001.09"
 
 # Sent after the run's transaction commits: sender=PaymentRun, run=<PaymentRun>, piece_ids=[...].
 mandats_payes = Signal()
-
-
-class PaymentError(Exception):
-    """A run that cannot be made; the message is for the comptable, in French."""
 
 
 class SelectionChanged(PaymentError):
@@ -84,19 +79,6 @@ class RunResult:
     paid: int = 0
     total: Decimal = Decimal("0.00")
     excluded: list[Excluded] = field(default_factory=list)
-
-
-def compte_tresor(collectivite: Collectivite) -> CompteTresor:
-    compte = CompteTresor.objects.filter(poste_id=collectivite.poste_id).first()
-    if compte is None:
-        raise PaymentError(
-            "Aucun compte au Trésor n'est configuré pour le poste comptable : "
-            "renseignez-le (titulaire, IBAN, BIC) avant de lancer une campagne."
-        )
-    problem = iban_problem(compte.iban.replace(" ", ""))
-    if problem:
-        raise PaymentError(f"L'IBAN du compte au Trésor du poste est invalide ({problem}).")
-    return compte
 
 
 def by_transfer() -> Q:
@@ -199,78 +181,6 @@ def end_to_end_id(row: dict) -> str:
     """`M{exercice}-{bordereau}-{pièce}-{id}`: readable, and unique across collectivités."""
     ref = f"M{row['exercice__annee']}-{row['bordereau__id_bord']}-{row['id_pce']}-{row['pk']}"
     return ref if len(ref) <= 35 else f"M{row['exercice__annee']}-{row['pk']}"
-
-
-def chunks(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
-    """`items` by slices of `size` (query parameters stay under the databases' limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def bulk_transition(
-    piece_ids: Sequence[int],
-    to: str,
-    *,
-    domaine: str,
-    expected: str,
-    day: datetime.date,
-    actor: str,
-    message: str,
-    date_field: str | None = None,
-    extra: dict | None = None,
-) -> int:
-    """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
-
-    The rule is the state machine's (`states.allowed`); each UPDATE is guarded by the expected
-    state, and a pièce that changed meanwhile raises `TransitionError` so the caller's
-    transaction rolls back. Pièces of a closed exercice (`verrouillee`) move too: these are
-    payments and encaissements, which the clôture does not stop (see `states.check`). The caller writes one journal entry for the whole batch.
-    `extra` fields are set by the same UPDATE (e.g. the reste à recouvrer of soldée titres).
-    """
-    probe = Piece(domaine=domaine, etat=expected)
-    if to in states.MANUAL or not states.allowed(probe, to):
-        raise states.TransitionError(
-            f"Impossible de passer de « {EtatPiece(expected).label.lower()} » "
-            f"à « {EtatPiece(to).label.lower()} »."
-        )
-    now = timezone.now()
-    moved = 0
-    for chunk in chunks(list(piece_ids)):
-        values = {"etat": to, "modifie_le": now, **(extra or {})}
-        if date_field:
-            values[date_field] = day
-        count = Piece.objects.filter(pk__in=chunk, etat=expected, domaine=domaine).update(**values)
-        if count != len(chunk):
-            raise states.TransitionError(
-                "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "
-                "relancez-la."
-            )
-        _insert_events(chunk, to, actor, message, now)
-        moved += count
-    return moved
-
-
-def sql_name(model: type, field: str | None = None) -> str:
-    quote = connection.ops.quote_name
-    return quote(model._meta.get_field(field).column if field else model._meta.db_table)
-
-
-def _insert_events(
-    piece_ids: Sequence[int], etat: str, actor: str, message: str, at: datetime.datetime
-) -> None:
-    """One PieceEvent per pièce with INSERT … SELECT: no model instance per row (a run of
-    100 000 mandats would spend most of its time building them)."""
-    marks = ", ".join(["%s"] * len(piece_ids))
-    E, P = PieceEvent, Piece
-    sql = (
-        # Only quoted names from the models' metadata and %s placeholders.
-        f"INSERT INTO {sql_name(E)} ({sql_name(E, 'piece')}, {sql_name(E, 'etat')}, {sql_name(E, 'at')}, "  # noqa: S608
-        f"{sql_name(E, 'actor')}, {sql_name(E, 'message')}) "
-        f"SELECT {sql_name(P, 'id')}, %s, %s, %s, %s FROM {sql_name(P)} WHERE {sql_name(P, 'id')} IN ({marks})"
-    )
-    stamp = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [etat, stamp, actor, message, *piece_ids])
 
 
 @dataclass

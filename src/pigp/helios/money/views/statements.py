@@ -12,14 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pigp.helios import manual_debits, recovery
 from pigp.helios.access import (
     get_camt_debit_for_agent,
     get_camt_import_for_agent,
     get_run_for_agent,
 )
-from pigp.helios.forms_money import DebitMatchForm
 from pigp.helios.models import CamtDebit, CamtLine, Paiement, PaymentRun
+from pigp.helios.money import manual_debits, recovery
+from pigp.helios.money.forms import DebitMatchForm
 
 LINES_PAGE_SIZE = 100
 

@@ -1,11 +1,8 @@
-"""Payments, recovery and treasury pages, mounted at /helios/ (namespace "helios_money")."""
+"""Payments, recovery and treasury pages (namespace "helios_money"), included by `pigp.helios.urls`."""
 
 from django.urls import path
 
-from pigp.helios.views import money_payments as payments
-from pigp.helios.views import money_recovery as recovery
-from pigp.helios.views import money_statements as statements
-from pigp.helios.views import money_treasury as treasury
+from pigp.helios.money.views import payments, recovery, statements, treasury
 
 app_name = "helios_money"
 

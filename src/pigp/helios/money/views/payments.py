@@ -10,16 +10,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pigp.helios import payment_preview, payments, recovery
+from pigp.helios import states
 from pigp.helios.access import (
     collectivites_for_agent,
     get_collectivite_for_agent,
     get_run_for_agent,
     require_agent,
 )
-from pigp.helios.forms_money import PaymentRunForm
 from pigp.helios.models import PaymentRun
-from pigp.helios.views.money_access import (
+from pigp.helios.money import payment_preview, payments, recovery
+from pigp.helios.money.forms import PaymentRunForm
+from pigp.helios.money.views.access import (
     PAGE_SIZE,
     check_posted_collectivite,
     collectivite_choices,
@@ -193,7 +194,7 @@ def paiements_lancer(request: HttpRequest) -> HttpResponse:
         return _preview_page(request, form, exclude, error=str(exc), status=409)
     except payments.NegativeBalance as exc:
         return _preview_page(request, form, exclude, error=str(exc), status=400)
-    except (payments.PaymentError, payments.states.TransitionError) as exc:
+    except (payments.PaymentError, states.TransitionError) as exc:
         form.add_error(None, str(exc))
         return _paiements_page(request, form, status=400)
     if result.run is None:

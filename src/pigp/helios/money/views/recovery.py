@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pigp.helios import direct_debits, recovery, statements
 from pigp.helios.access import (
     collectivites_for_agent,
     get_camt_line_for_agent,
@@ -20,15 +19,16 @@ from pigp.helios.access import (
     get_titre_for_agent,
     require_agent,
 )
-from pigp.helios.forms_money import (
+from pigp.helios.models import CamtImport, CamtLine, Piece, PrelevementRun
+from pigp.helios.money import direct_debits, recovery, statements
+from pigp.helios.money.forms import (
     CamtImportForm,
     DirectDebitRunForm,
     EncaissementForm,
     MatchForm,
     StadeForm,
 )
-from pigp.helios.models import CamtImport, CamtLine, Piece, PrelevementRun
-from pigp.helios.views.money_access import (
+from pigp.helios.money.views.access import (
     PAGE_SIZE,
     check_posted_collectivite,
     collectivite_choices,

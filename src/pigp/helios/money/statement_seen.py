@@ -31,7 +31,7 @@ from decimal import Decimal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.helios.models import CamtDebit, CamtLine
-from pigp.helios.payments import chunks
+from pigp.helios.money.bulk import chunks
 
 # What a repeated line is called, and what is not done again, per kind of line.
 WORDING = {

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pigp.core.models import Budget
-from pigp.helios import recovery, treasury
 from pigp.helios.access import get_budget_for_agent, require_agent
-from pigp.helios.forms_money import CompteTresorForm, SoldeOuvertureForm, TreasuryFilterForm
 from pigp.helios.models import CompteTresor, Exercice
+from pigp.helios.money import recovery, treasury
+from pigp.helios.money.forms import CompteTresorForm, SoldeOuvertureForm, TreasuryFilterForm
 
 
 def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget | None, int]:

@@ -1,0 +1,1 @@
+"""Payments, recovery, statements and treasury pages."""
