@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -226,44 +227,22 @@ def ingest(flux: Flux) -> IngestResult:
         for b in (flux.summary or {}).get("bordereaux", [])
         if b.get("accepte")
     }
-    done = set(Bordereau.objects.filter(flux=flux).values_list("domaine", "id_bord"))
+    todo = accepted - set(Bordereau.objects.filter(flux=flux).values_list("domaine", "id_bord"))
     sink = _PjSink()
     writer = _Writer(flux)
     exercices: dict[int, Exercice] = {}
-    current: Bordereau | None = None
-    open_tx: transaction.Atomic | None = None
     try:
         with files.local_path(flux.fichier) as path:
-            for rec in read_pes_aller(path, pj_sink=sink):
-                if isinstance(rec, r.Bordereau):
-                    current = None
-                    key = (rec.domaine, str(rec.id_bord))
-                    if key not in accepted or key in done:
-                        continue
-                    open_tx = transaction.atomic()
-                    open_tx.__enter__()
-                    current = _create_bordereau(flux, budget, rec, exercices)
-                    writer.result.bordereaux += 1
-                elif isinstance(rec, r.BordereauEnd) and open_tx is not None:
-                    writer.flush()
-                    integration.keep_claim(flux)
-                    tx, open_tx, current = open_tx, None, None
-                    tx.__exit__(None, None, None)
-                elif isinstance(rec, r.Piece) and current is not None:
-                    tiers = next((t for lg in rec.lignes for t in lg.tiers), None)
-                    writer.add(
-                        _piece_row(flux, current, rec),
-                        rec,
-                        _tiers_key(tiers) if tiers else None,
-                        tiers,
-                    )
+            records = iter(read_pes_aller(path, pj_sink=sink))
+            for rec in records:
+                if isinstance(rec, r.Bordereau) and (rec.domaine, str(rec.id_bord)) in todo:
+                    with transaction.atomic():
+                        bordereau = _create_bordereau(flux, budget, rec, exercices)
+                        writer.result.bordereaux += 1
+                        _ingest_bordereau(flux, bordereau, records, writer, sink)
                 elif isinstance(rec, r.Pj):
                     _store_pj(flux, rec, sink.take(rec.index))
                     writer.result.pjs += 1
-            if open_tx is not None:
-                writer.flush()
-                tx, open_tx = open_tx, None
-                tx.__exit__(None, None, None)
         with transaction.atomic():
             journal.record(
                 "helios_reception",
@@ -277,13 +256,37 @@ def ingest(flux: Flux) -> IngestResult:
                 },
             )
             integration.mark_integrated(flux)
-    except BaseException as exc:
-        if open_tx is not None:
-            open_tx.__exit__(type(exc), exc, exc.__traceback__)
-        raise
     finally:
         sink.cleanup()
     return writer.result
+
+
+def _ingest_bordereau(
+    flux: Flux,
+    bordereau: Bordereau,
+    records: Iterator[r.PesAllerRecord],
+    writer: _Writer,
+    sink: _PjSink,
+) -> None:
+    """Write the pièces of `bordereau` (and the PJ read meanwhile) from `records`, up to its end;
+    runs in the bordereau's transaction."""
+    for rec in records:
+        if isinstance(rec, r.BordereauEnd):
+            writer.flush()
+            integration.keep_claim(flux)
+            return
+        if isinstance(rec, r.Piece):
+            tiers = next((t for lg in rec.lignes for t in lg.tiers), None)
+            writer.add(
+                _piece_row(flux, bordereau, rec),
+                rec,
+                _tiers_key(tiers) if tiers else None,
+                tiers,
+            )
+        elif isinstance(rec, r.Pj):
+            _store_pj(flux, rec, sink.take(rec.index))
+            writer.result.pjs += 1
+    writer.flush()  # the file ended inside the bordereau
 
 
 def _create_bordereau(

@@ -20,9 +20,9 @@ from pigp.core import files, journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
 from pigp.formats.sepa.identifiers import bic_problem, creditor_id_problem, iban_problem
-from pigp.helios.models import Encaissement, Piece, Prelevement, PrelevementRun
+from pigp.helios.models import CompteTresor, Encaissement, Piece, Prelevement, PrelevementRun
 from pigp.helios.money.accounts import PaymentError, compte_tresor
-from pigp.helios.money.bulk import BATCH
+from pigp.helios.money.bulk import BATCH, chunks
 from pigp.helios.money.recovery import Apply, RecoveryError, apply_encaissements, titres_dus
 
 DD_VERSIONS = {"001.08": sepa.PAIN_008_08, "001.02": sepa.PAIN_008_02}
@@ -74,6 +74,38 @@ def run_direct_debits(
     message = DD_VERSIONS.get(version)
     if message is None:
         raise RecoveryError(f"Version de prélèvement inconnue : {version}.")
+    compte = _creditor_account(collectivite, message)
+    result = DebitResult()
+    with transaction.atomic():
+        kept = _sequenced(collectivite, result)
+        if not kept:
+            return result
+        run = PrelevementRun.objects.create(
+            collectivite=collectivite,
+            date_echeance=date_echeance,
+            version=message.name,
+            cree_par=actor,
+        )
+        debits = [_direct_debit(run, piece, seq, date_echeance) for piece, seq in kept]
+        content = _write_file(compte, debits, message, run)
+        stored = files.store_bytes(content, media_type="application/xml")
+        total = sum((d.amount for d in debits), Decimal("0.00"))
+        run.fichier, run.nombre, run.total = stored, len(debits), total
+        run.save(update_fields=["fichier", "nombre", "total"])
+        _record_prelevements(run, kept, debits)
+        journal.record(
+            "helios_prelevements",
+            actor_label=actor,
+            obj=run,
+            collectivite=collectivite.pk,
+            details={"titres": len(debits), "total": str(total), "version": message.name},
+        )
+        result.run, result.count, result.total = run, len(debits), total
+    return result
+
+
+def _creditor_account(collectivite: Collectivite, message: sepa.SepaMessage) -> CompteTresor:
+    """The poste's Trésor account, with the SEPA creditor identifier a pain.008 needs."""
     try:
         compte = compte_tresor(collectivite)
     except PaymentError as exc:
@@ -90,102 +122,103 @@ def run_direct_debits(
         )
     if message is sepa.PAIN_008_02 and not compte.bic:
         raise RecoveryError("La version 001.02 exige le BIC du compte au Trésor.")
-    result = DebitResult()
-    with transaction.atomic():
-        pieces = list(
-            debit_candidates(collectivite)
-            .select_related("tiers", "exercice", "bordereau")
-            .order_by("pk")
+    return compte
+
+
+def _sequenced(
+    collectivite: Collectivite, result: DebitResult
+) -> list[tuple[Piece, sepa.SequenceType]]:
+    """The candidates that can be debited, each with its sequence (FRST for a mandate's first
+    debit, RCUR after); the others go to `result.excluded` with their reason."""
+    pieces = list(
+        debit_candidates(collectivite)
+        .select_related("tiers", "exercice", "bordereau")
+        .order_by("pk")
+    )
+    rums = {p.rum for p in pieces}
+    used = set(
+        Piece.objects.filter(collectivite=collectivite, rum__in=rums)
+        .exclude(sequence_prelevement="")
+        .values_list("rum", flat=True)
+    )
+    kept = []
+    for piece in pieces:
+        reason = _debit_problem(piece)
+        if reason:
+            result.excluded.append((piece, reason))
+            continue
+        seq = sepa.SequenceType.RECURRENT if piece.rum in used else sepa.SequenceType.FIRST
+        used.add(piece.rum)
+        kept.append((piece, seq))
+    return kept
+
+
+def _direct_debit(
+    run: PrelevementRun, piece: Piece, seq: sepa.SequenceType, date_echeance: datetime.date
+) -> sepa.DirectDebit:
+    tiers = piece.tiers
+    assert tiers is not None  # checked by `_debit_problem`
+    return sepa.DirectDebit(
+        end_to_end_id=f"P{run.pk}-T{piece.pk}",
+        amount=piece.reste_a_recouvrer,
+        debtor=sepa.Party(
+            name=(tiers.titulaire or f"{tiers.nom} {tiers.prenom}").strip()[:70],
+            iban=tiers.iban.replace(" ", "").upper(),
+            bic=tiers.bic.strip().upper() or None,
+        ),
+        mandate_id=piece.rum,
+        mandate_date=piece.date_signature_mandat,
+        sequence_type=seq,
+        collection_date=date_echeance,
+        remittance=(
+            f"Titre {piece.exercice.annee}/{piece.bordereau.id_bord}/{piece.id_pce} "
+            f"T{piece.id_pce} {' '.join(piece.objet.split())}"
+        )[:140],
+    )
+
+
+def _write_file(
+    compte: CompteTresor,
+    debits: list[sepa.DirectDebit],
+    message: sepa.SepaMessage,
+    run: PrelevementRun,
+) -> bytes:
+    try:
+        return sepa.write_direct_debit(
+            sepa.Party(compte.titulaire, compte.iban.replace(" ", ""), compte.bic or None),
+            compte.ics,
+            debits,
+            message=message,
+            msg_id=f"PIGP-PRLV-{run.pk}",
+            created=timezone.localtime(),
         )
-        rums = {p.rum for p in pieces}
-        used = set(
-            Piece.objects.filter(collectivite=collectivite, rum__in=rums)
-            .exclude(sequence_prelevement="")
-            .values_list("rum", flat=True)
-        )
-        kept, debits = [], []
-        for piece in pieces:
-            reason = _debit_problem(piece)
-            if reason:
-                result.excluded.append((piece, reason))
-                continue
-            seq = sepa.SequenceType.RECURRENT if piece.rum in used else sepa.SequenceType.FIRST
-            used.add(piece.rum)
-            kept.append((piece, seq))
-        if not kept:
-            return result
-        run = PrelevementRun.objects.create(
-            collectivite=collectivite,
-            date_echeance=date_echeance,
-            version=message.name,
-            cree_par=actor,
-        )
-        for piece, seq in kept:
-            tiers = piece.tiers
-            debits.append(
-                sepa.DirectDebit(
-                    end_to_end_id=f"P{run.pk}-T{piece.pk}",
-                    amount=piece.reste_a_recouvrer,
-                    debtor=sepa.Party(
-                        name=(tiers.titulaire or f"{tiers.nom} {tiers.prenom}").strip()[:70],
-                        iban=tiers.iban.replace(" ", "").upper(),
-                        bic=tiers.bic.strip().upper() or None,
-                    ),
-                    mandate_id=piece.rum,
-                    mandate_date=piece.date_signature_mandat,
-                    sequence_type=seq,
-                    collection_date=date_echeance,
-                    remittance=(
-                        f"Titre {piece.exercice.annee}/{piece.bordereau.id_bord}/{piece.id_pce} "
-                        f"T{piece.id_pce} {' '.join(piece.objet.split())}"
-                    )[:140],
-                )
+    except sepa.SepaError as exc:
+        raise RecoveryError(f"Le fichier de prélèvement n'a pas pu être produit : {exc}") from exc
+
+
+def _record_prelevements(
+    run: PrelevementRun,
+    kept: list[tuple[Piece, sepa.SequenceType]],
+    debits: list[sepa.DirectDebit],
+) -> None:
+    """The run's titres, held until it is settled; each titre's mandate moves to its sequence."""
+    Prelevement.objects.bulk_create(
+        [
+            Prelevement(
+                run=run,
+                piece=piece,
+                montant=d.amount,
+                reference=d.end_to_end_id,
+                sequence=seq.value,
             )
-        try:
-            content = sepa.write_direct_debit(
-                sepa.Party(compte.titulaire, compte.iban.replace(" ", ""), compte.bic or None),
-                compte.ics,
-                debits,
-                message=message,
-                msg_id=f"PIGP-PRLV-{run.pk}",
-                created=timezone.localtime(),
-            )
-        except sepa.SepaError as exc:
-            raise RecoveryError(
-                f"Le fichier de prélèvement n'a pas pu être produit : {exc}"
-            ) from exc
-        stored = files.store_bytes(content, media_type="application/xml")
-        total = sum((d.amount for d in debits), Decimal("0.00"))
-        run.fichier, run.nombre, run.total = stored, len(debits), total
-        run.save(update_fields=["fichier", "nombre", "total"])
-        Prelevement.objects.bulk_create(
-            [
-                Prelevement(
-                    run=run,
-                    piece=piece,
-                    montant=d.amount,
-                    reference=d.end_to_end_id,
-                    sequence=seq.value,
-                )
-                for (piece, seq), d in zip(kept, debits, strict=True)
-            ],
-            batch_size=BATCH,
-        )
-        for seq in sepa.SequenceType:
-            ids = [p.pk for p, s in kept if s is seq]
-            for start in range(0, len(ids), BATCH):
-                Piece.objects.filter(pk__in=ids[start : start + BATCH]).update(
-                    sequence_prelevement=seq.value
-                )
-        journal.record(
-            "helios_prelevements",
-            actor_label=actor,
-            obj=run,
-            collectivite=collectivite.pk,
-            details={"titres": len(debits), "total": str(total), "version": message.name},
-        )
-        result.run, result.count, result.total = run, len(debits), total
-    return result
+            for (piece, seq), d in zip(kept, debits, strict=True)
+        ],
+        batch_size=BATCH,
+    )
+    for seq in sepa.SequenceType:
+        ids = [p.pk for p, s in kept if s is seq]
+        for chunk in chunks(ids):
+            Piece.objects.filter(pk__in=chunk).update(sequence_prelevement=seq.value)
 
 
 def settle_direct_debits(

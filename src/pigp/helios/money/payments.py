@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -32,7 +33,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from pigp.core import files, journal
-from pigp.core.models import Collectivite
+from pigp.core.models import Collectivite, StoredFile
 from pigp.formats import sepa
 from pigp.formats.sepa.identifiers import bic_problem, iban_problem
 from pigp.helios.models import (
@@ -273,63 +274,27 @@ def run_payments(
     )
     result = RunResult()
     with transaction.atomic():
-        qs = candidates(collectivite)
-        if transaction.get_connection().features.has_select_for_update_of:
-            # PostgreSQL: two runs at once wait for each other instead of paying twice.
-            qs = qs.select_for_update(of=("self",))
-        chosen = select(qs, exclude)
+        chosen = _locked_selection(collectivite, exclude)
         result.excluded = chosen.problems
         rows = chosen.rows
-        if expected_digest is not None and expected_digest != selection_digest(
-            collectivite, date_execution, version, rows
-        ):
-            raise SelectionChanged(
-                "Les mandats à payer ont changé depuis l'aperçu (sélection modifiée, mandats "
-                "pris en charge, payés ou corrigés entre-temps) : rien n'a été payé. Vérifiez "
-                "l'aperçu mis à jour, puis confirmez."
-            )
-        if rows and not negative_ok and negative_balances(chosen, date_execution):
-            raise NegativeBalance(
-                "Le solde du compte au Trésor deviendrait négatif : cochez la confirmation "
-                "du paiement malgré le solde négatif, ou excluez des mandats."
-            )
-        transfers = []
-        for row in rows:
-            row["reference"] = end_to_end_id(row)
-            iban = row["tiers__iban"].replace(" ", "").upper()
-            row["iban"] = iban
-            objet = " ".join((row["objet"] or "").split())
-            remittance = (
-                f"Mandat {row['exercice__annee']}/{row['bordereau__id_bord']}/{row['id_pce']}"
-                + (f" {objet}" if objet else "")
-            )[:140]
-            transfers.append(
-                sepa.CreditTransfer(
-                    end_to_end_id=row["reference"],
-                    amount=row["mt_ttc"],
-                    creditor=sepa.Party(
-                        name=tiers_name(row)[:70],
-                        iban=iban,
-                        bic=(row["tiers__bic"] or "").strip().upper() or None,
-                    ),
-                    remittance=remittance,
-                    execution_date=date_execution,
-                )
-            )
+        _check_confirmation(
+            chosen,
+            collectivite,
+            date_execution,
+            version,
+            expected_digest=expected_digest,
+            negative_ok=negative_ok,
+        )
         if not rows:
             return result
         msg_id = f"PIGP-{collectivite.pk}-{timezone.now():%Y%m%d%H%M%S%f}"[:35]
-        try:
-            content = sepa.write_credit_transfer(
-                debtor,
-                transfers,
-                message=message,
-                msg_id=msg_id,
-                created=created or timezone.localtime(),
-            )
-        except sepa.SepaError as exc:
-            raise PaymentError(f"Le fichier de virement n'a pas pu être produit : {exc}") from exc
-        del transfers
+        content = _write_file(
+            debtor,
+            _transfers(rows, date_execution),
+            message,
+            msg_id=msg_id,
+            created=created or timezone.localtime(),
+        )
         total = chosen.total
         stored = files.store_bytes(content, media_type="application/xml")
         run = PaymentRun.objects.create(
@@ -345,27 +310,111 @@ def run_payments(
             pmt_inf_id=sepa.payment_info_id_for(msg_id, 1),
         )
         _record(run, rows, date_execution, actor)
-        journal.record(
-            "helios_paiements",
-            actor_label=actor,
-            obj=run,
-            collectivite=collectivite.pk,
-            details={
-                "mandats": len(rows),
-                "total": str(total),
-                "ecartes": len(result.excluded),
-                "exclus": len(chosen.left_out),
-                "version": message.name,
-                "date_execution": date_execution.isoformat(),
-                "sha256": stored.sha256,
-            },
-        )
+        _journal_run(run, chosen, stored, actor=actor)
         result.run, result.paid, result.total = run, len(rows), total
         piece_ids = [row["pk"] for row in rows]
         transaction.on_commit(
             lambda: mandats_payes.send(sender=PaymentRun, run=run, piece_ids=piece_ids)
         )
     return result
+
+
+def _journal_run(run: PaymentRun, chosen: Selection, stored: StoredFile, *, actor: str) -> None:
+    journal.record(
+        "helios_paiements",
+        actor_label=actor,
+        obj=run,
+        collectivite=run.collectivite_id,
+        details={
+            "mandats": run.nombre,
+            "total": str(run.total),
+            "ecartes": len(chosen.problems),
+            "exclus": len(chosen.left_out),
+            "version": run.version,
+            "date_execution": run.date_execution.isoformat(),
+            "sha256": stored.sha256,
+        },
+    )
+
+
+def _locked_selection(collectivite: Collectivite, exclude: Collection[int]) -> Selection:
+    qs = candidates(collectivite)
+    if transaction.get_connection().features.has_select_for_update_of:
+        # PostgreSQL: two runs at once wait for each other instead of paying twice.
+        qs = qs.select_for_update(of=("self",))
+    return select(qs, exclude)
+
+
+def _check_confirmation(
+    chosen: Selection,
+    collectivite: Collectivite,
+    date_execution: datetime.date,
+    version: str,
+    *,
+    expected_digest: str | None,
+    negative_ok: bool,
+) -> None:
+    """Refuse a run that is not the one previewed, or that overdraws an account unconfirmed."""
+    rows = chosen.rows
+    if expected_digest is not None and expected_digest != selection_digest(
+        collectivite, date_execution, version, rows
+    ):
+        raise SelectionChanged(
+            "Les mandats à payer ont changé depuis l'aperçu (sélection modifiée, mandats "
+            "pris en charge, payés ou corrigés entre-temps) : rien n'a été payé. Vérifiez "
+            "l'aperçu mis à jour, puis confirmez."
+        )
+    if rows and not negative_ok and negative_balances(chosen, date_execution):
+        raise NegativeBalance(
+            "Le solde du compte au Trésor deviendrait négatif : cochez la confirmation "
+            "du paiement malgré le solde négatif, ou excluez des mandats."
+        )
+
+
+def _transfers(
+    rows: list[dict[str, Any]], date_execution: datetime.date
+) -> list[sepa.CreditTransfer]:
+    """One transfer per row; each row gets its `reference` (EndToEndId) and normalised `iban`."""
+    transfers = []
+    for row in rows:
+        row["reference"] = end_to_end_id(row)
+        iban = row["tiers__iban"].replace(" ", "").upper()
+        row["iban"] = iban
+        objet = " ".join((row["objet"] or "").split())
+        remittance = (
+            f"Mandat {row['exercice__annee']}/{row['bordereau__id_bord']}/{row['id_pce']}"
+            + (f" {objet}" if objet else "")
+        )[:140]
+        transfers.append(
+            sepa.CreditTransfer(
+                end_to_end_id=row["reference"],
+                amount=row["mt_ttc"],
+                creditor=sepa.Party(
+                    name=tiers_name(row)[:70],
+                    iban=iban,
+                    bic=(row["tiers__bic"] or "").strip().upper() or None,
+                ),
+                remittance=remittance,
+                execution_date=date_execution,
+            )
+        )
+    return transfers
+
+
+def _write_file(
+    debtor: sepa.Party,
+    transfers: list[sepa.CreditTransfer],
+    message: sepa.SepaMessage,
+    *,
+    msg_id: str,
+    created: datetime.datetime,
+) -> bytes:
+    try:
+        return sepa.write_credit_transfer(
+            debtor, transfers, message=message, msg_id=msg_id, created=created
+        )
+    except sepa.SepaError as exc:
+        raise PaymentError(f"Le fichier de virement n'a pas pu être produit : {exc}") from exc
 
 
 def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -> None:

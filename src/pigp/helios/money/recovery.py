@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -38,7 +39,7 @@ from pigp.helios.models import (
     PrelevementRun,
     StadeRecouvrement,
 )
-from pigp.helios.money.bulk import BATCH, bulk_transition, sql_name
+from pigp.helios.money.bulk import BATCH, bulk_transition, chunks, sql_name
 
 DUE = (EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE)
 CENT = Decimal("0.01")
@@ -164,10 +165,20 @@ def apply_encaissements(
     """
     if not items:
         return []
-    ids = sorted({i.piece_id for i in items})
-    info: dict[int, dict] = {}
-    for start in range(0, len(ids), BATCH):
-        qs = Piece.objects.filter(pk__in=ids[start : start + BATCH]).values(
+    info = _titres_info(sorted({i.piece_id for i in items}))
+    reste = {pk: row["reste_a_recouvrer"] for pk, row in info.items()}
+    applied = _due_items(items, info, reste)
+    _create_encaissements(applied, actor=actor, source=source, prelevement=prelevement)
+    groups = _moves(applied, info, reste)
+    _update_titres(groups, {i.piece_id: i.date for i in applied}, reste, actor=actor, source=source)
+    return applied
+
+
+def _titres_info(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """State, reste à recouvrer and domaine of the pièces `ids`, read in batches."""
+    info: dict[int, dict[str, Any]] = {}
+    for chunk in chunks(ids):
+        qs = Piece.objects.filter(pk__in=chunk).values(
             "pk",
             "etat",
             "reste_a_recouvrer",
@@ -177,7 +188,13 @@ def apply_encaissements(
         )
         for row in qs:
             info[row["pk"]] = row
-    reste = {pk: row["reste_a_recouvrer"] for pk, row in info.items()}
+    return info
+
+
+def _due_items(
+    items: list[Apply], info: dict[int, dict[str, Any]], reste: dict[int, Decimal]
+) -> list[Apply]:
+    """The items that a due titre can take, in order; `reste` is lowered by each."""
     applied = []
     for item in items:
         row = info.get(item.piece_id)
@@ -190,8 +207,14 @@ def apply_encaissements(
             continue
         reste[item.piece_id] -= item.montant
         applied.append(item)
-    for start in range(0, len(applied), BATCH):
-        chunk = applied[start : start + BATCH]
+    return applied
+
+
+def _create_encaissements(
+    applied: list[Apply], *, actor: str, source: str, prelevement: PrelevementRun | None
+) -> None:
+    """The Encaissement rows and their treasury movements, batch by batch."""
+    for chunk in chunks(applied):
         encs = Encaissement.objects.bulk_create(
             [
                 Encaissement(
@@ -208,12 +231,29 @@ def apply_encaissements(
             ]
         )
         _insert_movements([enc.pk for enc in encs])
-    touched = {i.piece_id for i in applied}
-    last_day = {i.piece_id: i.date for i in applied}
+
+
+def _moves(
+    applied: list[Apply], info: dict[int, dict[str, Any]], reste: dict[int, Decimal]
+) -> dict[tuple[str, str], list[int]]:
+    """The titres touched, grouped by (state now, state to reach)."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk in sorted(touched):
+    for pk in sorted({i.piece_id for i in applied}):
         target = EtatPiece.SOLDEE if reste[pk] == 0 else EtatPiece.PARTIELLE
         groups[(info[pk]["etat"], target)].append(pk)
+    return groups
+
+
+def _update_titres(
+    groups: dict[tuple[str, str], list[int]],
+    last_day: dict[int, datetime.date],
+    reste: dict[int, Decimal],
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    """Each titre's new reste and state: an event for those that stay partial, a bulk
+    transition for the others."""
     # Soldée titres get their reste (0) in the UPDATE that moves them; only partial payments
     # need a value per titre (bulk_update, a CASE per row: kept for the rarer case).
     Piece.objects.bulk_update(
@@ -259,7 +299,6 @@ def apply_encaissements(
                 date_field="date_solde" if soldee else None,
                 extra={"reste_a_recouvrer": Decimal("0")} if soldee else None,
             )
-    return applied
 
 
 def _insert_movements(encaissement_ids: list[int]) -> None:

@@ -32,7 +32,14 @@ from django.utils import timezone
 from pigp.core import files, journal
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
-from pigp.helios.models import CamtImport, CamtLine, Encaissement, Piece, Prelevement
+from pigp.helios.models import (
+    CamtImport,
+    CamtLine,
+    CompteTresor,
+    Encaissement,
+    Piece,
+    Prelevement,
+)
 from pigp.helios.money.accounts import PaymentError, compte_tresor
 from pigp.helios.money.bulk import BATCH
 from pigp.helios.money.recovery import (
@@ -153,43 +160,10 @@ def import_camt(
 ) -> CamtImport:
     """Import a camt.053 / camt.054: keep its credit lines, record the matched encaissements,
     and reconcile its debit lines with the payment runs."""
-    report = sepa.validate_camt(content)
-    if not report.valid:
-        findings = "; ".join(
-            (f"ligne {f.location.line} : " if f.location and f.location.line else "") + f.message
-            for f in report.errors[:10]
-        )
-        raise RecoveryError(f"Le relevé n'est pas un camt.053 / camt.054 valide : {findings}")
+    report = _valid_report(content)
     digest = hashlib.sha256(content).hexdigest()
-    previous = CamtImport.objects.filter(collectivite=collectivite, fichier__sha256=digest).first()
-    if previous is not None:
-        raise RecoveryError(
-            f"Ce relevé a déjà été importé le {timezone.localtime(previous.cree_le):%d/%m/%Y à %H:%M} "
-            f"(« {previous.nom} ») : il n'est pas importé une seconde fois."
-        )
-    try:
-        compte = compte_tresor(collectivite)
-    except PaymentError:
-        compte = None
-    entries = []
-    try:
-        all_entries = list(sepa.iter_camt_entries(content))
-    except sepa.SepaError as exc:
-        raise RecoveryError(f"Le relevé n'a pas pu être lu : {exc}") from exc
-    for entry in all_entries:
-        if (
-            compte is not None
-            and entry.account_iban
-            and entry.account_iban.replace(" ", "") != compte.iban.replace(" ", "")
-        ):
-            raise RecoveryError(
-                f"Ce relevé concerne le compte {entry.account_iban}, qui n'est pas le compte "
-                "au Trésor du poste."
-            )
-        if entry.credit and entry.booked:
-            entries.append(entry)
-    debits = debit_entries(all_entries)
-    del all_entries
+    _refuse_repeat(collectivite, digest)
+    entries, debits = _entries(collectivite, content)
     with transaction.atomic():
         stored = files.store_bytes(content, media_type="application/xml")
         camt = CamtImport.objects.create(
@@ -204,27 +178,10 @@ def import_camt(
         # files imported at once is still seen once (SQLite: the import holds the write lock).
         if connection.features.has_select_for_update:
             list(Collectivite.objects.select_for_update().filter(pk=collectivite.pk).values("pk"))
-        lines = [_line(camt, entry) for entry in entries]
-        seen = SeenLines(CamtLine, collectivite, lines)
-        index = _index(collectivite)
-        for entry, line in zip(entries, lines, strict=True):
-            line.explication = seen.check(line)
-            if line.explication:
-                line.methode = M.DEJA
-                continue
-            pk, methode = _match(entry, index)
-            if pk is not None and methode != M.PRELEVEMENT:
-                index.reste[pk] -= entry.amount
-            line.piece_id, line.methode = pk, methode
-        lines = CamtLine.objects.bulk_create(lines, batch_size=BATCH)
-        items = [
-            Apply(line.piece_id, line.montant, line.date, line.reference, line.pk)
-            for line in lines
-            if line.piece_id and line.methode != M.PRELEVEMENT
-        ]
-        applied = apply_encaissements(items, actor=actor, source=Encaissement.Source.RELEVE)
-        if len(applied) != len(items):  # pragma: no cover - the index already checked the reste
-            raise RecoveryError("Le relevé n'a pas pu être rapproché : recommencez l'import.")
+        lines = CamtLine.objects.bulk_create(
+            _matched_lines(camt, collectivite, entries), batch_size=BATCH
+        )
+        applied = _apply_lines(lines, actor=actor)
         deja = sum(1 for line in lines if line.methode == M.DEJA)
         camt.lignes = len(lines)
         # Repeats count as reconciled (nothing is left to do with them), as on the debit side.
@@ -246,6 +203,88 @@ def import_camt(
         )
         reconcile(camt, debits, actor=actor)
     return camt
+
+
+def _valid_report(content: bytes) -> sepa.SepaReport:
+    report = sepa.validate_camt(content)
+    if not report.valid:
+        findings = "; ".join(
+            (f"ligne {f.location.line} : " if f.location and f.location.line else "") + f.message
+            for f in report.errors[:10]
+        )
+        raise RecoveryError(f"Le relevé n'est pas un camt.053 / camt.054 valide : {findings}")
+    return report
+
+
+def _refuse_repeat(collectivite: Collectivite, digest: str) -> None:
+    """A statement is imported once per collectivité (same SHA-256)."""
+    previous = CamtImport.objects.filter(collectivite=collectivite, fichier__sha256=digest).first()
+    if previous is not None:
+        raise RecoveryError(
+            f"Ce relevé a déjà été importé le {timezone.localtime(previous.cree_le):%d/%m/%Y à %H:%M} "
+            f"(« {previous.nom} ») : il n'est pas importé une seconde fois."
+        )
+
+
+def _entries(
+    collectivite: Collectivite, content: bytes
+) -> tuple[list[sepa.CamtEntry], list[sepa.CamtEntry]]:
+    """The booked credit entries and the debit entries of the statement, which must be of the
+    poste's Trésor account (when one is configured)."""
+    try:
+        compte: CompteTresor | None = compte_tresor(collectivite)
+    except PaymentError:
+        compte = None
+    entries = []
+    try:
+        all_entries = list(sepa.iter_camt_entries(content))
+    except sepa.SepaError as exc:
+        raise RecoveryError(f"Le relevé n'a pas pu être lu : {exc}") from exc
+    for entry in all_entries:
+        if (
+            compte is not None
+            and entry.account_iban
+            and entry.account_iban.replace(" ", "") != compte.iban.replace(" ", "")
+        ):
+            raise RecoveryError(
+                f"Ce relevé concerne le compte {entry.account_iban}, qui n'est pas le compte "
+                "au Trésor du poste."
+            )
+        if entry.credit and entry.booked:
+            entries.append(entry)
+    return entries, debit_entries(all_entries)
+
+
+def _matched_lines(
+    camt: CamtImport, collectivite: Collectivite, entries: list[sepa.CamtEntry]
+) -> list[CamtLine]:
+    """One (unsaved) line per credit entry, matched to a titre, or noted as a repeat."""
+    lines = [_line(camt, entry) for entry in entries]
+    seen = SeenLines(CamtLine, collectivite, lines)
+    index = _index(collectivite)
+    for entry, line in zip(entries, lines, strict=True):
+        line.explication = seen.check(line)
+        if line.explication:
+            line.methode = M.DEJA
+            continue
+        pk, methode = _match(entry, index)
+        if pk is not None and methode != M.PRELEVEMENT:
+            index.reste[pk] -= entry.amount
+        line.piece_id, line.methode = pk, methode
+    return lines
+
+
+def _apply_lines(lines: list[CamtLine], *, actor: str) -> list[Apply]:
+    """The encaissements of the matched lines (a direct debit's is recorded at its settlement)."""
+    items = [
+        Apply(line.piece_id, line.montant, line.date, line.reference, line.pk)
+        for line in lines
+        if line.piece_id and line.methode != M.PRELEVEMENT
+    ]
+    applied = apply_encaissements(items, actor=actor, source=Encaissement.Source.RELEVE)
+    if len(applied) != len(items):  # pragma: no cover - the index already checked the reste
+        raise RecoveryError("Le relevé n'a pas pu être rapproché : recommencez l'import.")
+    return applied
 
 
 def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtLine:
