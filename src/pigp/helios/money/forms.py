@@ -37,19 +37,25 @@ def _sepa_date(value: datetime.date, what: str) -> datetime.date:
     return value
 
 
-class PaymentRunForm(_CollectiviteForm):
-    date_execution = forms.DateField(
-        label="Date d'exécution des virements",
+def _run_date(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
         widget=DATE_WIDGET,
         help_text="Au plus tôt 15 jours avant aujourd'hui, au plus tard dans un an.",
     )
-    version = forms.ChoiceField(
-        label="Version du fichier SEPA",
-        choices=[
-            ("001.09", "pain.001.001.09 (recommandée)"),
-            ("001.03", "pain.001.001.03 (ancienne)"),
-        ],
-        initial="001.09",
+
+
+def _sepa_version(choices: list[tuple[str, str]]) -> forms.ChoiceField:
+    """The SEPA version of a run's file; the first choice is the recommended one."""
+    return forms.ChoiceField(
+        label="Version du fichier SEPA", choices=choices, initial=choices[0][0]
+    )
+
+
+class PaymentRunForm(_CollectiviteForm):
+    date_execution = _run_date("Date d'exécution des virements")
+    version = _sepa_version(
+        [("001.09", "pain.001.001.09 (recommandée)"), ("001.03", "pain.001.001.03 (ancienne)")]
     )
 
     def clean_date_execution(self) -> datetime.date:
@@ -57,18 +63,9 @@ class PaymentRunForm(_CollectiviteForm):
 
 
 class DirectDebitRunForm(_CollectiviteForm):
-    date_echeance = forms.DateField(
-        label="Date d'échéance des prélèvements",
-        widget=DATE_WIDGET,
-        help_text="Au plus tôt 15 jours avant aujourd'hui, au plus tard dans un an.",
-    )
-    version = forms.ChoiceField(
-        label="Version du fichier SEPA",
-        choices=[
-            ("001.08", "pain.008.001.08 (recommandée)"),
-            ("001.02", "pain.008.001.02 (ancienne)"),
-        ],
-        initial="001.08",
+    date_echeance = _run_date("Date d'échéance des prélèvements")
+    version = _sepa_version(
+        [("001.08", "pain.008.001.08 (recommandée)"), ("001.02", "pain.008.001.02 (ancienne)")]
     )
 
     def clean_date_echeance(self) -> datetime.date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,6 +32,9 @@ from pigp.helios.forms import (
 )
 from pigp.helios.models import EtatPiece, PieceJustificative, PjRef
 from pigp.helios.motifs import motifs_for
+from pigp.helios.workbench import Action
+
+F = TypeVar("F", bound=ActionForm)
 
 QUEUE_PAGE_SIZE = 50
 PIECES_PAGE_SIZE = 100
@@ -108,14 +113,10 @@ def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
 def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
     b = get_bordereau_for_agent(request.user, pk)
     target = redirect("helios:bordereau", pk=b.pk)
-    action = action_from(request.POST.get("action"))
-    if action is None:
-        messages.error(request, "Action inconnue.")
+    posted = _posted_action(request, BordereauActionForm, b.domaine)
+    if posted is None:
         return target
-    form = BordereauActionForm(request.POST, domaine=b.domaine, action=action)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return target
+    action, form = posted
     motifs, commentaire = form.cleaned_data["motifs"], form.cleaned_data["commentaire"].strip()
     pieces = b.pieces.order_by("id")
     try:
@@ -202,14 +203,10 @@ def piece(request: HttpRequest, pk: int) -> HttpResponse:
 def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
     target = redirect("helios:piece", pk=p.pk)
-    action = action_from(request.POST.get("action"))
-    if action is None:
-        messages.error(request, "Action inconnue.")
+    posted = _posted_action(request, ActionForm, p.domaine)
+    if posted is None:
         return target
-    form = ActionForm(request.POST, domaine=p.domaine, action=action)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return target
+    action, form = posted
     outcome = workbench.apply(
         request.user.email,
         [p],
@@ -263,6 +260,17 @@ def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
         messages.add_message(request, level, outcome.refusals())
 
 
-def _form_errors(request: HttpRequest, form: ActionForm) -> None:
-    errors = [str(e) for errs in form.errors.values() for e in errs]
-    messages.error(request, "Action non appliquée : " + " ".join(errors))
+def _posted_action(
+    request: HttpRequest, form_class: type[F], domaine: str
+) -> tuple[Action, F] | None:
+    """The action a POST names and its valid form; None once the user is told what is wrong."""
+    action = action_from(request.POST.get("action"))
+    if action is None:
+        messages.error(request, "Action inconnue.")
+        return None
+    form = form_class(request.POST, domaine=domaine, action=action)
+    if not form.is_valid():
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        messages.error(request, "Action non appliquée : " + " ".join(errors))
+        return None
+    return action, form

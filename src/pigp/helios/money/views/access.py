@@ -4,13 +4,16 @@ collectivité filter and XML downloads (objects are looked up by ``pigp.helios.a
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 
 from pigp.core import files
-from pigp.core.models import User
+from pigp.core.models import Collectivite, User
 from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent
+from pigp.helios.models import PaymentRun, PrelevementRun
 from pigp.helios.money.forms import CollectiviteFilterForm
 
 PAGE_SIZE = 50
@@ -20,15 +23,22 @@ def collectivite_choices(user: User) -> list[tuple[int, str]]:
     return list(collectivites_for_agent(user).order_by("nom").values_list("pk", "nom"))
 
 
-def collectivite_filter(request: HttpRequest) -> tuple[CollectiviteFilterForm, int | None, str]:
+def collectivite_filter(
+    request: HttpRequest,
+) -> tuple[CollectiviteFilterForm, int | None, QuerySet[Collectivite], str]:
+    """The filter form, the collectivité it selects (or None), the poste's collectivités
+    narrowed to it, and the query string without the page."""
     choices = collectivite_choices(request.user)
     form = CollectiviteFilterForm(request.GET or None, collectivites=choices, prefix="f")
     selected = None
     if form.is_bound and form.is_valid():
         selected = form.cleaned_data["collectivite"] or None
+    colls = collectivites_for_agent(request.user)
+    if selected:
+        colls = colls.filter(pk=selected)
     query = request.GET.copy()
     query.pop("page", None)
-    return form, selected, query.urlencode()
+    return form, selected, colls, query.urlencode()
 
 
 def check_posted_collectivite(request: HttpRequest, field: str, data: Any = None) -> None:
@@ -48,3 +58,10 @@ def download_xml(stored: Any, name: str) -> FileResponse:
         filename=name,
         content_type="application/xml",
     )
+
+
+def download_run_file(
+    run: PaymentRun | PrelevementRun, kind: str, day: datetime.date
+) -> FileResponse:
+    """A run's SEPA file, named after its kind, collectivité, date and number."""
+    return download_xml(run.fichier, f"{kind}_{run.collectivite.siret}_{day:%Y%m%d}_{run.pk}.xml")

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pigp.helios import states
 from pigp.helios.access import (
-    collectivites_for_agent,
     get_collectivite_for_agent,
     get_run_for_agent,
     require_agent,
@@ -25,7 +24,7 @@ from pigp.helios.money.views.access import (
     check_posted_collectivite,
     collectivite_choices,
     collectivite_filter,
-    download_xml,
+    download_run_file,
 )
 
 PREVIEW_PAGE_SIZE = 100
@@ -34,10 +33,7 @@ PREVIEW_PAGE_SIZE = 100
 def _paiements_page(
     request: HttpRequest, form: PaymentRunForm | None = None, status: int = 200
 ) -> HttpResponse:
-    filter_form, selected, query = collectivite_filter(request)
-    colls = collectivites_for_agent(request.user)
-    if selected:
-        colls = colls.filter(pk=selected)
+    filter_form, selected, colls, query = collectivite_filter(request)
     runs = (
         PaymentRun.objects.filter(collectivite__in=colls)
         .select_related("collectivite", "fichier")
@@ -226,5 +222,4 @@ def paiements_lancer(request: HttpRequest) -> HttpResponse:
 @require_GET
 def paiement_fichier(request: HttpRequest, pk: int) -> FileResponse:
     run = get_run_for_agent(request.user, PaymentRun, pk)
-    name = f"virements_{run.collectivite.siret}_{run.date_execution:%Y%m%d}_{run.pk}.xml"
-    return download_xml(run.fichier, name)
+    return download_run_file(run, "virements", run.date_execution)

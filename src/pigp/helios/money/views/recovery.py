@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pigp.helios.access import (
-    collectivites_for_agent,
     get_camt_line_for_agent,
     get_collectivite_for_agent,
     get_run_for_agent,
@@ -33,7 +32,7 @@ from pigp.helios.money.views.access import (
     check_posted_collectivite,
     collectivite_choices,
     collectivite_filter,
-    download_xml,
+    download_run_file,
 )
 
 MATCH_CHOICES = 200
@@ -46,10 +45,7 @@ def _recouvrement_page(
     debit_form: DirectDebitRunForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    filter_form, selected, query = collectivite_filter(request)
-    colls = collectivites_for_agent(request.user)
-    if selected:
-        colls = colls.filter(pk=selected)
+    filter_form, selected, colls, query = collectivite_filter(request)
     titres = (
         recovery.titres_dus(colls)
         .select_related("collectivite", "tiers", "exercice", "bordereau")
@@ -134,10 +130,7 @@ def releve_importer(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lignes(request: HttpRequest) -> HttpResponse:
     require_agent(request.user)
-    filter_form, selected, query = collectivite_filter(request)
-    colls = collectivites_for_agent(request.user)
-    if selected:
-        colls = colls.filter(pk=selected)
+    filter_form, _, colls, query = collectivite_filter(request)
     qs = (
         statements.unmatched_lines(colls)
         .select_related("camt__collectivite")
@@ -317,8 +310,7 @@ def prelevements_lancer(request: HttpRequest) -> HttpResponse:
 @require_GET
 def prelevement_fichier(request: HttpRequest, pk: int) -> FileResponse:
     run = get_run_for_agent(request.user, PrelevementRun, pk)
-    name = f"prelevements_{run.collectivite.siret}_{run.date_echeance:%Y%m%d}_{run.pk}.xml"
-    return download_xml(run.fichier, name)
+    return download_run_file(run, "prelevements", run.date_echeance)
 
 
 @require_POST
