@@ -28,6 +28,7 @@ from pigp.helios.models import (
 )
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R", PaymentRun, PrelevementRun)
 
 
 def is_agent(user: User) -> bool:
@@ -185,9 +186,7 @@ def get_camt_debit_for_agent(user: User, pk: int) -> CamtDebit:
     )
 
 
-def get_run_for_agent(
-    user: User, model: type[PaymentRun] | type[PrelevementRun], pk: int
-) -> PaymentRun | PrelevementRun:
+def get_run_for_agent(user: User, model: type[R], pk: int) -> R:
     """A payment run (pain.001) or a direct-debit run (pain.008) of the poste."""
     return _of_poste(
         user,

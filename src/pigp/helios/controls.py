@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -236,7 +237,9 @@ def _check_pj(
 # -- amounts ------------------------------------------------------------------------------
 
 
-def _check_amounts(piece: Piece, lines: dict | None, bordereau: dict | None) -> Hint:
+def _check_amounts(
+    piece: Piece, lines: Mapping[str, Any] | None, bordereau: Mapping[str, Any] | None
+) -> Hint:
     problems = []
     if piece.mt_ttc != piece.mt_ht + piece.mt_tva:
         problems.append(

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from django.db import transaction
 
 from pigp.core import files, journal
+from pigp.core.models import Budget
 from pigp.formats.pes import read_pes_aller
 from pigp.formats.pes import records as r
 from pigp.helios.models import (
@@ -290,7 +291,7 @@ def _ingest_bordereau(
 
 
 def _create_bordereau(
-    flux: Flux, budget: object, rec: r.Bordereau, exercices: dict[int, Exercice]
+    flux: Flux, budget: Budget, rec: r.Bordereau, exercices: dict[int, Exercice]
 ) -> Bordereau:
     annee = int(rec.exercice or 0)
     if annee not in exercices:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -75,13 +75,16 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         E.REJETEE: ("04", "01"),
     },
 }
-ORG_EMA = {Domaine.DEPENSE: "01", Domaine.RECETTE: "02"}  # paiement réel / encaissement
+ORG_EMA: dict[str, str] = {
+    Domaine.DEPENSE: "01",
+    Domaine.RECETTE: "02",
+}  # paiement réel / encaissement
 # Titres taken in charge carry InfoContentieux (taken in charge, still due)…
 IN_RECOVERY = (E.PRISE_EN_CHARGE, E.PARTIELLE, E.SOLDEE)
 # …and, once a stage is set, InfoAmiableContentieux: our stage -> EtapePce (TEtapePce of
 # CommunRecette_Retour.xsd v5.17). « Poursuites » does not say which act: 02 (commandement),
 # the first act of forced recovery in the list, stands for it.
-ETAPE_PCE = {
+ETAPE_PCE: dict[str, str] = {
     StadeRecouvrement.AMIABLE: "00",  # avis des sommes à payer
     StadeRecouvrement.RELANCE: "01",  # lettre de rappel ou de relance
     StadeRecouvrement.MISE_EN_DEMEURE: "03",
@@ -206,7 +209,9 @@ def piece_state(piece: Piece, moneys: list[_Money], org_ema: str) -> PieceState 
     )
 
 
-def _changed_ids(budget: Budget, domaine: str, depuis, jusqua) -> set[int]:  # type: ignore[no-untyped-def]
+def _changed_ids(
+    budget: Budget, domaine: str, depuis: datetime.datetime, jusqua: datetime.datetime
+) -> set[int]:
     scope = {"piece__exercice__budget": budget, "piece__domaine": domaine}
     ids = set(
         PieceEvent.objects.filter(**scope, at__gt=depuis, at__lte=jusqua)
@@ -222,7 +227,13 @@ def _changed_ids(budget: Budget, domaine: str, depuis, jusqua) -> set[int]:  # t
     return ids
 
 
-def _states(budget: Budget, domaine: str, ids: set[int], depuis, jusqua):  # type: ignore[no-untyped-def]
+def _states(
+    budget: Budget,
+    domaine: str,
+    ids: set[int],
+    depuis: datetime.datetime,
+    jusqua: datetime.datetime,
+) -> Iterator[tuple[PieceState, int]]:
     """(PieceState, flux_id) of the changed pièces, in bordereau order, chunk by chunk."""
     money = Paiement if domaine == Domaine.DEPENSE else Encaissement
     org_ema = ORG_EMA[domaine]

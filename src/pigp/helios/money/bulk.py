@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Iterator, Sequence
 
 from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from pigp.helios import states
@@ -70,9 +71,16 @@ def bulk_transition(
     return moved
 
 
-def sql_name(model: type, field: str | None = None) -> str:
+def sql_name(model: type[Model], field: str | None = None) -> str:
+    """The quoted name of `model`'s table, or of the column of its concrete `field`."""
     quote = connection.ops.quote_name
-    return quote(model._meta.get_field(field).column if field else model._meta.db_table)
+    if not field:
+        return quote(model._meta.db_table)
+    found = model._meta.get_field(field)
+    column = found.column if isinstance(found, Field) else None
+    if column is None:
+        raise ValueError(f"{model.__name__}.{field} has no column")
+    return quote(column)
 
 
 def _insert_events(

@@ -157,7 +157,8 @@ def _direct_debit(
     run: PrelevementRun, piece: Piece, seq: sepa.SequenceType, date_echeance: datetime.date
 ) -> sepa.DirectDebit:
     tiers = piece.tiers
-    assert tiers is not None  # checked by `_debit_problem`
+    # Both checked: a debtor by `_debit_problem`, a signed mandate by `debit_candidates`.
+    assert tiers is not None and piece.date_signature_mandat is not None
     return sepa.DirectDebit(
         end_to_end_id=f"P{run.pk}-T{piece.pk}",
         amount=piece.reste_a_recouvrer,

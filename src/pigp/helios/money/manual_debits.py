@@ -57,6 +57,7 @@ def match_debit(
                 raise RecoveryError("Cette campagne n'appartient pas à la collectivité du relevé.")
             qs, what = Paiement.objects.filter(run=run), f"la campagne n° {run.pk}"
         else:
+            assert paiement is not None  # one of the two, checked above
             if paiement.piece.collectivite_id != coll_id:
                 raise RecoveryError("Ce paiement n'appartient pas à la collectivité du relevé.")
             qs, what = Paiement.objects.filter(pk=paiement.pk), f"le paiement {paiement.reference}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -54,7 +54,9 @@ def euros(amount: Decimal) -> str:
     return f"{text} €"
 
 
-def titres_dus(collectivites: Iterable[Collectivite] | QuerySet) -> QuerySet[Piece]:
+def titres_dus(
+    collectivites: Iterable[Collectivite | int] | QuerySet[Collectivite],
+) -> QuerySet[Piece]:
     return Piece.objects.filter(
         collectivite__in=collectivites,
         domaine=Domaine.RECETTE,
@@ -174,9 +176,9 @@ def apply_encaissements(
     return applied
 
 
-def _titres_info(ids: list[int]) -> dict[int, dict[str, Any]]:
+def _titres_info(ids: list[int]) -> dict[int, Mapping[str, Any]]:
     """State, reste à recouvrer and domaine of the pièces `ids`, read in batches."""
-    info: dict[int, dict[str, Any]] = {}
+    info: dict[int, Mapping[str, Any]] = {}
     for chunk in chunks(ids):
         qs = Piece.objects.filter(pk__in=chunk).values(
             "pk",
@@ -192,7 +194,7 @@ def _titres_info(ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _due_items(
-    items: list[Apply], info: dict[int, dict[str, Any]], reste: dict[int, Decimal]
+    items: list[Apply], info: dict[int, Mapping[str, Any]], reste: dict[int, Decimal]
 ) -> list[Apply]:
     """The items that a due titre can take, in order; `reste` is lowered by each."""
     applied = []
@@ -234,7 +236,7 @@ def _create_encaissements(
 
 
 def _moves(
-    applied: list[Apply], info: dict[int, dict[str, Any]], reste: dict[int, Decimal]
+    applied: list[Apply], info: dict[int, Mapping[str, Any]], reste: dict[int, Decimal]
 ) -> dict[tuple[str, str], list[int]]:
     """The titres touched, grouped by (state now, state to reach)."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)

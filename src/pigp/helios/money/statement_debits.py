@@ -33,9 +33,10 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
@@ -108,14 +109,17 @@ def _single(entry: sepa.CamtEntry) -> bool:
     return len(entry.transactions) <= 1 and all((b.count or 0) <= 1 for b in entry.batches)
 
 
-def _e2e(entry: sepa.CamtEntry) -> list[sepa.CamtTransaction]:
+def _e2e(entry: sepa.CamtEntry) -> list[tuple[str, sepa.CamtTransaction]]:
+    """The transactions of `entry` that carry an EndToEndId, each with it."""
     return [
-        t for t in entry.transactions if t.end_to_end_id and t.end_to_end_id != sepa.NOT_PROVIDED
+        (t.end_to_end_id, t)
+        for t in entry.transactions
+        if t.end_to_end_id and t.end_to_end_id != sepa.NOT_PROVIDED
     ]
 
 
 def _line(camt: CamtImport, entry: sepa.CamtEntry) -> CamtDebit:
-    refs = [*entry.payment_info_ids, *entry.message_ids, *(t.end_to_end_id for t in _e2e(entry))]
+    refs = [*entry.payment_info_ids, *entry.message_ids, *(ref for ref, _ in _e2e(entry))]
     remittance = " ".join(entry.remittance)
     batch_count = next((b.count for b in entry.batches if b.count), None)
     return CamtDebit(
@@ -138,7 +142,7 @@ class _Matcher:
 
     def __init__(self, collectivite: Collectivite, plans: list[_Plan]) -> None:
         self.coll = collectivite
-        self.runs: dict[str, dict] = {}  # PmtInfId / MsgId -> run
+        self.runs: dict[str, Mapping[str, Any]] = {}  # PmtInfId / MsgId -> run
         self.payments: dict[str, dict] = {}  # EndToEndId -> payment
         self.remaining: dict[int, tuple[int, Decimal]] = {}  # run -> payments not yet debited
         self.debited: set[int] = set()  # payments debited by this statement
@@ -167,7 +171,7 @@ class _Matcher:
             )
             for row in rows:
                 self.remaining[row["run_id"]] = (row["n"], row["s"])
-        e2e = sorted({t.end_to_end_id for e in entries for t in _e2e(e)})
+        e2e = sorted({ref for e in entries for ref, _ in _e2e(e)})
         for chunk in chunks(e2e):
             qs = Paiement.objects.filter(reference__in=chunk, piece__collectivite=self.coll)
             for pay in locked(qs).values(
@@ -222,15 +226,18 @@ class _Matcher:
 
     def _by_end_to_end(self, plan: _Plan, mismatch: str) -> bool:
         line, details = plan.line, _e2e(plan.entry)
-        found, already, unknown, wrong = [], [], [], []
-        for tx in details:
-            pay = self.payments.get(tx.end_to_end_id)
+        found: list[dict[str, Any]] = []
+        already: list[dict[str, Any]] = []
+        unknown: list[str] = []
+        wrong: list[str] = []
+        for ref, tx in details:
+            pay = self.payments.get(ref)
             if pay is None:
-                unknown.append(tx.end_to_end_id)
+                unknown.append(ref)
             elif self._taken(pay):
                 already.append(pay)
             elif tx.amount is not None and tx.amount != pay["montant"]:
-                wrong.append(tx.end_to_end_id)
+                wrong.append(ref)
             elif all(p["pk"] != pay["pk"] for p in found):
                 found.append(pay)
         total = sum((p["montant"] for p in found), ZERO)

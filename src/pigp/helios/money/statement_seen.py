@@ -24,9 +24,10 @@ whatever the size of the statement.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pigp.core.models import Collectivite
 from pigp.formats import sepa
@@ -63,7 +64,9 @@ class Movement:
 
     @classmethod
     def of(cls, line: CamtLine | CamtDebit | dict) -> Movement:
-        get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+        get: Callable[[str], Any] = (
+            line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+        )
         return cls(
             get("compte") or "",
             get("montant"),

@@ -8,11 +8,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pigp.core import files
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios import cloture, retours
 from pigp.helios.access import (
     collectivites_for_agent,
@@ -29,7 +30,7 @@ PAGE_SIZE = 50
 
 
 @require_GET
-def retour_list(request: HttpRequest) -> HttpResponse:
+def retour_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     qs = retours_for_agent(request.user).select_related("budget__collectivite", "mailbox_item")
     collectivites = list(collectivites_for_agent(request.user).order_by("nom"))
@@ -51,7 +52,7 @@ def retour_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def retour_download(request: HttpRequest, pk: int) -> FileResponse:
+def retour_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     retour = get_retour_for_agent(request.user, pk)
     response = FileResponse(
         files.open_stored(retour.mailbox_item.fichier),
@@ -65,7 +66,7 @@ def retour_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
-def retour_generate(request: HttpRequest, pk: int) -> HttpResponse:
+def retour_generate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     coll = get_collectivite_for_agent(request.user, pk)
     retours.generer_retours.enqueue(collectivite_id=coll.pk)
     messages.success(
@@ -90,7 +91,7 @@ def _counts(exercice_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 @require_GET
-def cloture_list(request: HttpRequest) -> HttpResponse:
+def cloture_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     qs = exercices_for_agent(request.user).select_related("budget__collectivite")
     page = Paginator(
@@ -117,7 +118,7 @@ def cloture_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cloture_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def cloture_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     exercice = get_exercice_for_agent(request.user, pk)
     if request.method == "POST":
         if request.POST.get("confirmation") != "oui":

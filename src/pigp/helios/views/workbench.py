@@ -7,13 +7,15 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from pigp.core import files
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios import controls, workbench
 from pigp.helios.access import (
     get_bordereau_for_agent,
@@ -43,7 +45,7 @@ INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text
 
 
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     choices = workbench.collectivite_choices(request.user)
     form = QueueFilterForm(request.GET or None, collectivites=choices)
@@ -73,13 +75,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
+def collectivite(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     coll = get_collectivite_for_agent(request.user, pk)
     return redirect(f"{reverse('helios:queue')}?collectivite={coll.pk}")
 
 
 @require_GET
-def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
+def bordereau(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     b = get_bordereau_for_agent(request.user, pk)
     page = Paginator(workbench.pieces_of(b), PIECES_PAGE_SIZE).get_page(request.GET.get("page"))
     pieces = list(page.object_list)
@@ -110,7 +112,7 @@ def bordereau(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
+def bordereau_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     b = get_bordereau_for_agent(request.user, pk)
     target = redirect("helios:bordereau", pk=b.pk)
     posted = _posted_action(request, BordereauActionForm, b.domaine)
@@ -148,7 +150,9 @@ def bordereau_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def bordereau_action_reprendre(request: HttpRequest, pk: int, bulk_pk: int) -> HttpResponse:
+def bordereau_action_reprendre(
+    request: AuthenticatedHttpRequest, pk: int, bulk_pk: int
+) -> HttpResponse:
     """Resume a bordereau-wide decision stopped by an error or by the death of its worker."""
     b = get_bordereau_for_agent(request.user, pk)
     bulk = get_object_or_404(b.actions_groupees, pk=bulk_pk)
@@ -166,7 +170,7 @@ def bordereau_action_reprendre(request: HttpRequest, pk: int, bulk_pk: int) -> H
 
 
 @require_GET
-def piece(request: HttpRequest, pk: int) -> HttpResponse:
+def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
     refs = list(PjRef.objects.filter(piece=p).order_by("id"))
     pjs = {
@@ -200,7 +204,7 @@ def piece(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
+def piece_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
     target = redirect("helios:piece", pk=p.pk)
     posted = _posted_action(request, ActionForm, p.domaine)
@@ -221,7 +225,7 @@ def piece_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @xframe_options_sameorigin
-def pj(request: HttpRequest, pk: int) -> HttpResponse:
+def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The stored PJ, shown in the browser when its type is safe to show, else downloaded."""
     item = get_pj_for_agent(request.user, pk)
     if item.fichier is None:
@@ -248,7 +252,7 @@ def pj(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
+def _report(request: AuthenticatedHttpRequest, outcome: workbench.Outcome) -> None:
     if outcome.moved:
         messages.success(request, outcome.summary())
     elif not outcome.refused:
@@ -261,7 +265,7 @@ def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
 
 
 def _posted_action(
-    request: HttpRequest, form_class: type[F], domaine: str
+    request: AuthenticatedHttpRequest, form_class: type[F], domaine: str
 ) -> tuple[Action, F] | None:
     """The action a POST names and its valid form; None once the user is told what is wrong."""
     action = action_from(request.POST.get("action"))

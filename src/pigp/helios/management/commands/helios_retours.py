@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pigp.core.models import Budget
 from pigp.helios import retours
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "précédent. Sans changement, aucun fichier. À lancer chaque jour (cron)."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--budget", type=int, help="Identifiant d'un seul budget.")
 
     def handle(self, *args: object, budget: int | None = None, **options: object) -> None:

@@ -8,9 +8,10 @@ import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 
 from pigp.core import files
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite, User
 from pigp.helios.access import collectivites_for_agent, get_collectivite_for_agent
 from pigp.helios.models import PaymentRun, PrelevementRun
@@ -24,7 +25,7 @@ def collectivite_choices(user: User) -> list[tuple[int, str]]:
 
 
 def collectivite_filter(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
 ) -> tuple[CollectiviteFilterForm, int | None, QuerySet[Collectivite], str]:
     """The filter form, the collectivité it selects (or None), the poste's collectivités
     narrowed to it, and the query string without the page."""
@@ -41,7 +42,9 @@ def collectivite_filter(
     return form, selected, colls, query.urlencode()
 
 
-def check_posted_collectivite(request: HttpRequest, field: str, data: Any = None) -> None:
+def check_posted_collectivite(
+    request: AuthenticatedHttpRequest, field: str, data: Any = None
+) -> None:
     """A collectivité outside the poste named in a POST (or `data`) is a 404, as everywhere
     else."""
     value = (request.POST if data is None else data).get(field, "")

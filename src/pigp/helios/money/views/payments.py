@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios import states
 from pigp.helios.access import (
     get_collectivite_for_agent,
@@ -31,7 +32,7 @@ PREVIEW_PAGE_SIZE = 100
 
 
 def _paiements_page(
-    request: HttpRequest, form: PaymentRunForm | None = None, status: int = 200
+    request: AuthenticatedHttpRequest, form: PaymentRunForm | None = None, status: int = 200
 ) -> HttpResponse:
     filter_form, selected, colls, query = collectivite_filter(request)
     runs = (
@@ -72,17 +73,17 @@ def _paiements_page(
 
 
 @require_GET
-def paiements(request: HttpRequest) -> HttpResponse:
+def paiements(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     return _paiements_page(request)
 
 
-def _run_form(request: HttpRequest, data) -> PaymentRunForm:
+def _run_form(request: AuthenticatedHttpRequest, data) -> PaymentRunForm:
     return PaymentRunForm(data, collectivites=collectivite_choices(request.user), prefix="run")
 
 
 def _preview_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: PaymentRunForm,
     exclude: list[int],
     *,
@@ -109,7 +110,7 @@ def _preview_page(
     query = QueryDict(mutable=True)
     query.update(
         {
-            "run-collectivite": coll.pk,
+            "run-collectivite": str(coll.pk),
             "run-date_execution": data["date_execution"].isoformat(),
             "run-version": data["version"],
         }
@@ -133,7 +134,7 @@ def _preview_page(
 
 
 @require_http_methods(["GET", "POST"])
-def paiements_apercu(request: HttpRequest) -> HttpResponse:
+def paiements_apercu(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 1 of a run: what it would pay, the treasury after it; nothing is written.
 
     GET from the payments page and the preview's page links; POST from the preview's « update »
@@ -153,7 +154,7 @@ def paiements_apercu(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def paiements_lancer(request: HttpRequest) -> HttpResponse:
+def paiements_lancer(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 2: the run confirmed from its preview, made with exactly the previewed selection."""
     require_agent(request.user)
     check_posted_collectivite(request, "run-collectivite")
@@ -220,6 +221,6 @@ def paiements_lancer(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def paiement_fichier(request: HttpRequest, pk: int) -> FileResponse:
+def paiement_fichier(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     run = get_run_for_agent(request.user, PaymentRun, pk)
     return download_run_file(run, "virements", run.date_execution)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios.access import (
     get_camt_line_for_agent,
     get_collectivite_for_agent,
@@ -39,7 +40,7 @@ MATCH_CHOICES = 200
 
 
 def _recouvrement_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     camt_form: CamtImportForm | None = None,
     debit_form: DirectDebitRunForm | None = None,
@@ -94,13 +95,13 @@ def _recouvrement_page(
 
 
 @require_GET
-def recouvrement(request: HttpRequest) -> HttpResponse:
+def recouvrement(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     return _recouvrement_page(request)
 
 
 @require_POST
-def releve_importer(request: HttpRequest) -> HttpResponse:
+def releve_importer(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     check_posted_collectivite(request, "camt-collectivite")
     form = CamtImportForm(
@@ -128,7 +129,7 @@ def releve_importer(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def lignes(request: HttpRequest) -> HttpResponse:
+def lignes(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     filter_form, _, colls, query = collectivite_filter(request)
     qs = (
@@ -167,7 +168,7 @@ def _match_choices(line: CamtLine) -> list[tuple[int, str]]:
 
 
 @require_http_methods(["GET", "POST"])
-def ligne(request: HttpRequest, pk: int) -> HttpResponse:
+def ligne(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     line = get_camt_line_for_agent(request.user, pk)
     if line.piece_id is not None:
         messages.info(request, "Cette ligne est déjà rapprochée.")
@@ -202,7 +203,7 @@ def ligne(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _titre_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     titre: Piece,
     *,
     enc_form: EncaissementForm | None = None,
@@ -228,12 +229,12 @@ def _titre_page(
 
 
 @require_GET
-def titre(request: HttpRequest, pk: int) -> HttpResponse:
+def titre(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _titre_page(request, get_titre_for_agent(request.user, pk))
 
 
 @require_POST
-def titre_encaissement(request: HttpRequest, pk: int) -> HttpResponse:
+def titre_encaissement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     piece = get_titre_for_agent(request.user, pk)
     form = EncaissementForm(request.POST, prefix="enc")
     if form.is_valid():
@@ -257,7 +258,7 @@ def titre_encaissement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def titre_stade(request: HttpRequest, pk: int) -> HttpResponse:
+def titre_stade(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     piece = get_titre_for_agent(request.user, pk)
     form = StadeForm(request.POST, prefix="stade")
     if form.is_valid():
@@ -277,7 +278,7 @@ def titre_stade(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def prelevements_lancer(request: HttpRequest) -> HttpResponse:
+def prelevements_lancer(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
     check_posted_collectivite(request, "dd-collectivite")
     form = DirectDebitRunForm(
@@ -308,13 +309,13 @@ def prelevements_lancer(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def prelevement_fichier(request: HttpRequest, pk: int) -> FileResponse:
+def prelevement_fichier(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     run = get_run_for_agent(request.user, PrelevementRun, pk)
     return download_run_file(run, "prelevements", run.date_echeance)
 
 
 @require_POST
-def prelevement_regle(request: HttpRequest, pk: int) -> HttpResponse:
+def prelevement_regle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_run_for_agent(request.user, PrelevementRun, pk)
     try:
         count = direct_debits.settle_direct_debits(run, actor=request.user.email)

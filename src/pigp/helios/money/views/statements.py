@@ -8,10 +8,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios.access import (
     get_camt_debit_for_agent,
     get_camt_import_for_agent,
@@ -25,7 +26,7 @@ LINES_PAGE_SIZE = 100
 
 
 @require_GET
-def releve(request: HttpRequest, pk: int) -> HttpResponse:
+def releve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     camt = get_camt_import_for_agent(request.user, pk)
     # Lines waiting for the comptable first (credits: then the repeats of lines already seen).
     lines = camt.debit_lines.select_related("run").order_by("rapprochee", "date", "pk")
@@ -52,7 +53,7 @@ def releve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def debit(request: HttpRequest, pk: int) -> HttpResponse:
+def debit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     line = get_camt_debit_for_agent(request.user, pk)
     if line.rapprochee:
         messages.info(request, "Cette ligne au débit est déjà rapprochée.")
@@ -99,7 +100,7 @@ def _paiement_of_line(line: CamtDebit, pk: int) -> Paiement:
 
 
 @require_GET
-def campagne(request: HttpRequest, pk: int) -> HttpResponse:
+def campagne(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_run_for_agent(request.user, PaymentRun, pk)
     paiements = run.paiements.select_related("piece__tiers", "debit__camt").order_by("pk")
     page = Paginator(paiements, LINES_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -4,12 +4,13 @@ poste's account at the Trésor (agents of the poste only)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Budget
 from pigp.helios.access import get_budget_for_agent, require_agent
 from pigp.helios.models import CompteTresor, Exercice
@@ -17,7 +18,9 @@ from pigp.helios.money import recovery, treasury
 from pigp.helios.money.forms import CompteTresorForm, SoldeOuvertureForm, TreasuryFilterForm
 
 
-def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget | None, int]:
+def _treasury_context(
+    request: AuthenticatedHttpRequest, query: QueryDict
+) -> tuple[TreasuryFilterForm, Budget | None, int]:
     require_agent(request.user)
     budgets = list(
         Budget.objects.filter(collectivite__poste_id=request.user.poste_id)
@@ -32,7 +35,7 @@ def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget 
     choices = [
         (b.pk, f"{b.collectivite.nom} — {b.libelle} ({b.cod_col}/{b.cod_bud})") for b in budgets
     ]
-    form = TreasuryFilterForm(request.GET or None, budgets=choices, annees=annees)
+    form = TreasuryFilterForm(query or None, budgets=choices, annees=annees)
     budget, annee = (budgets[0] if budgets else None), this_year
     if form.is_bound:
         if not form.is_valid():
@@ -47,9 +50,14 @@ def _treasury_context(request: HttpRequest) -> tuple[TreasuryFilterForm, Budget 
 
 
 def _tresorerie_page(
-    request: HttpRequest, solde_form: SoldeOuvertureForm | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    query: QueryDict | None = None,
+    solde_form: SoldeOuvertureForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    form, budget, annee = _treasury_context(request)
+    """The page for `query` (the request's own by default)."""
+    query = request.GET if query is None else query
+    form, budget, annee = _treasury_context(request, query)
     balance = treasury.daily_balance(budget, annee) if budget else None
     if solde_form is None and balance is not None:
         solde_form = SoldeOuvertureForm(
@@ -67,20 +75,20 @@ def _tresorerie_page(
             "balance": balance,
             "chart": treasury.chart_svg(balance) if balance else "",
             "solde_form": solde_form,
-            "query": request.GET.urlencode(),
+            "query": query.urlencode(),
         },
         status=status,
     )
 
 
 @require_GET
-def tresorerie(request: HttpRequest) -> HttpResponse:
+def tresorerie(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _tresorerie_page(request)
 
 
 @require_GET
-def tresorerie_csv(request: HttpRequest) -> HttpResponse:
-    _form, budget, annee = _treasury_context(request)
+def tresorerie_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _form, budget, annee = _treasury_context(request, request.GET)
     if budget is None:
         raise Http404("Budget introuvable.")
     balance = treasury.daily_balance(budget, annee)
@@ -93,7 +101,7 @@ def tresorerie_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def tresorerie_solde(request: HttpRequest, budget_pk: int, annee: int) -> HttpResponse:
+def tresorerie_solde(request: AuthenticatedHttpRequest, budget_pk: int, annee: int) -> HttpResponse:
     budget = get_budget_for_agent(request.user, budget_pk)
     if not 1990 <= annee <= 2100:
         raise Http404("Exercice introuvable.")
@@ -117,13 +125,13 @@ def tresorerie_solde(request: HttpRequest, budget_pk: int, annee: int) -> HttpRe
                 f"{recovery.euros(form.cleaned_data['montant'])}.",
             )
             return redirect(url)
-    request.GET = request.GET.copy()
-    request.GET.update({"budget": str(budget.pk), "annee": str(annee)})
-    return _tresorerie_page(request, solde_form=form, status=400)
+    query = request.GET.copy()
+    query.update({"budget": str(budget.pk), "annee": str(annee)})
+    return _tresorerie_page(request, query, solde_form=form, status=400)
 
 
 @require_http_methods(["GET", "POST"])
-def compte(request: HttpRequest) -> HttpResponse:
+def compte(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The poste's account at the Trésor: debtor of the transfers, creditor of direct debits."""
     require_agent(request.user)
     current = CompteTresor.objects.filter(poste_id=request.user.poste_id).first()
@@ -140,7 +148,9 @@ def compte(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = CompteTresorForm(request.POST if posted else None, initial=initial)
     if posted and form.is_valid():
-        treasury.set_compte(request.user.poste, actor=request.user.email, **form.cleaned_data)
+        poste = request.user.poste
+        assert poste is not None  # an agent (`require_agent` above)
+        treasury.set_compte(poste, actor=request.user.email, **form.cleaned_data)
         messages.success(request, "Compte au Trésor du poste enregistré.")
         return redirect("helios_money:compte")
     return render(
