@@ -11,7 +11,6 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -36,8 +35,7 @@ from pigp.api.serializers import (
 )
 from pigp.core import files
 from pigp.core.models import Collectivite, User
-from pigp.passerelle import access, intake, mailbox, uploads
-from pigp.passerelle.history import set_status
+from pigp.passerelle import access, intake, mailbox, services, uploads
 from pigp.passerelle.models import (
     Canal,
     Flux,
@@ -438,27 +436,14 @@ class FluxCancelView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         principal = self.principal()
         flux = access.get_flux(principal, pk, write=True)
-        if isinstance(principal, ServiceAccount):
-            is_sender = flux.sender_account_id == principal.pk
-        else:
-            is_sender = flux.sender_user_id == principal.pk
-        if not is_sender:
-            raise exceptions.PermissionDenied("Seul l'expéditeur du flux peut l'annuler.")
-        cancel(flux, principal.email)
+        try:
+            services.cancel_flux(flux, principal)
+        except services.NotSenderError as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except services.CancelError as exc:
+            raise Conflict(str(exc)) from exc
         flux = Flux.objects.select_related(*FLUX_RELATED).get(pk=flux.pk)
         return Response(FluxSerializer(flux, context={"request": request}).data)
-
-
-def cancel(flux: Flux, actor: str) -> None:
-    """Cancel before the pipeline claims the flow (same ordering as `services.cancel_flux`)."""
-    with transaction.atomic():
-        current = Flux.objects.select_for_update().select_related("collectivite").get(pk=flux.pk)
-        if current.statut != StatutFlux.POSTE:
-            raise Conflict(
-                f"Le flux est « {current.get_statut_display()} » : seul un flux encore "
-                "« Posté » peut être annulé."
-            )
-        set_status(current, StatutFlux.ANNULE, f"Flux annulé par {actor}.", actor=actor)
 
 
 # --- mailbox -------------------------------------------------------------------------------
