@@ -70,3 +70,13 @@ def test_another_writer_is_not_the_sender(client, callers, sicoval):
     response = client.post(f"/api/v1/flux/{pk}/annuler/")
     assert response.status_code == 403
     assert response.json()["detail"] == "Seul l'expéditeur du flux peut l'annuler."
+
+
+def test_a_user_cannot_cancel_what_a_service_account_sent(client, callers, sicoval):
+    pk = _post(client, callers["service"], sicoval)
+    caller = callers["entitled"]
+    caller.client(client)
+    response = client.post(f"/api/v1/flux/{pk}/annuler/", headers=caller.headers)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Seul l'expéditeur du flux peut l'annuler."
+    assert Flux.objects.get(pk=pk).statut == StatutFlux.POSTE

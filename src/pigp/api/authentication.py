@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django_otp import user_has_device
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from pigp.api import tokens
+from pigp.core.models import User
 from pigp.passerelle.models import ApiToken, ServiceAccount
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 KEYWORD = "Bearer"
 
@@ -47,7 +53,7 @@ class PortalSessionAuthentication(authentication.SessionAuthentication):
     requires one) does not authenticate API calls: the API never bypasses the second factor.
     """
 
-    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
         result = super().authenticate(request)
         if result is None:
             return None
@@ -62,7 +68,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "pigp.api.authentication.BearerTokenAuthentication"
     name = "jeton"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
             "type": "http",
             "scheme": "bearer",
@@ -78,7 +84,7 @@ class PortalSessionScheme(OpenApiAuthenticationExtension):
     target_class = "pigp.api.authentication.PortalSessionAuthentication"
     name = "session"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
             "type": "apiKey",
             "in": "cookie",

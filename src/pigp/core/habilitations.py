@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -203,47 +204,69 @@ def grant(
     return result
 
 
+@dataclass(frozen=True)
+class _Closing:
+    """What differs between a refusal and a revocation: both need a motif and tell the user."""
+
+    statut: str
+    action: str
+    motif_missing: str
+    subject: str
+    body: str  # formatted with application, collectivite, motif
+
+
+_REFUSAL = _Closing(
+    statut=StatutHabilitation.REFUSEE,
+    action="habilitation_refusee",
+    motif_missing="Indiquez le motif du refus.",
+    subject="[PIGP] Demande d'habilitation refusée",
+    body="Votre demande d'accès à {application} pour {collectivite} a été refusée.\nMotif : {motif}",
+)
+_REVOCATION = _Closing(
+    statut=StatutHabilitation.REVOQUEE,
+    action="habilitation_revoquee",
+    motif_missing="Indiquez le motif de la révocation.",
+    subject="[PIGP] Habilitation révoquée",
+    body="Votre accès à {application} pour {collectivite} a été révoqué.\nMotif : {motif}",
+)
+
+
+def _close(
+    habilitation: Habilitation,
+    closing: _Closing,
+    *,
+    comptable: User,
+    motif: str,
+    request: HttpRequest | None,
+) -> Habilitation:
+    if not motif.strip():
+        raise HabilitationError(closing.motif_missing)
+    result = _decide(
+        habilitation,
+        comptable=comptable,
+        statut=closing.statut,
+        motif=motif.strip(),
+        action=closing.action,
+        request=request,
+    )
+    body = closing.body.format(
+        application=result.get_application_display(),
+        collectivite=result.collectivite.nom,
+        motif=result.motif,
+    )
+    _notify(closing.subject, body, [result.user.email])
+    return result
+
+
 @transaction.atomic
 def refuse(
     habilitation: Habilitation, *, comptable: User, motif: str, request: HttpRequest | None = None
 ) -> Habilitation:
-    if not motif.strip():
-        raise HabilitationError("Indiquez le motif du refus.")
-    result = _decide(
-        habilitation,
-        comptable=comptable,
-        statut=StatutHabilitation.REFUSEE,
-        motif=motif.strip(),
-        action="habilitation_refusee",
-        request=request,
-    )
-    _notify(
-        "[PIGP] Demande d'habilitation refusée",
-        f"Votre demande d'accès à {result.get_application_display()} pour "
-        f"{result.collectivite.nom} a été refusée.\nMotif : {result.motif}",
-        [result.user.email],
-    )
-    return result
+    return _close(habilitation, _REFUSAL, comptable=comptable, motif=motif, request=request)
 
 
 @transaction.atomic
 def revoke(
     habilitation: Habilitation, *, comptable: User, motif: str, request: HttpRequest | None = None
 ) -> Habilitation:
-    if not motif.strip():
-        raise HabilitationError("Indiquez le motif de la révocation.")
-    result = _decide(
-        habilitation,
-        comptable=comptable,
-        statut=StatutHabilitation.REVOQUEE,
-        motif=motif.strip(),
-        action="habilitation_revoquee",
-        request=request,
-    )
-    _notify(
-        "[PIGP] Habilitation révoquée",
-        f"Votre accès à {result.get_application_display()} pour {result.collectivite.nom} "
-        f"a été révoqué.\nMotif : {result.motif}",
-        [result.user.email],
-    )
-    return result
+    return _close(habilitation, _REVOCATION, comptable=comptable, motif=motif, request=request)

@@ -78,6 +78,13 @@ def get_flux(principal: Principal, pk: int, *, write: bool = False) -> Flux:
     return flux
 
 
+def is_sender(principal: Principal, flux: Flux) -> bool:
+    """Did this principal deposit the flow (a user, or a service account, by its own row)?"""
+    if isinstance(principal, ServiceAccount):
+        return flux.sender_account_id == principal.pk
+    return flux.sender_user_id == principal.pk
+
+
 def mailbox_for(principal: Principal) -> QuerySet[MailboxItem]:
     return MailboxItem.objects.filter(collectivite_id__in=readable_collectivite_ids(principal))
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -37,6 +39,12 @@ from pigp.passerelle.models import (
 from pigp.passerelle.models.flux import PROCESSABLE
 from pigp.passerelle.signals import flux_accepted
 
+if TYPE_CHECKING:  # the format libraries are imported when a flow of their kind is processed
+    from pigp.core.models import Budget
+    from pigp.formats.pes import BordereauSummary, Finding, Report, ValidationOptions
+    from pigp.formats.sepa import Finding as SepaFinding
+    from pigp.formats.sepa import SepaReport
+
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
@@ -53,7 +61,7 @@ class ControlInterrupted(Exception):
         super().__init__(self.reason)
 
 
-def _fail_if_interrupted(report, record: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
+def _fail_if_interrupted(report: Report | SepaReport, record: Callable[[], None]) -> None:
     if report.interrupted:
         raise ControlInterrupted(tuple(str(layer) for layer in report.interrupted), record)
 
@@ -174,6 +182,32 @@ def _foreign_id_coll(flux: Flux, header: dict[str, str]) -> str | None:
     return id_coll if id_coll and id_coll != flux.collectivite.siret else None
 
 
+def _siret_finding(flux: Flux, id_coll: str, advice: str) -> Finding:
+    """The anomaly of a header naming another collectivité than the one deposited for."""
+    from pigp.formats.pes import Finding, Location, NumAnoAck, Scope, Severity
+
+    coll = flux.collectivite
+    return Finding(
+        code=NumAnoAck.SIRET,
+        severity=Severity.ERROR,
+        scope=Scope.FLUX,
+        message=(
+            f"Ce flux concerne la collectivité de SIRET {id_coll} (IdColl) ; il a été déposé "
+            f"pour {coll.nom} (SIRET {coll.siret}). {advice}"
+        ),
+        location=Location(path="/PES_Aller/EnTetePES/IdColl"),
+        rule="idcoll-deposant",
+    )
+
+
+def _deliver_acquit(flux: Flux, acquit: bytes) -> None:
+    """Put the PES_ACQUIT in the mailbox and point the flow at it (the caller saves it)."""
+    item = mailbox.deliver(
+        flux.collectivite, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit, related_flux=flux
+    )
+    flux.acquit = item.fichier
+
+
 def _refuse_foreign_header(flux: Flux, header: dict[str, str], id_coll: str) -> None:
     """Refuse a PES_Aller naming another collectivité for that reason alone.
 
@@ -182,21 +216,14 @@ def _refuse_foreign_header(flux: Flux, header: dict[str, str], id_coll: str) -> 
     acknowledgement carries the SIRET finding only, the same whatever the other collectivité
     has received.
     """
-    from pigp.formats.pes import Finding, Location, NumAnoAck, Report, Scope, Severity
+    from pigp.formats.pes import Report
     from pigp.formats.pes.acquit import build_acquit
 
-    coll = flux.collectivite
-    finding = Finding(
-        code=NumAnoAck.SIRET,
-        severity=Severity.ERROR,
-        scope=Scope.FLUX,
-        message=(
-            f"Ce flux concerne la collectivité de SIRET {id_coll} (IdColl) ; il a été déposé "
-            f"pour {coll.nom} (SIRET {coll.siret}). Il est refusé sans autre contrôle : "
-            "déposez-le pour la bonne collectivité, si vous y êtes habilité."
-        ),
-        location=Location(path="/PES_Aller/EnTetePES/IdColl"),
-        rule="idcoll-deposant",
+    finding = _siret_finding(
+        flux,
+        id_coll,
+        "Il est refusé sans autre contrôle : déposez-le pour la bonne collectivité, si vous y "
+        "êtes habilité.",
     )
     nom_fic = (header.get("NomFic") or "")[:100]
     report = Report(
@@ -215,10 +242,7 @@ def _refuse_foreign_header(flux: Flux, header: dict[str, str], id_coll: str) -> 
         flux.nom_fic = nom_fic
         flux.summary = {"bordereaux": [], "pj": 0, "erreurs": 1, "signatures": []}
         flux.save(update_fields=["nom_fic", "summary"])
-        item = mailbox.deliver(
-            coll, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit_bytes, related_flux=flux
-        )
-        flux.acquit = item.fichier
+        _deliver_acquit(flux, acquit_bytes)
         flux.lease_until = None
         set_status(
             flux,
@@ -234,7 +258,7 @@ def _replace_findings(flux: Flux, rows: list[FluxFinding]) -> None:
     FluxFinding.objects.bulk_create(rows, batch_size=500)
 
 
-def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+def _save_findings(flux: Flux, findings: Iterable[Finding]) -> None:
     _replace_findings(
         flux,
         [
@@ -242,7 +266,7 @@ def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def
                 flux=flux,
                 code=str(f.code),
                 severity=str(f.severity),
-                scope=str(getattr(f, "scope", "flux")),
+                scope=str(f.scope),
                 message=f.message,
                 path=(f.location.path or "")[:500],
                 line=f.location.line,
@@ -256,42 +280,17 @@ def _save_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def
     )
 
 
-def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: ignore[no-untyped-def]
-    from pigp.formats.pes import Finding, Location, NumAnoAck, Scope, Severity, validate
+def _process_pes_aller(flux: Flux, path: Path, detected: Detected) -> None:
+    """Validate, acknowledge, then refuse the flow or accept its bordereaux: the verdict, the
+    PES_ACQUIT and the hand-off to the ledger commit together."""
     from pigp.formats.pes.acquit import build_acquit
 
     header = detected.header or {}
     if (foreign := _foreign_id_coll(flux, header)) is not None:
         _refuse_foreign_header(flux, header, foreign)
         return
-    report = validate(path, options=_pes_options(), context=PlatformPesContext(flux))
-    _fail_if_interrupted(report, lambda: _record_interrupted_pes(flux, report))
-    extra = []
-    coll = flux.collectivite
-    if report.id_coll and report.id_coll != coll.siret:
-        extra.append(
-            Finding(
-                code=NumAnoAck.SIRET,
-                severity=Severity.ERROR,
-                scope=Scope.FLUX,
-                message=(
-                    f"Ce flux concerne la collectivité de SIRET {report.id_coll} (IdColl) ; il a été "
-                    f"déposé pour {coll.nom} (SIRET {coll.siret}). Déposez-le pour la bonne "
-                    "collectivité, si vous y êtes habilité."
-                ),
-                location=Location(path="/PES_Aller/EnTetePES/IdColl"),
-                rule="idcoll-deposant",
-            )
-        )
-    if extra:
-        report = dataclasses.replace(report, findings=(*report.findings, *extra))
-    budget = None
-    cod_col, cod_bud = (
-        report.cod_col or header.get("CodCol"),
-        report.cod_bud or header.get("CodBud"),
-    )
-    if cod_col and cod_bud:
-        budget = coll.budgets.filter(cod_col=cod_col, cod_bud=cod_bud).first()
+    report = _validate_pes_aller(flux, path)
+    budget = _budget_of(flux, report, header)
     nom_fic = (report.nom_fic or header.get("NomFic") or "")[:100]
     acquit_bytes = build_acquit(report, flow_name=nom_fic or flux.original_name)
     accepted = report.accepted_bordereaux()
@@ -301,30 +300,9 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
         flux.schema_version = report.schema_version
         flux.nom_fic = nom_fic
         flux.budget = budget
-        flux.summary = {
-            "bordereaux": [
-                {
-                    "id_bord": b.id_bord,
-                    "domaine": b.domaine,
-                    "exercice": b.exercice,
-                    "typ_bord": b.typ_bord,
-                    "nbr_pce": b.nbr_pce,
-                    "accepte": b in accepted and not blocked,
-                }
-                for b in report.bordereaux
-            ],
-            "pj": len(report.pj_ids),
-            "erreurs": len(report.errors),
-            "signatures": [
-                {"cible": s.target, "valide": s.valid, "signataire": s.signer}
-                for s in report.signatures
-            ],
-        }
+        flux.summary = _pes_summary(report, accepted, blocked)
         flux.save(update_fields=["schema_version", "nom_fic", "budget", "summary"])
-        item = mailbox.deliver(
-            coll, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit_bytes, related_flux=flux
-        )
-        flux.acquit = item.fichier
+        _deliver_acquit(flux, acquit_bytes)
         flux.lease_until = None
         if blocked:
             first = report.errors[0].message if report.errors else "Flux refusé."
@@ -335,57 +313,113 @@ def _process_pes_aller(flux: Flux, path, detected: Detected) -> None:  # type: i
                 extra_fields=("acquit", "lease_until"),
             )
             return
-        if budget is not None:
-            for b in accepted:
-                AcceptedBordereau.objects.get_or_create(
-                    budget=budget,
-                    domaine=b.domaine,
-                    exercice=b.exercice or "",
-                    typ_bord=b.typ_bord or "",
-                    id_bord=b.id_bord,
-                    defaults={"flux": flux},
-                )
-        for id_unique in report.pj_ids:
-            ReceivedPj.objects.get_or_create(
-                collectivite=coll, id_unique=id_unique, defaults={"flux": flux}
-            )
-        set_status(
+        _accept_pes_aller(flux, report, budget, accepted)
+
+
+def _validate_pes_aller(flux: Flux, path: Path) -> Report:
+    """One streaming validation pass; a header naming another collectivité than the flow's
+    is one more anomaly. Raises `ControlInterrupted` when a layer could not finish."""
+    from pigp.formats.pes import validate
+
+    report = validate(path, options=_pes_options(), context=PlatformPesContext(flux))
+    _fail_if_interrupted(report, lambda: _record_interrupted_pes(flux, report))
+    if report.id_coll and report.id_coll != flux.collectivite.siret:
+        finding = _siret_finding(
             flux,
-            StatutFlux.TRANSMIS,
-            "Flux transmis au comptable.",
-            extra_fields=("acquit", "lease_until"),
+            report.id_coll,
+            "Déposez-le pour la bonne collectivité, si vous y êtes habilité.",
         )
-        total = len(accepted) == len(report.bordereaux)
-        flux.acquit_total = total
-        message = (
-            "Acquittement reçu : flux accepté en totalité."
-            if total
-            else f"Acquittement reçu : {len(accepted)} bordereau(x) accepté(s) sur {len(report.bordereaux)}."
+        report = dataclasses.replace(report, findings=(*report.findings, finding))
+    return report
+
+
+def _budget_of(flux: Flux, report: Report, header: dict[str, str]) -> Budget | None:
+    cod_col = report.cod_col or header.get("CodCol")
+    cod_bud = report.cod_bud or header.get("CodBud")
+    if cod_col and cod_bud:
+        return flux.collectivite.budgets.filter(cod_col=cod_col, cod_bud=cod_bud).first()
+    return None
+
+
+def _pes_summary(
+    report: Report, accepted: tuple[BordereauSummary, ...], blocked: bool
+) -> dict[str, object]:
+    """What the flow's page shows of a PES_Aller: its bordereaux, PJ, errors and signatures."""
+    return {
+        "bordereaux": [
+            {
+                "id_bord": b.id_bord,
+                "domaine": b.domaine,
+                "exercice": b.exercice,
+                "typ_bord": b.typ_bord,
+                "nbr_pce": b.nbr_pce,
+                "accepte": b in accepted and not blocked,
+            }
+            for b in report.bordereaux
+        ],
+        "pj": len(report.pj_ids),
+        "erreurs": len(report.errors),
+        "signatures": [
+            {"cible": s.target, "valide": s.valid, "signataire": s.signer}
+            for s in report.signatures
+        ],
+    }
+
+
+def _accept_pes_aller(
+    flux: Flux, report: Report, budget: Budget | None, accepted: tuple[BordereauSummary, ...]
+) -> None:
+    """Record the accepted bordereaux and PJ, move the flow to « acquitté » and hand it to the
+    ledger. Runs inside the transaction that delivers the PES_ACQUIT."""
+    coll = flux.collectivite
+    if budget is not None:
+        for b in accepted:
+            AcceptedBordereau.objects.get_or_create(
+                budget=budget,
+                domaine=b.domaine,
+                exercice=b.exercice or "",
+                typ_bord=b.typ_bord or "",
+                id_bord=b.id_bord,
+                defaults={"flux": flux},
+            )
+    for id_unique in report.pj_ids:
+        ReceivedPj.objects.get_or_create(
+            collectivite=coll, id_unique=id_unique, defaults={"flux": flux}
         )
-        set_status(flux, StatutFlux.ACQUITTE, message, extra_fields=("acquit_total",))
-        # The hand-off to the ledger commits with the acknowledgement: the durable mark the
-        # sweep checks, and (sent inside this transaction) the receivers' task rows.
-        from pigp.passerelle import integration
+    set_status(
+        flux,
+        StatutFlux.TRANSMIS,
+        "Flux transmis au comptable.",
+        extra_fields=("acquit", "lease_until"),
+    )
+    total = len(accepted) == len(report.bordereaux)
+    flux.acquit_total = total
+    message = (
+        "Acquittement reçu : flux accepté en totalité."
+        if total
+        else f"Acquittement reçu : {len(accepted)} bordereau(x) accepté(s) sur {len(report.bordereaux)}."
+    )
+    set_status(flux, StatutFlux.ACQUITTE, message, extra_fields=("acquit_total",))
+    # The hand-off to the ledger commits with the acknowledgement: the durable mark the
+    # sweep checks, and (sent inside this transaction) the receivers' task rows.
+    from pigp.passerelle import integration
 
-        integration.mark_pending(flux)
-        flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
+    integration.mark_pending(flux)
+    flux_accepted.send(sender=Flux, flux=flux, bordereaux=accepted, report=report)
 
 
-def _record_interrupted_pes(flux: Flux, report) -> None:  # type: ignore[no-untyped-def]
+def _record_interrupted_pes(flux: Flux, report: Report) -> None:
     """The refusal of a flow whose control never finished is acknowledged too: a KO
     PES_ACQUIT carrying the « contrôle interrompu » error, for the sender's software."""
     from pigp.formats.pes.acquit import build_acquit
 
     _save_findings(flux, report.findings)
     acquit = build_acquit(report, flow_name=report.nom_fic or flux.original_name)
-    item = mailbox.deliver(
-        flux.collectivite, KindFlux.PES_ACQUIT, _acquit_name(flux), acquit, related_flux=flux
-    )
-    flux.acquit = item.fichier
+    _deliver_acquit(flux, acquit)
     flux.save(update_fields=["acquit"])
 
 
-def _pes_options():  # type: ignore[no-untyped-def]
+def _pes_options() -> ValidationOptions:
     from pigp.formats.pes.validator import ValidationOptions
 
     return ValidationOptions(
@@ -404,7 +438,7 @@ def _acquit_name(flux: Flux) -> str:
     return f"ACQUIT_{flux.pk}_{base[:230]}.xml"
 
 
-def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
+def _process_acquit_retour(flux: Flux, path: Path) -> None:
     from pigp.formats.pes import PesError, read_acquit_retour, validate
 
     report = validate(path, options=_pes_options())
@@ -449,7 +483,7 @@ def _process_acquit_retour(flux: Flux, path) -> None:  # type: ignore[no-untyped
         )
 
 
-def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
+def _process_sepa(flux: Flux, path: Path) -> None:
     from pigp.formats.sepa import validate as validate_sepa
 
     report = validate_sepa(path)
@@ -483,7 +517,7 @@ def _process_sepa(flux: Flux, path) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-def _save_sepa_findings(flux: Flux, findings) -> None:  # type: ignore[no-untyped-def]
+def _save_sepa_findings(flux: Flux, findings: Iterable[SepaFinding]) -> None:
     _replace_findings(
         flux,
         [

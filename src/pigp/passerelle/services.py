@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from pigp.core.models import User
+from pigp.passerelle.access import Principal, is_sender
 from pigp.passerelle.history import set_status
 from pigp.passerelle.models import Flux, FluxFinding, IntegrationFlux, KindFlux, StatutFlux
 from pigp.passerelle.models.flux import FINAL
@@ -25,6 +25,10 @@ FINDINGS_SHOWN = 500
 
 class CancelError(Exception):
     """The flow can no longer be cancelled (message in French)."""
+
+
+class NotSenderError(CancelError):
+    """Only the flow's sender may cancel it (message in French)."""
 
 
 def is_settled(flux: Flux) -> bool:
@@ -42,10 +46,12 @@ def sender_label(flux: Flux) -> str:
     return flux.get_canal_display()
 
 
-def cancel_flux(flux: Flux, user: User) -> Flux:
-    """Cancel a flow that processing has not picked up yet; journaled through its history."""
-    if flux.sender_user_id != user.pk:
-        raise CancelError("Seul l'expéditeur du flux peut l'annuler.")
+def cancel_flux(flux: Flux, principal: Principal) -> Flux:
+    """Cancel a flow that processing has not picked up yet, for its sender (a user or a service
+    account); journaled through its history. `NotSenderError` for anyone else, `CancelError`
+    once the flow has left « posté »."""
+    if not is_sender(principal, flux):
+        raise NotSenderError("Seul l'expéditeur du flux peut l'annuler.")
     with transaction.atomic():
         # The IMMEDIATE transaction (SQLite) or the row lock (PostgreSQL) orders this against
         # the pipeline's claim: the flow is either still "posté" here or already taken.
@@ -55,7 +61,8 @@ def cancel_flux(flux: Flux, user: User) -> Flux:
                 f"Le flux est « {current.get_statut_display()} » : seul un flux encore "
                 "« Posté » peut être annulé."
             )
-        set_status(current, StatutFlux.ANNULE, f"Flux annulé par {user.email}.", actor=user.email)
+        actor = principal.email
+        set_status(current, StatutFlux.ANNULE, f"Flux annulé par {actor}.", actor=actor)
     return current
 
 
