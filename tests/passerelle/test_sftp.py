@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import socket
-import time
 from contextlib import contextmanager
 
 import asyncssh
@@ -31,6 +30,7 @@ from pigp.passerelle.sftp import auth
 from pigp.passerelle.sftp.server import ServerThread
 from tests.conftest import PASSWORD, grant, make_user
 from tests.passerelle.conftest import sample
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -377,10 +377,7 @@ def test_interrupted_upload_is_not_deposited(server, depositor):
     handle.flush()
     handle._closed = True  # never closed by the client: the connection drops
     transport.close()
-    deadline = time.monotonic() + TIMEOUT
-    while server.service.open_uploads and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.service.open_uploads == 0
+    wait_for(lambda: not server.service.open_uploads, TIMEOUT, "the upload to be dropped")
     assert not Flux.objects.exists()
     assert not list(files.spool_dir().glob("sftp-*"))
 
@@ -400,10 +397,7 @@ def test_idle_session_closed(settings, tmp_path, depositor):
         sftp(running.port, depositor.email, PASSWORD) as client,
     ):
         assert client.listdir("/") == ["depot", "retour"]
-        deadline = time.monotonic() + TIMEOUT
-        while running.service.sessions and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not running.service.sessions
+        wait_for(lambda: not running.service.sessions, TIMEOUT, "the idle session to close")
         with pytest.raises((OSError, EOFError, paramiko.SSHException)):
             client.listdir("/")
 
@@ -458,9 +452,7 @@ def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, depositor, 
         with pytest.raises(FileNotFoundError):
             client.putfo(io.BytesIO(b"x" * 5000), "/depot/gros.xml")
         assert client.listdir("/retour") == ["24310063300011"]
-    deadline = time.monotonic() + TIMEOUT
-    while server.service.open_uploads and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not server.service.open_uploads, TIMEOUT, "the upload to be dropped")
     assert not Flux.objects.exists()
     assert not list(files.spool_dir().glob("sftp-*"))
 
