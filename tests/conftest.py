@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -157,22 +156,12 @@ def national_admin(db) -> User:
     return make_user("admin@example.fr", is_national_admin=True, is_staff=True, is_superuser=True)
 
 
-# Real PES samples of ../shared/reference and the collectivités they belong to.
-
-SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "pes" / "samples"
-SAMPLES = SAMPLES.resolve()
-
-
-def sample(rel: str) -> Path:
-    path = SAMPLES / rel
-    if not path.exists():
-        pytest.skip(f"échantillon de référence absent : {path}")
-    return path
+# The collectivités of the real samples: app tests deposit flows generated for them (tests/flows.py).
 
 
 @pytest.fixture
 def sicoval(db):
-    """The collectivité, poste and budget of the real SICOVAL sample (IdPost 031007, CodCol 100)."""
+    """The collectivité, poste and budget of the SICOVAL (IdPost 031007, CodCol 100)."""
     from pigp.core.models import Budget, Collectivite, PosteComptable
 
     poste = PosteComptable.objects.create(codique="031007", nom="Trésorerie de Labège")
@@ -187,7 +176,7 @@ def sicoval(db):
 
 @pytest.fixture
 def simu(db):
-    """The collectivité of the Hélios simulator samples (IdPost 034000, IdColl 12345678912345)."""
+    """The collectivité of the Hélios simulator (IdPost 034000, IdColl 12345678912345, two budgets)."""
     from pigp.core.models import Budget, Collectivite, PosteComptable
 
     poste = PosteComptable.objects.create(codique="034000", nom="Poste du simulateur")
@@ -201,27 +190,3 @@ def simu(db):
     Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="12", libelle="Budget simulé")
     Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="01", libelle="Budget recette")
     return coll
-
-
-def acquit_retour_xml(coll: Collectivite, retour_name: str) -> bytes:
-    """A schema-valid PES_ACQUIT_RETOUR of `coll` acknowledging the PES_Retour `retour_name`."""
-    budget = coll.budgets.order_by("pk").first()
-    return f"""<?xml version="1.0" encoding="ISO-8859-1"?>
-<n:PES_ACQUIT_RETOUR xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller/ack">
-  <Enveloppe>
-    <Parametres><Version V="2"/><TypFic V="PES2R_DEP"/><NomFic V="ACK_{retour_name}"/></Parametres>
-    <Emetteur><Sigle V="LOGICIEL"/><Adresse V="Logiciel financier 1.0"/></Emetteur>
-  </Enveloppe>
-  <EnTetePES>
-    <DteStr V="2025-03-10"/><IdPost V="{coll.poste.codique}"/><IdColl V="{coll.siret}"/>
-    <CodCol V="{budget.cod_col}"/><CodBud V="{budget.cod_bud}"/>
-  </EnTetePES>
-  <ACQUIT_RETOUR>
-    <EnTeteAcquit_Retour><IdVer V="2"/></EnTeteAcquit_Retour>
-    <ElementACQUIT_RETOUR>
-      <DomaineAckRetour V="13"/><NomFichierRetour V="{retour_name}"/>
-      <TypRestit V="02"/><DateAcquit V="2025-03-10"/>
-    </ElementACQUIT_RETOUR>
-  </ACQUIT_RETOUR>
-</n:PES_ACQUIT_RETOUR>
-""".encode("iso-8859-1")

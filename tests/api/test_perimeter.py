@@ -14,7 +14,7 @@ from pigp.core.models import Budget, Collectivite
 from pigp.formats.pes.generator import generate_pes_aller
 from pigp.passerelle.models import AcceptedBordereau, Flux, FluxFinding, MailboxItem
 from tests.api.conftest import make_account
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

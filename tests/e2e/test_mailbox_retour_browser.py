@@ -18,7 +18,7 @@ def test_retour_table_from_the_mailbox_is_accessible(
     from pigp.helios import retours, states
     from pigp.helios.models import EtatPiece, Piece
     from tests.conftest import grant, make_user
-    from tests.helios.flows import receive_generated
+    from tests.flows import receive_generated
 
     poste = PosteComptable.objects.create(codique="031099", nom="Trésorerie de test")
     collectivite = Collectivite.objects.create(

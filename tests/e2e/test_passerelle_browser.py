@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes, with_wrong_bordereau_total
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,7 @@ def test_deposit_two_files_watch_them_and_open_the_acknowledgement(
     shot(page, "deposit-empty")
     assert_accessible(page, "the deposit page")
 
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(coll, nom_fic="SICOVAL201512104")
     page.locator("#depot-fichiers").set_input_files(
         [
             {"name": "sicoval.xml", "mimeType": "application/xml", "buffer": content},
@@ -166,7 +166,7 @@ def test_refused_simulator_flow_page_is_accessible(page, demo_server, assert_acc
     user = make_user("lecture@simu.example.fr")
     grant(user, coll, "passerelle", "consultation")
     [r] = intake.receive(
-        io.BytesIO(sample("aller/simu_depense_pj.xml").read_bytes()),
+        io.BytesIO(with_wrong_bordereau_total(aller_bytes(coll))),
         filename="simu.xml",
         collectivite=coll,
         canal="api",

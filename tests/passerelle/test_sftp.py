@@ -29,13 +29,12 @@ from pigp.passerelle.models import (
 from pigp.passerelle.sftp import auth
 from pigp.passerelle.sftp.server import ServerThread
 from tests.conftest import PASSWORD, grant, make_user
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 15
-SICOVAL_SAMPLE = "aller/sicoval_mandat_sur_marche.xml"
 
 
 @pytest.fixture
@@ -140,7 +139,7 @@ def depositor(sicoval):
 
 
 def test_upload_becomes_acknowledged_flow_and_acquit_is_picked_up(server, depositor, sicoval):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, depositor.email, PASSWORD) as client:
         attrs = client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         assert attrs.st_size == len(content)
@@ -217,7 +216,7 @@ def test_service_account_key_upload_and_revocation(server, depositor, sicoval, t
     key, public, _ = new_key(tmp_path)
     register(public, account=account)
     other_key, _, _ = new_key(tmp_path, "autre")
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     login = f"compte-{account.pk}"
     with sftp(server.port, login, key=key) as client:
         client.putfo(io.BytesIO(content), "/depot/24310063300011/flux.xml")
@@ -251,7 +250,7 @@ def test_revocation_during_a_session_takes_effect(server, depositor, sicoval, tm
 
 
 def test_outsider_sees_nothing_of_the_collectivite(server, sicoval, outsider):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, outsider.email, PASSWORD) as client:
         assert "24310063300011" not in client.listdir("/depot")
         assert "24310063300011" not in client.listdir("/retour")
@@ -266,7 +265,7 @@ def test_outsider_sees_nothing_of_the_collectivite(server, sicoval, outsider):
 
 def test_file_for_another_collectivite_refused_in_the_flow(server, sicoval, entitled, collectivite):
     """A user of Saint-Orens deposits SICOVAL's file: the flow is refused on its IdColl."""
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, entitled.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/sicoval.xml")
     flux = Flux.objects.get()
@@ -280,7 +279,7 @@ def test_several_collectivites_route_by_idcoll(server, sicoval, collectivite, si
     grant(user, sicoval)
     grant(user, collectivite)
     grant(user, simu, profil="consultation")
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, user.email, PASSWORD) as client:
         assert sorted(client.listdir("/depot")) == sorted(
             ["24310063300011", "21310555400017", "12345678912345"]
@@ -290,7 +289,7 @@ def test_several_collectivites_route_by_idcoll(server, sicoval, collectivite, si
         flux = Flux.objects.get()
         assert flux.collectivite == sicoval
         # The simulator's collectivité is read-only for this user: refused by its IdColl.
-        simu_file = sample("aller/simu_depense_pj.xml").read_bytes()
+        simu_file = aller_bytes(simu)
         handle = client.open("/depot/simu.xml", "wb")
         handle.write(simu_file)
         message = close_status(client, handle)
@@ -311,7 +310,7 @@ def test_empty_file_refused_with_a_message(server, depositor):
 
 
 def test_reader_lists_and_downloads_but_cannot_deposit(server, sicoval, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
     item = MailboxItem.objects.get()
@@ -330,8 +329,8 @@ def test_reader_lists_and_downloads_but_cannot_deposit(server, sicoval, deposito
     assert Flux.objects.count() == 1
 
 
-def test_tree_cannot_be_altered_or_escaped(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+def test_tree_cannot_be_altered_or_escaped(server, depositor, sicoval):
+    content = aller_bytes(sicoval)
     with sftp(server.port, depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         acquit = MailboxItem.objects.get().name
@@ -365,8 +364,8 @@ def test_tree_cannot_be_altered_or_escaped(server, depositor):
     assert Flux.objects.count() == 1
 
 
-def test_interrupted_upload_is_not_deposited(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+def test_interrupted_upload_is_not_deposited(server, depositor, sicoval):
+    content = aller_bytes(sicoval)
     transport = _transport(server.port)
     transport.auth_password(depositor.email, PASSWORD)
     client = paramiko.SFTPClient.from_transport(transport)
@@ -382,8 +381,8 @@ def test_interrupted_upload_is_not_deposited(server, depositor):
     assert not list(files.spool_dir().glob("sftp-*"))
 
 
-def test_duplicate_upload_returns_the_existing_flow(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+def test_duplicate_upload_returns_the_existing_flow(server, depositor, sicoval):
+    content = aller_bytes(sicoval)
     with sftp(server.port, depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
