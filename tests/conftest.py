@@ -6,78 +6,47 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.factories import (  # PASSWORD, grant and make_user are also imported from here
+    PASSWORD,  # noqa: F401
+    grant,
+    make_collectivite,
+    make_poste,
+    make_sicoval,
+    make_simu,
+    make_user,
+)
+
 if TYPE_CHECKING:
-    from pigp.core.models import Collectivite, Habilitation, Juridiction, PosteComptable, User
-
-PASSWORD = "Un-mot-de-passe-de-test-2026"
-
-
-def make_user(email: str, **extra: object) -> User:
-    from pigp.core.models import User
-
-    return User.objects.create_user(email=email, password=PASSWORD, **extra)
-
-
-def grant(
-    user: User,
-    coll: Collectivite,
-    app: str = "passerelle",
-    profil: str = "transmission",
-    **extra: object,
-) -> Habilitation:
-    from pigp.core.models import Habilitation, StatutHabilitation
-
-    return Habilitation.objects.create(
-        user=user,
-        collectivite=coll,
-        application=app,
-        profil=profil,
-        statut=StatutHabilitation.ACTIVE,
-        demandee_par=user,
-        **extra,
-    )
+    from pigp.core.models import Collectivite, Juridiction, PosteComptable, User
 
 
 @pytest.fixture
 def poste(db) -> PosteComptable:
-    from pigp.core.models import PosteComptable
-
-    return PosteComptable.objects.create(codique="031042", nom="SGC de Muret")
+    return make_poste("031042", "SGC de Muret")
 
 
 @pytest.fixture
 def other_poste(db) -> PosteComptable:
-    from pigp.core.models import PosteComptable
-
-    return PosteComptable.objects.create(codique="081013", nom="SGC d'Albi")
+    return make_poste("081013", "SGC d'Albi")
 
 
 @pytest.fixture
 def collectivite(poste) -> Collectivite:
-    from pigp.core.models import Budget, Collectivite, NatureCollectivite
-
-    coll = Collectivite.objects.create(
-        siret="21310555400017",
-        nom="Commune de Saint-Orens",
-        nature=NatureCollectivite.COMMUNE,
+    return make_collectivite(
+        "21310555400017",
+        "Commune de Saint-Orens",
         poste=poste,
-        departement="31",
+        budgets=[("055", "00", "Budget principal")],
     )
-    Budget.objects.create(
-        collectivite=coll, cod_col="055", cod_bud="00", libelle="Budget principal"
-    )
-    return coll
 
 
 @pytest.fixture
 def other_collectivite(other_poste) -> Collectivite:
-    from pigp.core.models import Collectivite, NatureCollectivite
-
-    return Collectivite.objects.create(
-        siret="22810001200019",
-        nom="Département du Tarn",
-        nature=NatureCollectivite.DEPARTEMENT,
+    return make_collectivite(
+        "22810001200019",
+        "Département du Tarn",
         poste=other_poste,
+        nature="departement",
         departement="81",
     )
 
@@ -156,37 +125,16 @@ def national_admin(db) -> User:
     return make_user("admin@example.fr", is_national_admin=True, is_staff=True, is_superuser=True)
 
 
-# The collectivités of the real samples: app tests deposit flows generated for them (tests/flows.py).
+# Collectivités named after real ones: app tests deposit flows generated for them (tests/flows.py).
 
 
 @pytest.fixture
-def sicoval(db):
-    """The collectivité, poste and budget of the SICOVAL (IdPost 031007, CodCol 100)."""
-    from pigp.core.models import Budget, Collectivite, PosteComptable
-
-    poste = PosteComptable.objects.create(codique="031007", nom="Trésorerie de Labège")
-    coll = Collectivite.objects.create(
-        siret="24310063300011", nom="SICOVAL", nature="epci", poste=poste, departement="31"
-    )
-    Budget.objects.create(
-        collectivite=coll, cod_col="100", cod_bud="00", libelle="Budget principal"
-    )
-    return coll
+def sicoval(db) -> Collectivite:
+    """The SICOVAL and its poste (IdPost 031007, IdColl 24310063300011, CodCol 100)."""
+    return make_sicoval()
 
 
 @pytest.fixture
-def simu(db):
+def simu(db) -> Collectivite:
     """The collectivité of the Hélios simulator (IdPost 034000, IdColl 12345678912345, two budgets)."""
-    from pigp.core.models import Budget, Collectivite, PosteComptable
-
-    poste = PosteComptable.objects.create(codique="034000", nom="Poste du simulateur")
-    coll = Collectivite.objects.create(
-        siret="12345678912345",
-        nom="Collectivité du simulateur",
-        nature="commune",
-        poste=poste,
-        departement="34",
-    )
-    Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="12", libelle="Budget simulé")
-    Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="01", libelle="Budget recette")
-    return coll
+    return make_simu()

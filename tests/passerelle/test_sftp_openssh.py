@@ -11,7 +11,7 @@ from pigp.core import files
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
 from tests.conftest import grant, make_user
 from tests.flows import aller_bytes
-from tests.passerelle.test_sftp import new_key, register, server, service_account  # noqa: F401
+from tests.passerelle.test_sftp import new_key, register, service_account
 
 SFTP = shutil.which("sftp")
 pytestmark = [
@@ -69,7 +69,7 @@ def owner(sicoval):
     return user
 
 
-def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path):  # noqa: F811
+def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path):
     account = service_account(owner, sicoval)
     _, public, key_file = new_key(tmp_path)
     register(public, account=account)
@@ -107,7 +107,7 @@ def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path): 
     assert item.read_at is not None and item.read_by == account.email
 
 
-def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):  # noqa: F811
+def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):
     _, public, key_file = new_key(tmp_path)
     register(public, user=owner)
     (tmp_path / "vide.xml").write_bytes(b"")
@@ -126,7 +126,7 @@ def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):
     assert Flux.objects.count() == 1
 
 
-def test_reader_cannot_put(server, sicoval, tmp_path):  # noqa: F811
+def test_reader_cannot_put(server, sicoval, tmp_path):
     reader = make_user("lecteur@sicoval.fr")
     grant(reader, sicoval, profil="consultation")
     _, public, key_file = new_key(tmp_path)
