@@ -2,83 +2,51 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.factories import (  # PASSWORD, grant and make_user are also imported from here
+    PASSWORD,  # noqa: F401
+    grant,
+    make_collectivite,
+    make_poste,
+    make_sicoval,
+    make_simu,
+    make_user,
+)
+
 if TYPE_CHECKING:
-    from pigp.core.models import Collectivite, Habilitation, Juridiction, PosteComptable, User
-
-PASSWORD = "Un-mot-de-passe-de-test-2026"
-
-
-def make_user(email: str, **extra: object) -> User:
-    from pigp.core.models import User
-
-    return User.objects.create_user(email=email, password=PASSWORD, **extra)
-
-
-def grant(
-    user: User,
-    coll: Collectivite,
-    app: str = "passerelle",
-    profil: str = "transmission",
-    **extra: object,
-) -> Habilitation:
-    from pigp.core.models import Habilitation, StatutHabilitation
-
-    return Habilitation.objects.create(
-        user=user,
-        collectivite=coll,
-        application=app,
-        profil=profil,
-        statut=StatutHabilitation.ACTIVE,
-        demandee_par=user,
-        **extra,
-    )
+    from pigp.core.models import Collectivite, Juridiction, PosteComptable, User
 
 
 @pytest.fixture
 def poste(db) -> PosteComptable:
-    from pigp.core.models import PosteComptable
-
-    return PosteComptable.objects.create(codique="031042", nom="SGC de Muret")
+    return make_poste("031042", "SGC de Muret")
 
 
 @pytest.fixture
 def other_poste(db) -> PosteComptable:
-    from pigp.core.models import PosteComptable
-
-    return PosteComptable.objects.create(codique="081013", nom="SGC d'Albi")
+    return make_poste("081013", "SGC d'Albi")
 
 
 @pytest.fixture
 def collectivite(poste) -> Collectivite:
-    from pigp.core.models import Budget, Collectivite, NatureCollectivite
-
-    coll = Collectivite.objects.create(
-        siret="21310555400017",
-        nom="Commune de Saint-Orens",
-        nature=NatureCollectivite.COMMUNE,
+    return make_collectivite(
+        "21310555400017",
+        "Commune de Saint-Orens",
         poste=poste,
-        departement="31",
+        budgets=[("055", "00", "Budget principal")],
     )
-    Budget.objects.create(
-        collectivite=coll, cod_col="055", cod_bud="00", libelle="Budget principal"
-    )
-    return coll
 
 
 @pytest.fixture
 def other_collectivite(other_poste) -> Collectivite:
-    from pigp.core.models import Collectivite, NatureCollectivite
-
-    return Collectivite.objects.create(
-        siret="22810001200019",
-        nom="Département du Tarn",
-        nature=NatureCollectivite.DEPARTEMENT,
+    return make_collectivite(
+        "22810001200019",
+        "Département du Tarn",
         poste=other_poste,
+        nature="departement",
         departement="81",
     )
 
@@ -157,71 +125,16 @@ def national_admin(db) -> User:
     return make_user("admin@example.fr", is_national_admin=True, is_staff=True, is_superuser=True)
 
 
-# Real PES samples of ../shared/reference and the collectivités they belong to.
-
-SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "pes" / "samples"
-SAMPLES = SAMPLES.resolve()
-
-
-def sample(rel: str) -> Path:
-    path = SAMPLES / rel
-    if not path.exists():
-        pytest.skip(f"échantillon de référence absent : {path}")
-    return path
+# Collectivités named after real ones: app tests deposit flows generated for them (tests/flows.py).
 
 
 @pytest.fixture
-def sicoval(db):
-    """The collectivité, poste and budget of the real SICOVAL sample (IdPost 031007, CodCol 100)."""
-    from pigp.core.models import Budget, Collectivite, PosteComptable
-
-    poste = PosteComptable.objects.create(codique="031007", nom="Trésorerie de Labège")
-    coll = Collectivite.objects.create(
-        siret="24310063300011", nom="SICOVAL", nature="epci", poste=poste, departement="31"
-    )
-    Budget.objects.create(
-        collectivite=coll, cod_col="100", cod_bud="00", libelle="Budget principal"
-    )
-    return coll
+def sicoval(db) -> Collectivite:
+    """The SICOVAL and its poste (IdPost 031007, IdColl 24310063300011, CodCol 100)."""
+    return make_sicoval()
 
 
 @pytest.fixture
-def simu(db):
-    """The collectivité of the Hélios simulator samples (IdPost 034000, IdColl 12345678912345)."""
-    from pigp.core.models import Budget, Collectivite, PosteComptable
-
-    poste = PosteComptable.objects.create(codique="034000", nom="Poste du simulateur")
-    coll = Collectivite.objects.create(
-        siret="12345678912345",
-        nom="Collectivité du simulateur",
-        nature="commune",
-        poste=poste,
-        departement="34",
-    )
-    Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="12", libelle="Budget simulé")
-    Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="01", libelle="Budget recette")
-    return coll
-
-
-def acquit_retour_xml(coll: Collectivite, retour_name: str) -> bytes:
-    """A schema-valid PES_ACQUIT_RETOUR of `coll` acknowledging the PES_Retour `retour_name`."""
-    budget = coll.budgets.order_by("pk").first()
-    return f"""<?xml version="1.0" encoding="ISO-8859-1"?>
-<n:PES_ACQUIT_RETOUR xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller/ack">
-  <Enveloppe>
-    <Parametres><Version V="2"/><TypFic V="PES2R_DEP"/><NomFic V="ACK_{retour_name}"/></Parametres>
-    <Emetteur><Sigle V="LOGICIEL"/><Adresse V="Logiciel financier 1.0"/></Emetteur>
-  </Enveloppe>
-  <EnTetePES>
-    <DteStr V="2025-03-10"/><IdPost V="{coll.poste.codique}"/><IdColl V="{coll.siret}"/>
-    <CodCol V="{budget.cod_col}"/><CodBud V="{budget.cod_bud}"/>
-  </EnTetePES>
-  <ACQUIT_RETOUR>
-    <EnTeteAcquit_Retour><IdVer V="2"/></EnTeteAcquit_Retour>
-    <ElementACQUIT_RETOUR>
-      <DomaineAckRetour V="13"/><NomFichierRetour V="{retour_name}"/>
-      <TypRestit V="02"/><DateAcquit V="2025-03-10"/>
-    </ElementACQUIT_RETOUR>
-  </ACQUIT_RETOUR>
-</n:PES_ACQUIT_RETOUR>
-""".encode("iso-8859-1")
+def simu(db) -> Collectivite:
+    """The collectivité of the Hélios simulator (IdPost 034000, IdColl 12345678912345, two budgets)."""
+    return make_simu()

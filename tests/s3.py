@@ -6,10 +6,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_for
 
 WEED = Path(sys.executable).parent / "weed"
 
@@ -84,18 +85,16 @@ class Seaweed:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"SeaweedFS exited: see {self.root / 'weed.log'}")
             try:
                 self.client().list_buckets()
-                return
-            except Exception as exc:  # still starting
-                last = exc
-                time.sleep(0.5)
-        raise RuntimeError(f"SeaweedFS not ready: {last}")
+            except Exception:  # still starting
+                return False
+            return True
+
+        wait_for(answers, timeout, "SeaweedFS to answer", interval=0.2, log=self.root / "weed.log")
 
     def stop(self) -> None:
         if self in _RUNNING:

@@ -1,4 +1,4 @@
-"""Principals the API is tested with, on the collectivité of the real SICOVAL sample."""
+"""Principals the API is tested with, on the SICOVAL (flows generated for it: tests/flows.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import grant, make_user, sample
+from tests.conftest import grant, make_user
 from tests.passerelle.spooling import django_tmp  # noqa: F401 (a fixture of the upload tests)
-
-SICOVAL_SAMPLE = "aller/sicoval_mandat_sur_marche.xml"
-
-
-def sicoval_bytes() -> bytes:
-    return sample(SICOVAL_SAMPLE).read_bytes()
 
 
 @dataclass

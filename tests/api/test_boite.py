@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pigp.passerelle import mailbox
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, StatutFlux
-from tests.conftest import acquit_retour_xml, sample
+from tests.flows import acquit_retour_xml, retour_bytes
 
 RETOUR_NAME = "PES2R_DEP_P_710_20_044090_20250307_20250307_20250308182309.xml"
 URL = "/api/v1/boite/"
@@ -19,7 +19,7 @@ def items(sicoval, collectivite):
         sicoval,
         KindFlux.PES_RETOUR,
         RETOUR_NAME,
-        sample("retour/simu_retour_depense.xml").read_bytes(),
+        retour_bytes(sicoval),
     )
     acquit = mailbox.deliver(sicoval, KindFlux.PES_ACQUIT, "ACQUIT_1.xml", b"<PES_ACQUIT/>")
     # Delivered one after the other, they sort newest first by (created_at, id).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pigp.passerelle.models import Flux, StatutFlux
-from tests.api.conftest import sicoval_bytes
 from tests.conftest import grant, make_user
+from tests.flows import aller_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ def _post(client, caller, sicoval):
     caller.client(client)
     response = client.post(
         f"/api/v1/flux/?filename=a.xml&collectivite={sicoval.pk}",
-        data=sicoval_bytes(),
+        data=aller_bytes(sicoval),
         content_type="application/xml",
         headers=caller.headers,
     )

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from pigp.passerelle.models import Flux
-from tests.api.conftest import make_account, sicoval_bytes
+from tests.api.conftest import make_account
+from tests.flows import aller_bytes
 
 
 def _chunks(content: bytes, size: int = 4096):
@@ -40,7 +41,7 @@ def test_chunked_deposit_is_refused_by_its_transfer_encoding(
         live_server,
         f"/api/v1/flux/?filename=morceaux.xml&collectivite={sicoval.pk}",
         {"Authorization": f"Bearer {token}", "Content-Type": content_type},
-        sicoval_bytes(),
+        aller_bytes(sicoval),
     )
     assert status == 411, body
     assert media.startswith("application/json")

@@ -90,8 +90,8 @@ def test_simultaneous_identical_deposits_by_api_and_sftp(
     acknowledgement, and every caller is answered with that flow: no HTTP 500, no SFTP error."""
     from pigp.passerelle.models import MailboxItem
     from pigp.passerelle.sftp.server import ServerThread
-    from tests.api.conftest import sicoval_bytes
     from tests.conftest import PASSWORD, grant, make_user
+    from tests.flows import aller_bytes
     from tests.passerelle.test_sftp import sftp
 
     _, clear = make_account(admin_local, [sicoval])
@@ -99,7 +99,7 @@ def test_simultaneous_identical_deposits_by_api_and_sftp(
     grant(sftp_user, sicoval)
     settings.PIGP_SFTP_HOST_KEY = tmp_path / "sftp_host_key"
     url = f"{live_server.url}/api/v1/flux/"
-    base = sicoval_bytes()
+    base = aller_bytes(sicoval)
 
     with ServerThread() as server:
         for round_no in range(ROUNDS):

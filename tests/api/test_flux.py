@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
-from tests.api.conftest import sicoval_bytes
+from tests.flows import aller_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,14 +32,14 @@ def raw(client, caller, content, *, name="flux.xml", coll=None, content_type="ap
 @pytest.mark.parametrize("who", ["entitled", "service"])
 def test_real_sample_by_multipart_then_raw_body(client, callers, sicoval, who):
     caller = callers[who]
-    first = multipart(client, caller, sicoval_bytes(), name="sicoval.xml", coll=sicoval)
+    first = multipart(client, caller, aller_bytes(sicoval), name="sicoval.xml", coll=sicoval)
     assert first.status_code == 201, first.content
     body = first.json()
     assert body["statut"] == "acquitte", body["message"]
     assert body["canal"] == "api" and body["acquittement_disponible"] is True
     assert body["lot"] == [{"id": body["id"], "cree": True, "original_name": "sicoval.xml"}]
     # Same content again, as a raw body and without naming the collectivité: the same flow.
-    again = raw(client, caller, sicoval_bytes(), name="autre.xml")
+    again = raw(client, caller, aller_bytes(sicoval), name="autre.xml")
     assert again.status_code == 200, again.content
     assert again.json()["id"] == body["id"]
     assert Flux.objects.count() == 1
@@ -51,7 +51,9 @@ def test_real_sample_by_multipart_then_raw_body(client, callers, sicoval, who):
 
 
 def test_raw_body_real_sample_created(client, callers, sicoval):
-    response = raw(client, callers["service"], sicoval_bytes(), name="SICOVAL.xml", coll=sicoval)
+    response = raw(
+        client, callers["service"], aller_bytes(sicoval), name="SICOVAL.xml", coll=sicoval
+    )
     assert response.status_code == 201
     assert response.json()["statut"] == "acquitte"
     assert response.json()["original_name"] == "SICOVAL.xml"
@@ -63,7 +65,7 @@ def test_octet_stream_and_gzip_bodies(client, callers, sicoval):
     response = raw(
         client,
         callers["entitled"],
-        gzip.compress(sicoval_bytes()),
+        gzip.compress(aller_bytes(sicoval)),
         name="sicoval.xml.gz",
         content_type="application/gzip",
     )
@@ -121,7 +123,7 @@ def test_unsupported_content_type(client, callers, sicoval):
     ],
 )
 def test_deposit_refused(client, callers, sicoval, who, expected):
-    response = multipart(client, callers[who], sicoval_bytes(), coll=sicoval)
+    response = multipart(client, callers[who], aller_bytes(sicoval), coll=sicoval)
     assert response.status_code == expected, response.content
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]
@@ -129,13 +131,13 @@ def test_deposit_refused(client, callers, sicoval, who, expected):
 
 
 def test_reader_without_collectivite_gets_403(client, callers, sicoval):
-    response = raw(client, callers["reader"], sicoval_bytes())
+    response = raw(client, callers["reader"], aller_bytes(sicoval))
     assert response.status_code == 403
     assert "consultation" in response.json()["detail"]
 
 
 def _deposited(client, callers, sicoval) -> dict:
-    response = multipart(client, callers["entitled"], sicoval_bytes(), coll=sicoval)
+    response = multipart(client, callers["entitled"], aller_bytes(sicoval), coll=sicoval)
     assert response.status_code == 201
     client.logout()
     return response.json()
@@ -194,7 +196,7 @@ def test_revoked_messages_are_french(client, callers):
 
 def test_list_filters_and_pagination(client, callers, sicoval):
     caller = callers["service"]
-    ok = raw(client, caller, sicoval_bytes(), name="ok.xml").json()
+    ok = raw(client, caller, aller_bytes(sicoval), name="ok.xml").json()
     bad = raw(client, caller, b"pas du xml", name="ko.xml").json()
 
     def ids(query: str) -> list[int]:
@@ -269,7 +271,7 @@ def test_session_post_needs_csrf(callers, sicoval):
     client = Client(enforce_csrf_checks=True)
     client.force_login(callers["entitled"].user)
     response = client.post(
-        URL + "?filename=a.xml", data=sicoval_bytes(), content_type="application/xml"
+        URL + "?filename=a.xml", data=aller_bytes(sicoval), content_type="application/xml"
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
@@ -280,7 +282,7 @@ def test_session_post_needs_csrf(callers, sicoval):
     client.cookies["csrftoken"] = secret
     response = client.post(
         URL + "?filename=a.xml",
-        data=sicoval_bytes(),
+        data=aller_bytes(sicoval),
         content_type="application/xml",
         headers={"X-CSRFToken": _mask_cipher_secret(secret)},
     )
@@ -294,7 +296,7 @@ def test_bearer_needs_no_csrf(callers, sicoval):
     caller = callers["service"]
     response = client.post(
         URL + "?filename=a.xml",
-        data=sicoval_bytes(),
+        data=aller_bytes(sicoval),
         content_type="application/xml",
         headers=caller.headers,
     )

@@ -11,7 +11,7 @@ import pytest
 
 from pigp.core import files
 from pigp.passerelle.models import Flux, StatutFlux
-from tests.api.conftest import sicoval_bytes
+from tests.flows import aller_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ HOSTILE = {
     + b"<a>" * 20000
     + b"</a>" * 20000
     + b"</n:PES_Aller>",
-    "truncated": b"",  # half of the real sample, read in the test (needs the samples)
+    "truncated": b"",  # half of a generated flow, made in the test
     "garbage": bytes(range(256)) * 40,
     "utf16": '<?xml version="1.0" encoding="UTF-16"?><PES_Aller/>'.encode("utf-16"),
     "wrong_root": b'<?xml version="1.0"?><html><body>bonjour</body></html>',
@@ -55,7 +55,7 @@ HOSTILE = {
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_input_gets_a_clear_status(client, callers, sicoval, settings, name):
     settings.PIGP_PASSERELLE_MAX_DECOMPRESSED = 1_000_000
-    content = HOSTILE[name] or sicoval_bytes()[: len(sicoval_bytes()) // 2]
+    content = HOSTILE[name] or aller_bytes(sicoval)[: len(aller_bytes(sicoval)) // 2]
     caller = callers["service"]
     response = client.post(
         f"/api/v1/flux/?filename={name}.xml",

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 
 from pigp.core import files
-from pigp.core.models import Budget, Collectivite
 from pigp.formats.pes.generator import generate_pes_aller
 from pigp.passerelle.models import AcceptedBordereau, Flux, FluxFinding, MailboxItem
 from tests.api.conftest import make_account
-from tests.helios.flows import receive_generated
+from tests.factories import make_collectivite
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +23,13 @@ VOLVESTRE_SIRET = "20005426000019"
 
 @pytest.fixture
 def volvestre(poste):
-    coll = Collectivite.objects.create(
-        siret=VOLVESTRE_SIRET,
-        nom="Communauté de communes du Volvestre",
-        nature="epci",
+    return make_collectivite(
+        VOLVESTRE_SIRET,
+        "Communauté de communes du Volvestre",
         poste=poste,
-        departement="31",
+        nature="epci",
+        budgets=[("426", "00", "Principal")],
     )
-    Budget.objects.create(collectivite=coll, cod_col="426", cod_bud="00", libelle="Principal")
-    return coll
 
 
 def _volvestre_flow(path, id_bord: int) -> bytes:

@@ -12,7 +12,8 @@ from schemathesis.generation import GenerationMode
 
 from pigp.passerelle import mailbox
 from pigp.passerelle.models import KindFlux
-from tests.api.conftest import make_account, sicoval_bytes
+from tests.api.conftest import make_account
+from tests.flows import aller_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +85,7 @@ def test_schemathesis_finds_no_server_error(live_server, admin_local, sicoval):
 
     _, clear = make_account(admin_local, [sicoval])
     [received] = intake.receive(
-        io.BytesIO(sicoval_bytes()), filename="s.xml", collectivite=sicoval, canal="api"
+        io.BytesIO(aller_bytes(sicoval)), filename="s.xml", collectivite=sicoval, canal="api"
     )
     retour = mailbox.deliver(sicoval, KindFlux.PES_RETOUR, "PES2R_DEP_TEST.xml", b"<PES_Retour/>")
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/")

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from pigp.passerelle.models import Flux, StatutFlux
-from tests.api.conftest import sicoval_bytes
 from tests.conftest import make_user, verified_client
+from tests.flows import aller_bytes
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/supervision/"
@@ -21,7 +21,7 @@ def stuck_flux(client, callers, sicoval):
     caller.client(client)
     response = client.post(
         URL.replace("supervision", "flux") + "?filename=a.xml",
-        data=sicoval_bytes(),
+        data=aller_bytes(sicoval),
         content_type="application/xml",
     )
     assert response.status_code == 201

@@ -24,7 +24,7 @@ def shot(page, name: str) -> None:
 @pytest.fixture
 def saint_orens_flow(demo_server, tmp_path):
     from pigp.core.models import Collectivite
-    from tests.helios.flows import receive_generated
+    from tests.flows import receive_generated
 
     coll = Collectivite.objects.select_related("poste").get(siret="21310555400017")
     return receive_generated(

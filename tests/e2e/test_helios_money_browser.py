@@ -24,7 +24,7 @@ def receive_generated(tmp_path, coll, cod_bud: str, name: str, **kw):
     """A generated PES_Aller of `coll`, received through the passerelle and ingested."""
     from django.utils import timezone
 
-    from tests.helios.flows import receive_generated as receive
+    from tests.flows import receive_generated as receive
 
     budget = coll.budgets.get(cod_col="055", cod_bud=cod_bud)
     return receive(

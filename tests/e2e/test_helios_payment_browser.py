@@ -17,7 +17,7 @@ def mandats_pris_en_charge(demo_server, tmp_path):
     from pigp.core.models import Collectivite
     from pigp.helios import states
     from pigp.helios.models import CompteTresor, EtatPiece, Piece
-    from tests.helios.flows import receive_generated
+    from tests.flows import receive_generated
 
     coll = Collectivite.objects.select_related("poste").get(siret="21310555400017")
     CompteTresor.objects.get_or_create(

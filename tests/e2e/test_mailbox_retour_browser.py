@@ -14,21 +14,17 @@ def test_retour_table_from_the_mailbox_is_accessible(
 ):
     import datetime as dt
 
-    from pigp.core.models import Budget, Collectivite, PosteComptable
     from pigp.helios import retours, states
     from pigp.helios.models import EtatPiece, Piece
-    from tests.conftest import grant, make_user
-    from tests.helios.flows import receive_generated
+    from tests.factories import grant, make_collectivite, make_poste, make_user
+    from tests.flows import receive_generated
 
-    poste = PosteComptable.objects.create(codique="031099", nom="Trésorerie de test")
-    collectivite = Collectivite.objects.create(
-        siret="21310000100006",
-        nom="Commune de test",
-        nature="commune",
-        poste=poste,
-        departement="31",
+    collectivite = make_collectivite(
+        "21310000100006",
+        "Commune de test",
+        poste=make_poste("031099", "Trésorerie de test"),
+        budgets=[("099", "00", "BP")],
     )
-    Budget.objects.create(collectivite=collectivite, cod_col="099", cod_bud="00", libelle="BP")
     reader = make_user("lecture@test.example.fr")
     grant(reader, collectivite, "passerelle", "consultation")
     flux = receive_generated(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes, with_wrong_bordereau_total
 
 pytestmark = pytest.mark.browser
 
@@ -27,16 +27,9 @@ def shot(page, name: str) -> None:
 
 @pytest.fixture
 def sicoval_writer(demo_server):
-    from pigp.core.models import Budget, Collectivite, PosteComptable
-    from tests.conftest import grant, make_user
+    from tests.factories import grant, make_sicoval, make_user
 
-    poste = PosteComptable.objects.create(codique="031007", nom="Trésorerie de Labège")
-    coll = Collectivite.objects.create(
-        siret="24310063300011", nom="SICOVAL", nature="epci", poste=poste, departement="31"
-    )
-    Budget.objects.create(
-        collectivite=coll, cod_col="100", cod_bud="00", libelle="Budget principal"
-    )
+    coll = make_sicoval()
     user = make_user("depot@sicoval.example.fr")
     grant(user, coll, "passerelle", "transmission")
     return user, coll
@@ -72,7 +65,7 @@ def test_deposit_two_files_watch_them_and_open_the_acknowledgement(
     shot(page, "deposit-empty")
     assert_accessible(page, "the deposit page")
 
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(coll, nom_fic="SICOVAL201512104")
     page.locator("#depot-fichiers").set_input_files(
         [
             {"name": "sicoval.xml", "mimeType": "application/xml", "buffer": content},
@@ -154,19 +147,14 @@ def test_refused_simulator_flow_page_is_accessible(page, demo_server, assert_acc
     """A flow refused for business errors: findings grouped with element and line."""
     import io
 
-    from pigp.core.models import Budget, Collectivite, PosteComptable
     from pigp.passerelle import intake
-    from tests.conftest import grant, make_user
+    from tests.factories import grant, make_simu, make_user
 
-    poste = PosteComptable.objects.create(codique="034000", nom="Poste du simulateur")
-    coll = Collectivite.objects.create(
-        siret="12345678912345", nom="Simulateur", nature="commune", poste=poste, departement="34"
-    )
-    Budget.objects.create(collectivite=coll, cod_col="123", cod_bud="12", libelle="Budget simulé")
+    coll = make_simu()
     user = make_user("lecture@simu.example.fr")
     grant(user, coll, "passerelle", "consultation")
     [r] = intake.receive(
-        io.BytesIO(sample("aller/simu_depense_pj.xml").read_bytes()),
+        io.BytesIO(with_wrong_bordereau_total(aller_bytes(coll))),
         filename="simu.xml",
         collectivite=coll,
         canal="api",
@@ -182,19 +170,13 @@ def test_refused_simulator_flow_page_is_accessible(page, demo_server, assert_acc
 
 def test_flow_page_follows_the_status_until_final(page, sicoval_writer):
     """A flow still "posté": its page polls the status and shows the outcome when it comes."""
-    from pigp.core import files
     from pigp.passerelle.history import set_status
-    from pigp.passerelle.models import Flux, FluxEvent, StatutFlux
+    from pigp.passerelle.models import FluxEvent, StatutFlux
+    from tests.factories import make_flux
 
     user, coll = sicoval_writer
     # Created by hand, so no processing is queued: it stays "posté" until we move it.
-    flux = Flux.objects.create(
-        collectivite=coll,
-        canal="web",
-        original_name="en-attente.xml",
-        fichier=files.store_bytes(b"<en-attente/>"),
-        sender_user=user,
-    )
+    flux = make_flux(coll, name="en-attente.xml", content=b"<en-attente/>", sender_user=user)
     FluxEvent.objects.create(flux=flux, statut=StatutFlux.POSTE, message="Fichier reçu.")
     log_in(page, user.email)
     page.goto(f"/passerelle/flux/{flux.pk}/")
@@ -218,16 +200,15 @@ def test_supervision_and_preferences_are_accessible(page, sicoval_writer, assert
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from pigp.core import files
     from pigp.passerelle.models import Flux
-    from tests.conftest import make_user
+    from tests.factories import make_flux, make_user
 
     user, coll = sicoval_writer
-    Flux.objects.create(
-        collectivite=coll,
+    make_flux(
+        coll,
+        name="coince.xml",
+        content=b"<coince/>",
         canal="sftp",
-        original_name="coince.xml",
-        fichier=files.store_bytes(b"<coince/>"),
         message="Fichier reçu et conservé.",
     )
     Flux.objects.filter(original_name="coince.xml").update(

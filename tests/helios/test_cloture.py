@@ -10,8 +10,8 @@ from pigp.core.models import JournalEntry
 from pigp.helios import cloture, states
 from pigp.helios.models import Bordereau, EtatPiece, Exercice, Piece
 from pigp.helios.signals import exercice_closed
-from pigp.passerelle.models import Flux
 from tests.conftest import verified_client
+from tests.factories import make_flux
 
 E = EtatPiece
 
@@ -23,14 +23,7 @@ def exercice(collectivite):
 
 @pytest.fixture
 def make_piece(collectivite, exercice):
-    from pigp.core import files
-
-    flux = Flux.objects.create(
-        collectivite=collectivite,
-        canal="web",
-        original_name="f.xml",
-        fichier=files.store_bytes(b"<x/>"),
-    )
+    flux = make_flux(collectivite)
     bordereau = Bordereau.objects.create(
         exercice=exercice, flux=flux, domaine="depense", id_bord="1", typ_bord="01"
     )

@@ -20,7 +20,7 @@ from pigp.passerelle import intake, integration
 from pigp.passerelle.models import Flux, IntegrationFlux, StatutFlux
 from pigp.passerelle.pipeline import process_flux, recover_stale
 from pigp.passerelle.signals import flux_accepted, flux_integration_due
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

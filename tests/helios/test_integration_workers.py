@@ -19,7 +19,8 @@ from pigp.helios.models import Bordereau, Ligne, Piece
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, IntegrationFlux, StatutFlux
 from tests.conftest import grant, make_user, verified_client
-from tests.passerelle.test_reliability import _db_url, _wait
+from tests.passerelle.test_reliability import _db_url
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,7 +94,7 @@ def test_worker_killed_between_acknowledgement_and_ingest(sicoval, tmp_path):
     log = tmp_path / "workers.log"
     first = _faulty(f"block:{marker}", log)
     try:
-        _wait(marker.exists, 90, "the first worker to acknowledge and start the ingest", log)
+        wait_for(marker.exists, 90, "the first worker to acknowledge and start the ingest", log=log)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
     finally:
@@ -105,11 +106,11 @@ def test_worker_killed_between_acknowledgement_and_ingest(sicoval, tmp_path):
 
     second = _plain(log)
     try:
-        _wait(
+        wait_for(
             lambda: _integration(flux_id) == IntegrationFlux.INTEGREE,
             120,
             "the second worker to take the flow into the ledger",
-            log,
+            log=log,
         )
     finally:
         _stop(second)
@@ -128,11 +129,11 @@ def test_ingest_that_fails_once_is_retried_and_done(sicoval, tmp_path):
     log = tmp_path / "worker.log"
     worker = _faulty("fail-once", log)
     try:
-        _wait(
+        wait_for(
             lambda: _integration(flux_id) == IntegrationFlux.INTEGREE,
             120,
             "the retried ingest to finish",
-            log,
+            log=log,
         )
     finally:
         _stop(worker)
@@ -150,11 +151,11 @@ def test_ingest_that_always_fails_is_visible_and_writes_nothing(sicoval, tmp_pat
     log = tmp_path / "worker.log"
     worker = _faulty("fail-always", log)
     try:
-        _wait(
+        wait_for(
             lambda: _integration(flux_id) == IntegrationFlux.ECHEC,
             120,
             "the ingest to give up",
-            log,
+            log=log,
         )
     finally:
         _stop(worker)

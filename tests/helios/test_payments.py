@@ -13,11 +13,9 @@ from pigp.formats import sepa
 from pigp.helios import states
 from pigp.helios.models import EtatPiece, MouvementTresorerie, Paiement, PaymentRun, PieceEvent
 from pigp.helios.money import bulk, payments
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, iban
 
 # Shared fixtures.
-compte, ledger = support.compte, support.ledger
 
 pytestmark = pytest.mark.django_db
 

@@ -13,20 +13,12 @@ from pigp.core import files
 from pigp.helios.models import EtatPiece, Paiement, PaymentRun, Piece
 from pigp.helios.money import payment_preview, payments, treasury
 from tests.conftest import verified_client
-from tests.helios import test_payments_support as support
-
-compte, ledger, other_ledger = support.compte, support.ledger, support.other_ledger
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 PREVIEW = reverse("helios_money:paiements_apercu")
 LANCER = reverse("helios_money:paiements_lancer")
-
-
-@pytest.fixture
-def agent(client, comptable):
-    return verified_client(client, comptable)
 
 
 def run_of(ledger) -> dict:

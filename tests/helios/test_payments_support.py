@@ -1,4 +1,5 @@
-"""Fixtures shared by the payment, recovery and treasury tests (no tests here)."""
+"""Helpers of the payment, recovery and treasury tests (no tests here; their fixtures are in
+tests/helios/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import datetime
 import itertools
 from decimal import Decimal
 
-import pytest
 from schwifty import IBAN
 
-from pigp.helios.models import Bordereau, CompteTresor, EtatPiece, Exercice, Piece, Tiers
+from pigp.helios.models import Bordereau, EtatPiece, Exercice, Piece, Tiers
+from tests.factories import make_flux
 
 TRESOR_IBAN = "FR7630001007941234567890185"
 ICS = "FR72ZZZ123456"
@@ -20,36 +21,14 @@ def iban(n: int) -> str:
     return str(IBAN.generate("FR", bank_code="30004", account_code=f"{n:011d}"))
 
 
-@pytest.fixture
-def compte(poste):
-    return CompteTresor.objects.create(
-        poste=poste, titulaire="DGFIP SGC MURET", iban=TRESOR_IBAN, bic="BDFEFRPPCCT", ics=ICS
-    )
-
-
-@pytest.fixture
-def other_compte(other_poste):
-    return CompteTresor.objects.create(
-        poste=other_poste, titulaire="DGFIP SGC ALBI", iban=iban(999), bic="", ics=ICS
-    )
-
-
 class Ledger:
     """Makes mandats and titres directly in the ledger (state set as the test needs)."""
 
     def __init__(self, collectivite, annee: int = 2026) -> None:
-        from pigp.core import files
-        from pigp.passerelle.models import Flux
-
         self.collectivite = collectivite
         self.budget = collectivite.budgets.first()
         self.exercice, _ = Exercice.objects.get_or_create(budget=self.budget, annee=annee)
-        self.flux = Flux.objects.create(
-            collectivite=collectivite,
-            canal="web",
-            original_name="f.xml",
-            fichier=files.store_bytes(f"<x>{collectivite.pk}</x>".encode()),
-        )
+        self.flux = make_flux(collectivite, content=f"<x>{collectivite.pk}</x>".encode())
         self.counter = itertools.count(1)
         self.bordereaux: dict[str, Bordereau] = {}
 
@@ -110,18 +89,3 @@ class Ledger:
     def titre(self, montant="100.00", *, nom: str = "Dupont", prenom: str = "Jean", **kw) -> Piece:
         tiers = kw.pop("tiers", None) or self.tiers(nom, iban(500 + next(self.counter)), prenom)
         return self.piece("recette", montant, tiers=tiers, **kw)
-
-
-@pytest.fixture
-def ledger(collectivite):
-    return Ledger(collectivite)
-
-
-@pytest.fixture
-def other_ledger(other_collectivite):
-    from pigp.core.models import Budget
-
-    Budget.objects.create(
-        collectivite=other_collectivite, cod_col="081", cod_bud="00", libelle="Budget principal"
-    )
-    return Ledger(other_collectivite)

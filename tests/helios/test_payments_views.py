@@ -20,10 +20,7 @@ from pigp.helios.models import (
 )
 from pigp.helios.money import direct_debits, payments, recovery, statements, treasury
 from tests.conftest import verified_client
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import TRESOR_IBAN
-
-compte, ledger = support.compte, support.ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +28,7 @@ D = Decimal
 
 
 @pytest.fixture
-def agent(client, comptable):
-    return verified_client(client, comptable)
-
-
-@pytest.fixture
-def world(ledger, compte):
+def money_objects(ledger, compte):
     """One of each object, so that every page and action has something to point at."""
     today = timezone.localdate()
     ledger.mandat("10.00", n=1)
@@ -58,8 +50,8 @@ def world(ledger, compte):
 LISTS = ["paiements", "recouvrement", "lignes", "tresorerie"]
 
 
-def urls(world):
-    w = world
+def urls(money_objects):
+    w = money_objects
     gets = [
         reverse("helios_money:paiement_fichier", args=[w["run"].pk]),
         reverse("helios_money:titre", args=[w["titre"].pk]),
@@ -83,10 +75,12 @@ def urls(world):
     return gets, posts
 
 
-def test_agent_sees_every_page(agent, world):
-    gets, _ = urls(world)
+def test_agent_sees_every_page(agent, money_objects):
+    gets, _ = urls(money_objects)
     gets += [reverse(f"helios_money:{name}") for name in LISTS]
-    gets.append(reverse("helios_money:tresorerie") + f"?budget={world['budget'].pk}&annee=2026")
+    gets.append(
+        reverse("helios_money:tresorerie") + f"?budget={money_objects['budget'].pk}&annee=2026"
+    )
     for url in gets:
         response = agent.get(url)
         if response.streaming:
@@ -95,13 +89,13 @@ def test_agent_sees_every_page(agent, world):
 
 
 @pytest.mark.parametrize("who", ["other_comptable", "entitled", "reader", "outsider"])
-def test_everyone_else_gets_404_on_every_page_and_action(client, world, who, request):
+def test_everyone_else_gets_404_on_every_page_and_action(client, money_objects, who, request):
     user = request.getfixturevalue(who)
     verified_client(client, user)
-    gets, posts = urls(world)
+    gets, posts = urls(money_objects)
     for url in gets:
         assert client.get(url).status_code == 404, url
-    coll = world["budget"].collectivite_id
+    coll = money_objects["budget"].collectivite_id
     data = {"run-collectivite": coll, "camt-collectivite": coll, "dd-collectivite": coll}
     for url in posts:
         assert client.post(url, data).status_code == 404, url
@@ -116,11 +110,11 @@ def test_everyone_else_gets_404_on_every_page_and_action(client, world, who, req
     assert not PrelevementRun.objects.get().regle and not SoldeOuverture.objects.exists()
 
 
-def test_actions_need_post_and_csrf(comptable, world):
+def test_actions_need_post_and_csrf(comptable, money_objects):
     from django.test import Client
 
     csrf_client = verified_client(Client(enforce_csrf_checks=True), comptable)
-    url = reverse("helios_money:titre_encaissement", args=[world["titre"].pk])
+    url = reverse("helios_money:titre_encaissement", args=[money_objects["titre"].pk])
     assert csrf_client.post(url, {"enc-montant": "1"}).status_code == 403
     assert csrf_client.get(reverse("helios_money:paiements_lancer")).status_code == 405
 
@@ -351,8 +345,8 @@ def test_compte_page_is_404_for_non_agents(client, who, request):
     assert client.post(reverse("helios_money:compte"), {}).status_code == 404
 
 
-def test_titre_page_dates_its_recovery_stage(agent, world):
-    titre = world["titre"]
+def test_titre_page_dates_its_recovery_stage(agent, money_objects):
+    titre = money_objects["titre"]
     response = agent.post(
         reverse("helios_money:titre_stade", args=[titre.pk]), {"stade-stade": "mise_en_demeure"}
     )

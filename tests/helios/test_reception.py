@@ -7,7 +7,7 @@ from pigp.helios.models import Bordereau, EtatPiece, Ligne, Piece, PieceJustific
 from pigp.helios.reception import ingest
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, StatutFlux
-from tests.passerelle.conftest import sample
+from tests.reference import pes_sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,8 +28,9 @@ def _generated(coll, tmp_path, **kw):
     return Flux.objects.get(pk=r.flux.pk), info
 
 
-def test_real_sample_becomes_ledger_rows(sicoval):
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+def test_real_editor_sample_becomes_ledger_rows(sicoval):
+    """Conformance: a real editor's flow (not the generator's) is read into the ledger."""
+    content = pes_sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
     [r] = intake.receive(io.BytesIO(content), filename="f.xml", collectivite=sicoval, canal="web")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.ACQUITTE

@@ -26,8 +26,6 @@ from pigp.helios.money import direct_debits, recovery, statements
 from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
 
-compte, ledger = support.compte, support.ledger
-
 pytestmark = pytest.mark.django_db
 
 ACTOR = "comptable@example.fr"

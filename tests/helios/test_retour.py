@@ -17,7 +17,7 @@ from pigp.formats.pes.schemas import MessageKind, get_schema
 from pigp.helios import retours, states
 from pigp.helios.models import Encaissement, EtatPiece, Paiement, Piece, PieceEvent, RetourEmis
 from pigp.passerelle.models import Flux, FluxEvent, KindFlux, MailboxItem, StatutFlux
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 E = EtatPiece

@@ -18,10 +18,7 @@ from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine
 from pigp.helios.models import CamtDebit, CamtLine, Encaissement, MouvementTresorerie
 from pigp.helios.money import recovery, statements, treasury
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
-
-compte, ledger, other_ledger = support.compte, support.ledger, support.other_ledger
 
 pytestmark = pytest.mark.django_db
 

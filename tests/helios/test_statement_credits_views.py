@@ -16,10 +16,7 @@ from pigp.formats.sepa import CreditDebit, Party, StatementLine
 from pigp.helios.models import CamtLine, Encaissement
 from pigp.helios.money import statements
 from tests.conftest import verified_client
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
-
-compte, ledger = support.compte, support.ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +48,7 @@ def load(ledger, lines, name, message):
 
 
 @pytest.fixture
-def agent(client, comptable):
-    return verified_client(client, comptable)
-
-
-@pytest.fixture
-def world(ledger, compte):
+def credit_statements(ledger, compte):
     """A camt.054 with a matched credit and an unknown one, then the camt.053 repeating both
     and bringing a new credit."""
     titre = ledger.titre("300.00", id_pce="71")
@@ -85,8 +77,8 @@ def text(response) -> str:
     return unescape(response.content.decode())
 
 
-def test_statement_page_shows_the_repeats_and_why(agent, world):
-    page = text(agent.get(reverse("helios_money:releve", args=[world["releve"].pk])))
+def test_statement_page_shows_the_repeats_and_why(agent, credit_statements):
+    page = text(agent.get(reverse("helios_money:releve", args=[credit_statements["releve"].pk])))
     assert "<h2>Lignes au crédit</h2>" in page
     assert (
         "Lignes au crédit (encaissements) :</strong> 3, dont 1 rapprochée d'un titre, "
@@ -95,30 +87,30 @@ def test_statement_page_shows_the_repeats_and_why(agent, world):
     assert page.count("Déjà constaté</span>") == 2
     assert "Crédit déjà constaté (relevé « avis.xml » : même référence de la banque BQ-C1" in page
     assert "aucun encaissement n'est enregistré une seconde fois" in page
-    assert reverse("helios_money:titre", args=[world["other"].pk]) in page
+    assert reverse("helios_money:titre", args=[credit_statements["other"].pk]) in page
     assert "Titre n° 72" in page and "réf. banque BQ-C2" in page
     # Nothing to do with the repeats: no manual matching offered, nothing waiting.
-    assert reverse("helios_money:ligne", args=[world["repeat"].pk]) not in page
+    assert reverse("helios_money:ligne", args=[credit_statements["repeat"].pk]) not in page
     assert "à rapprocher à la main" not in page
     # The notification still has its unknown credit to match.
-    avis = text(agent.get(reverse("helios_money:releve", args=[world["avis"].pk])))
-    assert reverse("helios_money:ligne", args=[world["waiting"].pk]) in avis
+    avis = text(agent.get(reverse("helios_money:releve", args=[credit_statements["avis"].pk])))
+    assert reverse("helios_money:ligne", args=[credit_statements["waiting"].pk]) in avis
     assert "1 à rapprocher à la main" in avis and "Déjà constaté</span>" not in avis
 
 
-def test_the_lines_to_match_list_the_credit_once(agent, world):
+def test_the_lines_to_match_list_the_credit_once(agent, credit_statements):
     page = text(agent.get(reverse("helios_money:lignes")))
     assert "1 ligne à rapprocher" in page
-    assert reverse("helios_money:ligne", args=[world["waiting"].pk]) in page
-    assert reverse("helios_money:ligne", args=[world["repeat"].pk]) not in page
+    assert reverse("helios_money:ligne", args=[credit_statements["waiting"].pk]) in page
+    assert reverse("helios_money:ligne", args=[credit_statements["repeat"].pk]) not in page
 
 
-def test_a_repeat_cannot_be_matched_by_hand(agent, world):
-    repeat, titre = world["repeat"], world["titre"]
+def test_a_repeat_cannot_be_matched_by_hand(agent, credit_statements):
+    repeat, titre = credit_statements["repeat"], credit_statements["titre"]
     url = reverse("helios_money:ligne", args=[repeat.pk])
     response = agent.get(url, follow=True)
     assert response.redirect_chain[-1][0] == reverse(
-        "helios_money:releve", args=[world["releve"].pk]
+        "helios_money:releve", args=[credit_statements["releve"].pk]
     )
     assert "Rien à rapprocher : Crédit déjà constaté" in text(response)
     response = agent.post(url, {"titre": titre.pk})
@@ -128,19 +120,19 @@ def test_a_repeat_cannot_be_matched_by_hand(agent, world):
     assert Encaissement.objects.filter(piece=titre).count() == 1
     assert not JournalEntry.objects.filter(action="helios_encaissement").exists()
     # The waiting line of the notification is the one to match.
-    waiting_url = reverse("helios_money:ligne", args=[world["waiting"].pk])
+    waiting_url = reverse("helios_money:ligne", args=[credit_statements["waiting"].pk])
     assert agent.post(waiting_url, {"titre": titre.pk}).status_code == 302
     assert Encaissement.objects.filter(piece=titre).count() == 2
 
 
 @pytest.mark.parametrize("who", ["other_comptable", "entitled", "reader", "outsider"])
-def test_everyone_else_gets_404_and_changes_nothing(client, world, who, request):
+def test_everyone_else_gets_404_and_changes_nothing(client, credit_statements, who, request):
     verified_client(client, request.getfixturevalue(who))
     urls = [
-        reverse("helios_money:releve", args=[world["releve"].pk]),
-        reverse("helios_money:releve", args=[world["avis"].pk]),
-        reverse("helios_money:ligne", args=[world["repeat"].pk]),
-        reverse("helios_money:ligne", args=[world["waiting"].pk]),
+        reverse("helios_money:releve", args=[credit_statements["releve"].pk]),
+        reverse("helios_money:releve", args=[credit_statements["avis"].pk]),
+        reverse("helios_money:ligne", args=[credit_statements["repeat"].pk]),
+        reverse("helios_money:ligne", args=[credit_statements["waiting"].pk]),
     ]
     for url in urls:
         response = client.get(url)
@@ -148,9 +140,9 @@ def test_everyone_else_gets_404_and_changes_nothing(client, world, who, request)
         body = response.content.decode()
         assert "avis.xml" not in body and "BQ-C1" not in body
     for line in ("repeat", "waiting"):
-        url = reverse("helios_money:ligne", args=[world[line].pk])
-        assert client.post(url, {"titre": world["titre"].pk}).status_code == 404
-    assert Encaissement.objects.filter(piece=world["titre"]).count() == 1
+        url = reverse("helios_money:ligne", args=[credit_statements[line].pk])
+        assert client.post(url, {"titre": credit_statements["titre"].pk}).status_code == 404
+    assert Encaissement.objects.filter(piece=credit_statements["titre"]).count() == 1
     assert CamtLine.objects.filter(methode=M.MANUEL).count() == 0
 
 

@@ -19,11 +19,7 @@ from pigp.formats import sepa
 from pigp.formats.sepa import CreditDebit, Party, StatementLine, StatementTransaction
 from pigp.helios.models import CamtDebit, MouvementTresorerie, Paiement, PaymentRun
 from pigp.helios.money import manual_debits, payments, recovery, statements, treasury
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
-
-compte, ledger = support.compte, support.ledger
-other_compte, other_ledger = support.other_compte, support.other_ledger
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,7 @@ from pigp.formats.sepa import CreditDebit, Party, StatementLine
 from pigp.helios.models import CamtDebit, CamtImport, Paiement
 from pigp.helios.money import payments, statements
 from tests.conftest import verified_client
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY, TRESOR_IBAN, iban
-
-compte, ledger = support.compte, support.ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +38,7 @@ def debit(amount, **kw) -> StatementLine:
 
 
 @pytest.fixture
-def agent(client, comptable):
-    return verified_client(client, comptable)
-
-
-@pytest.fixture
-def world(ledger, compte):
+def debit_statement(ledger, compte):
     """A run debited by a batch booking, a second run waiting, bank fees waiting."""
     ledger.mandat("40.00", n=1)
     ledger.mandat("60.00", n=2)
@@ -84,40 +76,44 @@ def pages(w) -> list[str]:
     ]
 
 
-def test_statement_page_lists_every_debit_and_why(agent, world):
-    page = agent.get(reverse("helios_money:releve", args=[world["camt"].pk])).content.decode()
+def test_statement_page_lists_every_debit_and_why(agent, debit_statement):
+    page = agent.get(
+        reverse("helios_money:releve", args=[debit_statement["camt"].pk])
+    ).content.decode()
     assert "Lignes au débit (paiements) :</strong> 3, dont 1 rapprochée" in page
     assert "Rapprochée" in page and "Référence du lot (PmtInfId ou MsgId)" in page
-    assert f"Campagne n° {world['run'].pk}" in page and "réf. banque BQ-77" in page
+    assert f"Campagne n° {debit_statement['run'].pk}" in page and "réf. banque BQ-77" in page
     assert page.count("À rapprocher</span>") == 2
     assert "Aucun paiement de 12,50\u202f€" in page or "Aucun paiement de 12,50 €" in page
-    assert reverse("helios_money:debit", args=[world["fees"].pk]) in page
-    assert reverse("helios_money:debit", args=[world["matched"].pk]) not in page
+    assert reverse("helios_money:debit", args=[debit_statement["fees"].pk]) in page
+    assert reverse("helios_money:debit", args=[debit_statement["matched"].pk]) not in page
 
 
-def test_run_and_mandat_pages_show_the_debit(agent, world):
-    run, waiting = world["run"], world["waiting_run"]
+def test_run_and_mandat_pages_show_the_debit(agent, debit_statement):
+    run, waiting = debit_statement["run"], debit_statement["waiting_run"]
     page = agent.get(reverse("helios_money:campagne", args=[run.pk])).content.decode()
     assert "Débitée</span> le 20/03/2026" in page
     assert page.count("relevé « releve.xml »") >= 2 and run.pmt_inf_id in page
     other = agent.get(reverse("helios_money:campagne", args=[waiting.pk])).content.decode()
     assert "En attente du relevé" in other and "en attente du relevé" in other
-    mandat = agent.get(reverse("helios:piece", args=[world["mandat"].pk])).content.decode()
+    mandat = agent.get(
+        reverse("helios:piece", args=[debit_statement["mandat"].pk])
+    ).content.decode()
     assert "débité sur le compte au Trésor le 20/03/2026" in mandat
     assert "référence de la banque BQ-77" in mandat
     assert reverse("helios_money:campagne", args=[run.pk]) in mandat
-    unpaid = world["waiting_run"].paiements.get().piece
+    unpaid = debit_statement["waiting_run"].paiements.get().piece
     mandat = agent.get(reverse("helios:piece", args=[unpaid.pk])).content.decode()
     assert "débit pas encore constaté" in mandat
     listing = agent.get(reverse("helios_money:paiements")).content.decode()
     assert "Débitée</span> le 20/03/2026" in listing and "En attente du relevé" in listing
     recouvrement = agent.get(reverse("helios_money:recouvrement")).content.decode()
-    assert reverse("helios_money:releve", args=[world["camt"].pk]) in recouvrement
+    assert reverse("helios_money:releve", args=[debit_statement["camt"].pk]) in recouvrement
     assert "1 / 3" in recouvrement
 
 
-def test_manual_reconciliation_from_the_page(agent, world):
-    lot, run = world["lot"], world["waiting_run"]
+def test_manual_reconciliation_from_the_page(agent, debit_statement):
+    lot, run = debit_statement["lot"], debit_statement["waiting_run"]
     url = reverse("helios_money:debit", args=[lot.pk])
     page = agent.get(url).content.decode()
     assert "Pourquoi ce débit n'est pas rapproché" in page
@@ -125,7 +121,7 @@ def test_manual_reconciliation_from_the_page(agent, world):
     assert agent.post(url, {"choix": "run-999999"}).status_code == 400
     response = agent.post(url, {"choix": f"run-{run.pk}"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("helios_money:releve", args=[world["camt"].pk])
+    assert response["Location"] == reverse("helios_money:releve", args=[debit_statement["camt"].pk])
     lot.refresh_from_db()
     assert lot.rapprochee and lot.methode == CamtDebit.Methode.MANUEL
     assert run.paiements.get().debit_id == lot.pk
@@ -133,7 +129,9 @@ def test_manual_reconciliation_from_the_page(agent, world):
     # Reconciled: the page sends back to the statement.
     assert agent.get(url).status_code == 302
     # Bank fees have nothing to be matched with: the page says what to do.
-    fees = agent.get(reverse("helios_money:debit", args=[world["fees"].pk])).content.decode()
+    fees = agent.get(
+        reverse("helios_money:debit", args=[debit_statement["fees"].pk])
+    ).content.decode()
     assert "traitez l'opération hors Hélios" in fees
 
 
@@ -157,17 +155,20 @@ def test_import_from_the_page_leads_to_its_result(agent, ledger, compte):
 
 
 @pytest.mark.parametrize("who", ["other_comptable", "entitled", "reader", "outsider"])
-def test_everyone_else_gets_404_and_changes_nothing(client, world, who, request):
+def test_everyone_else_gets_404_and_changes_nothing(client, debit_statement, who, request):
     verified_client(client, request.getfixturevalue(who))
-    for url in pages(world):
+    for url in pages(debit_statement):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "releve.xml" not in response.content.decode()
-    lot_url = reverse("helios_money:debit", args=[world["lot"].pk])
-    assert client.post(lot_url, {"choix": f"run-{world['waiting_run'].pk}"}).status_code == 404
-    world["lot"].refresh_from_db()
-    assert not world["lot"].rapprochee
-    assert not world["waiting_run"].paiements.filter(debit__isnull=False).exists()
+    lot_url = reverse("helios_money:debit", args=[debit_statement["lot"].pk])
+    assert (
+        client.post(lot_url, {"choix": f"run-{debit_statement['waiting_run'].pk}"}).status_code
+        == 404
+    )
+    debit_statement["lot"].refresh_from_db()
+    assert not debit_statement["lot"].rapprochee
+    assert not debit_statement["waiting_run"].paiements.filter(debit__isnull=False).exists()
     assert not JournalEntry.objects.filter(action="helios_debit_rapproche").exists()
     if who == "other_comptable":  # its own (empty) lists, nothing of ours
         for name in ("paiements", "recouvrement"):

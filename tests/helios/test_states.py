@@ -4,23 +4,16 @@ import pytest
 
 from pigp.helios import states
 from pigp.helios.models import Bordereau, EtatPiece, Exercice, Piece, PieceEvent
-from pigp.passerelle.models import Flux
+from tests.factories import make_flux
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def make_piece(collectivite):
-    from pigp.core import files
-
     budget = collectivite.budgets.first()
     exercice = Exercice.objects.create(budget=budget, annee=2026)
-    flux = Flux.objects.create(
-        collectivite=collectivite,
-        canal="web",
-        original_name="f.xml",
-        fichier=files.store_bytes(b"<x/>"),
-    )
+    flux = make_flux(collectivite)
     counter = itertools.count(1)
 
     def make(domaine="depense", etat=EtatPiece.RECUE):

@@ -9,10 +9,7 @@ import pytest
 
 from pigp.helios.models import SoldeOuverture
 from pigp.helios.money import payments, recovery, treasury
-from tests.helios import test_payments_support as support
 from tests.helios.test_payments_support import RUN_DAY
-
-compte, ledger = support.compte, support.ledger
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -14,81 +13,13 @@ from pigp.core.models import JournalEntry
 from pigp.helios.models import (
     Bordereau,
     EtatPiece,
-    Exercice,
-    Ligne,
     Piece,
     PieceEvent,
     PieceJustificative,
-    PjRef,
     Tiers,
 )
-from pigp.passerelle.models import Flux
 from tests.conftest import verified_client
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def ledger(collectivite):
-    """Build ledger rows by hand (fast); `make(...)` returns a bordereau with n pièces."""
-    from pigp.core import files
-
-    budget = collectivite.budgets.first()
-    exercice = Exercice.objects.create(budget=budget, annee=2026)
-    flux = Flux.objects.create(
-        collectivite=collectivite,
-        canal="web",
-        original_name="PES_2026_001.xml",
-        fichier=files.store_bytes(b"<x/>"),
-    )
-    tiers = Tiers.objects.create(
-        collectivite=collectivite,
-        cle="T1",
-        nom="Entreprise Dupont",
-        iban="FR7630006000011234567890189",
-        bic="AGRIFRPP",
-    )
-    counter = itertools.count(1)
-
-    def make(n=2, domaine="depense", etats=None, pj=True):
-        nb = next(counter)
-        bordereau = Bordereau.objects.create(
-            exercice=exercice,
-            flux=flux,
-            domaine=domaine,
-            id_bord=str(nb),
-            typ_bord="01",
-            nbr_pce=n,
-            mt_ht=Decimal("100.00") * n,
-        )
-        for i in range(n):
-            piece = Piece.objects.create(
-                bordereau=bordereau,
-                exercice=exercice,
-                collectivite=collectivite,
-                domaine=domaine,
-                id_pce=str(i + 1),
-                objet=f"Fournitures {nb}-{i}",
-                tiers=tiers,
-                mt_ht=Decimal("100.00"),
-                mt_ttc=Decimal("100.00"),
-                etat=(etats or {}).get(i, EtatPiece.RECUE),
-            )
-            Ligne.objects.create(piece=piece, id_ligne="1", nature="6064", mt_ht=Decimal("100"))
-            if pj:
-                uid = f"PJ-{nb}-{i}"
-                PjRef.objects.create(piece=piece, id_unique=uid, nom=f"facture-{i}.pdf")
-                PieceJustificative.objects.create(
-                    collectivite=collectivite,
-                    flux=flux,
-                    id_unique=uid,
-                    nom=f"facture-{i}.pdf",
-                    mime_type="application/pdf",
-                    fichier=files.store_bytes(PDF, media_type="application/pdf"),
-                )
-        return bordereau
-
-    return make
+from tests.helios.conftest import PDF
 
 
 def all_urls(bordereau: Bordereau) -> list[tuple[str, str, dict]]:
@@ -133,9 +64,9 @@ URL_COUNT = 10
 @pytest.mark.parametrize(
     "who", ["other_comptable", "entitled", "reader", "outsider", "national_admin"]
 )
-def test_everyone_but_the_postes_agents_gets_404(client, ledger, request, who, index):
+def test_everyone_but_the_postes_agents_gets_404(client, make_bordereau, request, who, index):
     user = request.getfixturevalue(who)
-    bordereau = ledger(2)
+    bordereau = make_bordereau(2)
     method, url, data = all_urls(bordereau)[index]
     response = getattr(verified_client(client, user), method)(url, data)
     if who == "other_comptable" and url == reverse("helios:queue"):
@@ -152,8 +83,8 @@ def test_everyone_but_the_postes_agents_gets_404(client, ledger, request, who, i
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("index", range(URL_COUNT))
-def test_anonymous_is_sent_to_login(client, ledger, index):
-    method, url, data = all_urls(ledger(2))[index]
+def test_anonymous_is_sent_to_login(client, make_bordereau, index):
+    method, url, data = all_urls(make_bordereau(2))[index]
     response = getattr(client, method)(url, data)
     assert response.status_code == 302 and "/connexion/" in response["Location"]
     assert not PieceEvent.objects.exists()
@@ -161,8 +92,10 @@ def test_anonymous_is_sent_to_login(client, ledger, index):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("index", range(URL_COUNT))
-def test_the_postes_comptable_reaches_every_page_and_action(client, comptable, ledger, index):
-    method, url, data = all_urls(ledger(2))[index]
+def test_the_postes_comptable_reaches_every_page_and_action(
+    client, comptable, make_bordereau, index
+):
+    method, url, data = all_urls(make_bordereau(2))[index]
     response = getattr(verified_client(client, comptable), method)(url, data)
     response.close()  # the PJ is streamed from an open file
     assert response.status_code in (200, 302), url
@@ -171,16 +104,16 @@ def test_the_postes_comptable_reaches_every_page_and_action(client, comptable, l
 
 
 @pytest.mark.django_db
-def test_comptable_without_second_factor_is_sent_to_it(client, comptable, ledger):
-    ledger(1)
+def test_comptable_without_second_factor_is_sent_to_it(client, comptable, make_bordereau):
+    make_bordereau(1)
     client.force_login(comptable)
     response = client.get(reverse("helios:queue"))
     assert response.status_code == 302 and "/securite/" in response["Location"]
 
 
 @pytest.mark.django_db
-def test_actions_are_post_only(client, comptable, ledger):
-    b = ledger(1)
+def test_actions_are_post_only(client, comptable, make_bordereau):
+    b = make_bordereau(1)
     c = verified_client(client, comptable)
     assert c.get(reverse("helios:bordereau_action", args=[b.pk])).status_code == 405
     p = b.pieces.first()
@@ -188,10 +121,10 @@ def test_actions_are_post_only(client, comptable, ledger):
 
 
 @pytest.mark.django_db
-def test_actions_need_the_csrf_token(comptable, ledger):
+def test_actions_need_the_csrf_token(comptable, make_bordereau):
     from django.test import Client
 
-    b = ledger(1)
+    b = make_bordereau(1)
     c = verified_client(Client(enforce_csrf_checks=True), comptable)
     p = b.pieces.first()
     response = c.post(reverse("helios:piece_action", args=[p.pk]), {"action": "prendre-en-charge"})
@@ -205,11 +138,11 @@ def test_actions_need_the_csrf_token(comptable, ledger):
 
 @pytest.mark.django_db
 def test_queue_lists_awaiting_bordereaux_with_counts_and_filters(
-    client, comptable, ledger, other_collectivite
+    client, comptable, make_bordereau, other_collectivite
 ):
-    waiting = ledger(3, etats={0: EtatPiece.EN_INSTANCE})
-    done = ledger(2, etats={0: EtatPiece.PRISE_EN_CHARGE, 1: EtatPiece.REJETEE})
-    recettes = ledger(1, domaine="recette")
+    waiting = make_bordereau(3, etats={0: EtatPiece.EN_INSTANCE})
+    done = make_bordereau(2, etats={0: EtatPiece.PRISE_EN_CHARGE, 1: EtatPiece.REJETEE})
+    recettes = make_bordereau(1, domaine="recette")
     c = verified_client(client, comptable)
     response = c.get(reverse("helios:queue"))
     assert response.status_code == 200
@@ -237,12 +170,12 @@ def test_queue_lists_awaiting_bordereaux_with_counts_and_filters(
 
 
 @pytest.mark.django_db
-def test_queue_ages_bordereaux(client, comptable, ledger):
+def test_queue_ages_bordereaux(client, comptable, make_bordereau):
     import datetime
 
     from django.utils import timezone
 
-    b = ledger(1)
+    b = make_bordereau(1)
     Bordereau.objects.filter(pk=b.pk).update(recu_le=timezone.now() - datetime.timedelta(days=12))
     response = verified_client(client, comptable).get(reverse("helios:queue"))
     [(_row, age)] = response.context["rows"]
@@ -258,15 +191,15 @@ def _count_queries(client, url):
 
 
 @pytest.mark.django_db
-def test_queue_and_bordereau_queries_are_bounded(client, comptable, ledger):
+def test_queue_and_bordereau_queries_are_bounded(client, comptable, make_bordereau):
     c = verified_client(client, comptable)
-    small = ledger(5)
+    small = make_bordereau(5)
     q_small = _count_queries(c, reverse("helios:queue"))
     b_small = _count_queries(c, reverse("helios:bordereau", args=[small.pk]))
     p_small = _count_queries(c, reverse("helios:piece", args=[small.pieces.first().pk]))
-    big = ledger(50)
+    big = make_bordereau(50)
     for _ in range(20):
-        ledger(2)
+        make_bordereau(2)
     q_big = _count_queries(c, reverse("helios:queue"))
     b_big = _count_queries(c, reverse("helios:bordereau", args=[big.pk]))
     p_big = _count_queries(c, reverse("helios:piece", args=[big.pieces.first().pk]))
@@ -281,8 +214,8 @@ def test_queue_and_bordereau_queries_are_bounded(client, comptable, ledger):
 
 
 @pytest.mark.django_db
-def test_bordereau_page_shows_pieces_states_and_hints(client, comptable, ledger):
-    b = ledger(3, etats={2: EtatPiece.REJETEE})
+def test_bordereau_page_shows_pieces_states_and_hints(client, comptable, make_bordereau):
+    b = make_bordereau(3, etats={2: EtatPiece.REJETEE})
     Tiers.objects.update(iban="FR7630006000011234567890188")
     response = verified_client(client, comptable).get(reverse("helios:bordereau", args=[b.pk]))
     html = response.content.decode()
@@ -295,8 +228,8 @@ def test_bordereau_page_shows_pieces_states_and_hints(client, comptable, ledger)
 
 
 @pytest.mark.django_db
-def test_piece_page_shows_lines_tiers_pj_history_and_hints(client, comptable, ledger):
-    b = ledger(1)
+def test_piece_page_shows_lines_tiers_pj_history_and_hints(client, comptable, make_bordereau):
+    b = make_bordereau(1)
     p = b.pieces.get()
     c = verified_client(client, comptable)
     c.post(
@@ -316,8 +249,8 @@ def test_piece_page_shows_lines_tiers_pj_history_and_hints(client, comptable, le
 
 
 @pytest.mark.django_db
-def test_pj_is_streamed_inline_with_its_type(client, comptable, ledger):
-    b = ledger(1)
+def test_pj_is_streamed_inline_with_its_type(client, comptable, make_bordereau):
+    b = make_bordereau(1)
     pj = PieceJustificative.objects.get()
     response = verified_client(client, comptable).get(reverse("helios:pj", args=[pj.pk]))
     assert response.status_code == 200
@@ -331,10 +264,10 @@ def test_pj_is_streamed_inline_with_its_type(client, comptable, ledger):
 
 
 @pytest.mark.django_db
-def test_html_pj_is_downloaded_not_shown(client, comptable, ledger, collectivite):
+def test_html_pj_is_downloaded_not_shown(client, comptable, make_bordereau, collectivite):
     from pigp.core import files
 
-    ledger(1)
+    make_bordereau(1)
     pj = PieceJustificative.objects.get()
     pj.mime_type = "text/html"
     pj.fichier = files.store_bytes(b"<script>alert(1)</script>", media_type="text/html")
@@ -350,8 +283,8 @@ def test_html_pj_is_downloaded_not_shown(client, comptable, ledger, collectivite
 
 
 @pytest.mark.django_db
-def test_piece_reject_with_several_motifs_is_journaled(client, comptable, ledger):
-    p = ledger(1).pieces.get()
+def test_piece_reject_with_several_motifs_is_journaled(client, comptable, make_bordereau):
+    p = make_bordereau(1).pieces.get()
     response = verified_client(client, comptable).post(
         reverse("helios:piece_action", args=[p.pk]),
         {"action": "rejeter", "motifs": ["01", "09"], "commentaire": "RIB et facture absents"},
@@ -377,8 +310,8 @@ def test_piece_reject_with_several_motifs_is_journaled(client, comptable, ledger
         ({"action": "payer"}, "Action inconnue."),
     ],
 )
-def test_invalid_action_forms_change_nothing(client, comptable, ledger, data, message):
-    p = ledger(1).pieces.get()
+def test_invalid_action_forms_change_nothing(client, comptable, make_bordereau, data, message):
+    p = make_bordereau(1).pieces.get()
     response = verified_client(client, comptable).post(
         reverse("helios:piece_action", args=[p.pk]), data, follow=True
     )
@@ -389,8 +322,8 @@ def test_invalid_action_forms_change_nothing(client, comptable, ledger, data, me
 
 
 @pytest.mark.django_db
-def test_forbidden_transition_on_a_piece_is_a_message_not_a_500(client, comptable, ledger):
-    p = ledger(1, etats={0: EtatPiece.REJETEE}).pieces.get()
+def test_forbidden_transition_on_a_piece_is_a_message_not_a_500(client, comptable, make_bordereau):
+    p = make_bordereau(1, etats={0: EtatPiece.REJETEE}).pieces.get()
     response = verified_client(client, comptable).post(
         reverse("helios:piece_action", args=[p.pk]), {"action": "prendre-en-charge"}, follow=True
     )
@@ -401,8 +334,8 @@ def test_forbidden_transition_on_a_piece_is_a_message_not_a_500(client, comptabl
 
 
 @pytest.mark.django_db
-def test_bordereau_wide_action_with_allowed_and_forbidden_pieces(client, comptable, ledger):
-    b = ledger(
+def test_bordereau_wide_action_with_allowed_and_forbidden_pieces(client, comptable, make_bordereau):
+    b = make_bordereau(
         5, etats={1: EtatPiece.EN_INSTANCE, 2: EtatPiece.REJETEE, 3: EtatPiece.PRISE_EN_CHARGE}
     )
     response = verified_client(client, comptable).post(
@@ -430,9 +363,9 @@ def test_bordereau_wide_action_with_allowed_and_forbidden_pieces(client, comptab
 
 
 @pytest.mark.django_db
-def test_bordereau_action_on_selected_pieces_only(client, comptable, ledger):
-    b = ledger(3)
-    other = ledger(1).pieces.get()
+def test_bordereau_action_on_selected_pieces_only(client, comptable, make_bordereau):
+    b = make_bordereau(3)
+    other = make_bordereau(1).pieces.get()
     first, second, _third = b.pieces.order_by("id")
     c = verified_client(client, comptable)
     c.post(
@@ -460,8 +393,8 @@ def test_bordereau_action_on_selected_pieces_only(client, comptable, ledger):
 
 
 @pytest.mark.django_db
-def test_locked_piece_offers_no_action(client, comptable, ledger):
-    p = ledger(1).pieces.get()
+def test_locked_piece_offers_no_action(client, comptable, make_bordereau):
+    p = make_bordereau(1).pieces.get()
     Piece.objects.filter(pk=p.pk).update(verrouillee=True)
     c = verified_client(client, comptable)
     response = c.get(reverse("helios:piece", args=[p.pk]))
@@ -473,8 +406,8 @@ def test_locked_piece_offers_no_action(client, comptable, ledger):
 
 
 @pytest.mark.django_db
-def test_undecoded_pj_is_explained(client, comptable, ledger):
-    ledger(1)
+def test_undecoded_pj_is_explained(client, comptable, make_bordereau):
+    make_bordereau(1)
     pj = PieceJustificative.objects.get()
     PieceJustificative.objects.filter(pk=pj.pk).update(fichier=None, erreur="base64 invalide")
     c = verified_client(client, comptable)
@@ -490,8 +423,8 @@ def pj_piece(pj):
 
 
 @pytest.mark.django_db
-def test_menus_lead_comptables_only_to_helios(client, comptable, entitled, ledger):
-    ledger(1)
+def test_menus_lead_comptables_only_to_helios(client, comptable, entitled, make_bordereau):
+    make_bordereau(1)
     home = verified_client(client, comptable).get(reverse("portal:home")).content.decode()
     assert 'href="/helios/"' in home
     page = client.get(reverse("helios:queue")).content.decode()

@@ -19,9 +19,6 @@ from pigp.helios import workbench
 from pigp.helios.models import ActionGroupee, EtatPiece, Piece, PieceEvent, StatutActionGroupee
 from pigp.helios.tasks import run_bulk_action
 from tests.conftest import verified_client
-from tests.helios import test_workbench
-
-ledger = test_workbench.ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +28,6 @@ TAKE = {"action": "prendre-en-charge", "portee": "tout"}
 # Tasks are stored and left for a worker: what production does, frozen before the worker runs.
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 low_threshold = override_settings(PIGP_HELIOS_BULK_INLINE_MAX=5)
-
-
-@pytest.fixture
-def agent(client, comptable):
-    return verified_client(client, comptable)
 
 
 @contextmanager
@@ -90,10 +82,10 @@ def request_in_database_backend(agent, b, data=TAKE):
 
 @low_threshold
 def test_large_bordereau_decision_runs_as_a_task_with_every_transition_journaled(
-    agent, comptable, ledger
+    agent, comptable, make_bordereau
 ):
     # 60 pièces: two batches of the task (50 + 10); the 4th is already taken in charge.
-    b = ledger(60, etats={3: EtatPiece.PRISE_EN_CHARGE}, pj=False)
+    b = make_bordereau(60, etats={3: EtatPiece.PRISE_EN_CHARGE}, pj=False)
     with enqueued_tasks() as seen:
         response = agent.post(action_url(b), REJECT, follow=True)
     html = text(response)
@@ -142,9 +134,9 @@ def test_large_bordereau_decision_runs_as_a_task_with_every_transition_journaled
 
 
 @low_threshold
-def test_at_or_below_the_threshold_the_decision_is_taken_at_once(agent, ledger):
-    small = ledger(5)
-    large = ledger(8)
+def test_at_or_below_the_threshold_the_decision_is_taken_at_once(agent, make_bordereau):
+    small = make_bordereau(5)
+    large = make_bordereau(8)
     with enqueued_tasks() as seen:
         response = agent.post(action_url(small), TAKE, follow=True)
         # Checked pièces of a large bordereau are few: decided at once too.
@@ -171,10 +163,10 @@ def test_the_default_threshold_is_200_pieces(settings):
 
 
 @low_threshold
-def test_request_is_stored_with_its_task_and_a_second_one_is_refused(agent, ledger):
+def test_request_is_stored_with_its_task_and_a_second_one_is_refused(agent, make_bordereau):
     from django_tasks_db.models import DBTaskResult
 
-    b = ledger(8)
+    b = make_bordereau(8)
     response, bulk, seen = request_in_database_backend(agent, b, REJECT)
     html = text(response)
     # The task row was written with the request (same transaction): nothing decided yet.
@@ -195,7 +187,7 @@ def test_request_is_stored_with_its_task_and_a_second_one_is_refused(agent, ledg
     assert set(b.pieces.values_list("etat", flat=True)) == {"recue"}
 
     # A bulk request elsewhere is not held up.
-    other = ledger(6)
+    other = make_bordereau(6)
     with override_settings(TASKS=DB_TASKS):
         agent.post(action_url(other), TAKE)
     assert ActionGroupee.objects.filter(bordereau=other, statut=S.EN_ATTENTE).exists()
@@ -208,10 +200,12 @@ def test_request_is_stored_with_its_task_and_a_second_one_is_refused(agent, ledg
     assert "8 pièces rejetées." in html and 'name="action"' in html
 
 
-def test_two_open_bulk_actions_on_one_bordereau_are_refused_by_the_database(comptable, ledger):
+def test_two_open_bulk_actions_on_one_bordereau_are_refused_by_the_database(
+    comptable, make_bordereau
+):
     from django.db import IntegrityError, transaction
 
-    b = ledger(1)
+    b = make_bordereau(1)
     ActionGroupee.objects.create(bordereau=b, action="rejeter", demandee_par="x", n_pieces=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         ActionGroupee.objects.create(
@@ -226,9 +220,9 @@ def test_two_open_bulk_actions_on_one_bordereau_are_refused_by_the_database(comp
 
 @low_threshold
 def test_a_run_retried_after_a_worker_crash_resumes_without_deciding_twice(
-    agent, comptable, ledger
+    agent, comptable, make_bordereau
 ):
-    b = ledger(12, pj=False)
+    b = make_bordereau(12, pj=False)
     _response, bulk, _seen = request_in_database_backend(agent, b)
     # A first run commits one batch of 5, then its worker dies.
     token = workbench.claim_bulk(bulk.pk)
@@ -265,8 +259,8 @@ def test_a_run_retried_after_a_worker_crash_resumes_without_deciding_twice(
 
 
 @low_threshold
-def test_the_worker_resumes_at_start_what_a_dead_worker_left_running(agent, ledger):
-    b = ledger(12, pj=False)
+def test_the_worker_resumes_at_start_what_a_dead_worker_left_running(agent, make_bordereau):
+    b = make_bordereau(12, pj=False)
     _response, bulk, _seen = request_in_database_backend(agent, b)
     token = workbench.claim_bulk(bulk.pk)
     assert workbench.run_bulk_batch(bulk.pk, token, batch=5)  # then the worker dies
@@ -275,7 +269,7 @@ def test_the_worker_resumes_at_start_what_a_dead_worker_left_running(agent, ledg
     ActionGroupee.objects.filter(pk=bulk.pk).update(
         bail_jusqua=timezone.now() - datetime.timedelta(seconds=1)
     )
-    failed = ledger(8, pj=False)
+    failed = make_bordereau(8, pj=False)
     _r, errored, _s = request_in_database_backend(agent, failed)
     ActionGroupee.objects.filter(pk=errored.pk).update(statut=S.ECHEC, erreur="panne")
 
@@ -328,9 +322,9 @@ def failing_history(piece):
 
 @low_threshold
 def test_a_failed_run_shows_a_french_error_and_leaves_no_half_decided_piece(
-    agent, comptable, ledger
+    agent, comptable, make_bordereau
 ):
-    b = ledger(12, pj=False)
+    b = make_bordereau(12, pj=False)
     _response, bulk, _seen = request_in_database_backend(agent, b, REJECT)
     pieces = list(b.pieces.order_by("pk"))
     with failing_history(pieces[7]), pytest.raises(DatabaseError):
@@ -362,8 +356,8 @@ def test_a_failed_run_shows_a_french_error_and_leaves_no_half_decided_piece(
 
 
 @low_threshold
-def test_only_the_latest_stalled_action_may_be_resumed(agent, ledger):
-    b = ledger(6)
+def test_only_the_latest_stalled_action_may_be_resumed(agent, make_bordereau):
+    b = make_bordereau(6)
     old = ActionGroupee.objects.create(
         bordereau=b, action="rejeter", demandee_par="x", n_pieces=6, statut=S.ECHEC
     )
@@ -376,7 +370,7 @@ def test_only_the_latest_stalled_action_may_be_resumed(agent, ledger):
     assert old.statut == S.ECHEC and not PieceEvent.objects.exists()
     assert agent.get(resume_url(old)).status_code == 405
     # An action of another bordereau is not found through this one.
-    other = ledger(6)
+    other = make_bordereau(6)
     url = reverse("helios:bordereau_action_reprendre", args=[other.pk, old.pk])
     assert agent.post(url).status_code == 404
 
@@ -388,8 +382,10 @@ def test_only_the_latest_stalled_action_may_be_resumed(agent, ledger):
 @pytest.mark.parametrize(
     "who", ["other_comptable", "entitled", "reader", "outsider", "national_admin"]
 )
-def test_only_the_postes_agents_request_view_or_resume_bulk_actions(client, ledger, request, who):
-    b = ledger(8)
+def test_only_the_postes_agents_request_view_or_resume_bulk_actions(
+    client, make_bordereau, request, who
+):
+    b = make_bordereau(8)
     stalled = ActionGroupee.objects.create(
         bordereau=b, action="rejeter", demandee_par="x", n_pieces=8, statut=S.ECHEC
     )
@@ -408,8 +404,8 @@ def test_only_the_postes_agents_request_view_or_resume_bulk_actions(client, ledg
 
 
 @low_threshold
-def test_anonymous_is_sent_to_login_from_the_resume_action(client, ledger):
-    b = ledger(1)
+def test_anonymous_is_sent_to_login_from_the_resume_action(client, make_bordereau):
+    b = make_bordereau(1)
     bulk = ActionGroupee.objects.create(
         bordereau=b, action="rejeter", demandee_par="x", n_pieces=1, statut=S.ECHEC
     )
@@ -420,11 +416,11 @@ def test_anonymous_is_sent_to_login_from_the_resume_action(client, ledger):
 
 
 def test_bordereau_page_with_a_bulk_outcome_keeps_its_query_count(
-    agent, ledger, django_assert_max_num_queries
+    agent, make_bordereau, django_assert_max_num_queries
 ):
     counts = []
     for n in (5, 60):
-        b = ledger(n, pj=False)
+        b = make_bordereau(n, pj=False)
         ActionGroupee.objects.create(
             bordereau=b,
             action="rejeter",
@@ -447,10 +443,12 @@ def test_bordereau_page_with_a_bulk_outcome_keeps_its_query_count(
 
 @pytest.mark.parametrize("n", [5, 8], ids=["inline", "task"])
 @low_threshold
-def test_taking_in_charge_a_bordereau_with_a_rejected_piece_skips_it_and_says_so(agent, ledger, n):
+def test_taking_in_charge_a_bordereau_with_a_rejected_piece_skips_it_and_says_so(
+    agent, make_bordereau, n
+):
     """Issue 9: « 1 pièce refusée : Impossible de passer le mandat n° 3 de « rejetée » à
     « prise en charge » » — the rejected pièce is already decided, not refused."""
-    b = ledger(n, etats={2: EtatPiece.REJETEE}, pj=False)
+    b = make_bordereau(n, etats={2: EtatPiece.REJETEE}, pj=False)
     with enqueued_tasks() as seen:
         response = agent.post(action_url(b), TAKE, follow=True)
     assert len(seen) == (1 if workbench.runs_in_background(n) else 0)
@@ -473,9 +471,9 @@ def test_taking_in_charge_a_bordereau_with_a_rejected_piece_skips_it_and_says_so
         )
 
 
-def test_a_piece_decided_meanwhile_is_skipped_not_refused(comptable, ledger):
+def test_a_piece_decided_meanwhile_is_skipped_not_refused(comptable, make_bordereau):
     """The check is made on the locked row: a stale pièce decided by someone else is skipped."""
-    b = ledger(2)
+    b = make_bordereau(2)
     stale = list(b.pieces.order_by("pk"))
     Piece.objects.filter(pk=stale[1].pk).update(etat=EtatPiece.PRISE_EN_CHARGE)
     outcome = workbench.apply(
@@ -488,9 +486,11 @@ def test_a_piece_decided_meanwhile_is_skipped_not_refused(comptable, ledger):
 
 
 @low_threshold
-def test_only_the_first_skipped_pieces_are_named_but_all_are_counted(agent, ledger, monkeypatch):
+def test_only_the_first_skipped_pieces_are_named_but_all_are_counted(
+    agent, make_bordereau, monkeypatch
+):
     monkeypatch.setattr(workbench, "SKIPPED_KEPT", 3)
-    b = ledger(8, etats=dict.fromkeys(range(6), EtatPiece.REJETEE), pj=False)
+    b = make_bordereau(8, etats=dict.fromkeys(range(6), EtatPiece.REJETEE), pj=False)
     html = text(agent.post(action_url(b), TAKE, follow=True))
     bulk = ActionGroupee.objects.get(bordereau=b)
     assert (bulk.n_changees, bulk.n_deja_decidees, len(bulk.deja_decidees)) == (2, 6, 3)

@@ -21,7 +21,7 @@ from pigp.helios.models import (
     Tiers,
 )
 from tests.conftest import verified_client
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,19 +9,15 @@ from django.utils import timezone
 
 from pigp.helios import workbench
 from pigp.helios.models import ActionGroupee, StatutActionGroupee
-from tests.helios import test_workbench
-from tests.helios.test_workbench_bulk import agent, low_threshold, request_in_database_backend
-
-ledger = test_workbench.ledger
-__all__ = ["agent", "ledger"]  # fixtures
+from tests.helios.test_workbench_bulk import low_threshold, request_in_database_backend
 
 pytestmark = pytest.mark.django_db
 S = StatutActionGroupee
 
 
 @low_threshold
-def test_a_waiting_bulk_decision_left_by_a_dead_worker_is_resumed_at_start(agent, ledger):
-    b = ledger(9, pj=False)
+def test_a_waiting_bulk_decision_left_by_a_dead_worker_is_resumed_at_start(agent, make_bordereau):
+    b = make_bordereau(9, pj=False)
     _response, bulk, _seen = request_in_database_backend(agent, b)
     # Its task row was claimed by a worker that died before `claim_bulk`: still waiting.
     assert bulk.statut == S.EN_ATTENTE
@@ -36,11 +32,11 @@ def test_a_waiting_bulk_decision_left_by_a_dead_worker_is_resumed_at_start(agent
 
 @low_threshold
 @pytest.mark.parametrize("startup", [True, False])
-def test_the_workers_sweep_hook_resumes_bulk_decisions(agent, ledger, startup):
+def test_the_workers_sweep_hook_resumes_bulk_decisions(agent, make_bordereau, startup):
     """pigp_worker does not import Hélios: Hélios answers its `worker_sweep` signal."""
     from pigp.passerelle.signals import worker_sweep
 
-    b = ledger(6, pj=False)
+    b = make_bordereau(6, pj=False)
     _response, bulk, _seen = request_in_database_backend(agent, b)
     ActionGroupee.objects.filter(pk=bulk.pk).update(
         cree_le=timezone.now() - workbench.BULK_LEASE - datetime.timedelta(seconds=1)

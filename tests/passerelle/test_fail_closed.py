@@ -25,7 +25,7 @@ from pigp.passerelle.models import (
     StatutFlux,
 )
 from pigp.passerelle.signals import flux_accepted
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes, incomplete_acquit_retour_xml
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,7 +78,7 @@ def _assert_refused_after_retries(flux: Flux, content: bytes, layer: str) -> Non
 
 
 def test_pes_flow_whose_schema_check_breaks_is_retried_then_refused(sicoval, monkeypatch):
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     monkeypatch.setattr(pes_schemas, "_NoTree", _FailingTarget)
     flux, signalled = _deposit(sicoval, content)
     _assert_refused_after_retries(flux, content, "contrôle du schéma")
@@ -98,7 +98,7 @@ def test_pes_flow_whose_schema_check_breaks_is_retried_then_refused(sicoval, mon
 
 
 def test_pes_flow_whose_check_breaks_once_is_accepted_on_retry(sicoval, monkeypatch):
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     real = pes_schemas._NoTree
     calls = []
 
@@ -145,7 +145,7 @@ def test_sepa_file_whose_rules_break_is_retried_then_refused(sicoval, monkeypatc
 
 
 def test_acquit_retour_whose_check_breaks_is_retried_then_refused(sicoval, monkeypatch):
-    content = sample("retour/acquit_retour_nonconforme.xml").read_bytes()
+    content = incomplete_acquit_retour_xml(sicoval, "PES2R_DEP_INCONNU.xml")
     monkeypatch.setattr(pes_schemas, "_NoTree", _FailingTarget)
     flux, _signalled = _deposit(sicoval, content, name="acquit_retour.xml")
     assert flux.kind == KindFlux.PES_ACQUIT_RETOUR

@@ -14,7 +14,7 @@ import pytest
 from pigp.core import files
 from pigp.passerelle.accounts import issue_token
 from pigp.passerelle.models import Flux, ServiceAccount, StatutFlux
-from tests.conftest import PASSWORD, grant, make_user
+from tests.conftest import PASSWORD
 
 NS = b"http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller"
 ROOT = b'<n:PES_Aller xmlns:n="' + NS + b'">'
@@ -73,13 +73,6 @@ def _assert_refused_and_kept(flux: Flux, content: bytes) -> None:
     assert flux.message.strip()
     with files.open_stored(flux.fichier) as fh:
         assert fh.read() == content
-
-
-@pytest.fixture
-def depositor(collectivite):
-    user = make_user("depot@example.fr")
-    grant(user, collectivite, "passerelle", "transmission")
-    return user
 
 
 @pytest.mark.django_db(transaction=True)

@@ -62,7 +62,7 @@ def test_supervision_says_whose_flows_it_shows(client, comptable, national_admin
 def test_the_flow_page_names_the_bordereaux_domaine_in_french(
     client, entitled, collectivite, tmp_path
 ):
-    from tests.helios.flows import receive_generated
+    from tests.flows import receive_generated
 
     flux = receive_generated(collectivite, tmp_path / "mixte.xml", domaine="mixte", pieces=2)
     client.force_login(entitled)

@@ -6,8 +6,8 @@ from django.core import mail
 from pigp.core.models import Application, Profil
 from pigp.passerelle import intake, mailbox
 from pigp.passerelle.models import Flux, KindFlux, MailboxItem, NotificationPreference, StatutFlux
-from tests.conftest import acquit_retour_xml, grant, make_user
-from tests.passerelle.conftest import sample
+from tests.conftest import grant, make_user
+from tests.flows import acquit_retour_xml, incomplete_acquit_retour_xml, retour_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ def test_acquit_retour_marks_the_retour_acknowledged(simu):
         simu,
         KindFlux.PES_RETOUR,
         RETOUR_NAME,
-        sample("retour/simu_retour_depense.xml").read_bytes(),
+        retour_bytes(simu),
     )
     content = acquit_retour_xml(simu, RETOUR_NAME)
     [r] = intake.receive(io.BytesIO(content), filename="ack.xml", collectivite=simu, canal="api")
@@ -38,7 +38,7 @@ def test_acquit_retour_for_an_unknown_retour_is_refused(simu):
 
 
 def test_schema_invalid_acquit_retour_is_refused_with_findings(simu):
-    content = sample("retour/acquit_retour_nonconforme.xml").read_bytes()
+    content = incomplete_acquit_retour_xml(simu, RETOUR_NAME)
     [r] = intake.receive(io.BytesIO(content), filename="ack.xml", collectivite=simu, canal="web")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE
@@ -46,7 +46,7 @@ def test_schema_invalid_acquit_retour_is_refused_with_findings(simu):
 
 
 def test_retour_and_acquit_cannot_be_deposited(simu):
-    content = sample("retour/simu_retour_depense.xml").read_bytes()
+    content = retour_bytes(simu)
     [r] = intake.receive(io.BytesIO(content), filename="r.xml", collectivite=simu, canal="web")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE and "émis par le comptable" in flux.message

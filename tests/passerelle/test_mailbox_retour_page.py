@@ -15,7 +15,7 @@ from pigp.helios.models import EtatPiece, Piece
 from pigp.passerelle import mailbox, retour_table
 from pigp.passerelle.models import KindFlux, MailboxItem
 from tests.conftest import verified_client
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 E = EtatPiece

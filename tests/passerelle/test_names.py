@@ -13,7 +13,7 @@ import pytest
 from pigp.passerelle.accounts import issue_token
 from pigp.passerelle.models import Flux, ServiceAccount
 from pigp.passerelle.names import clean_filename
-from tests.conftest import PASSWORD, grant, make_user
+from tests.conftest import PASSWORD
 
 RLO = "\u202e"
 XML = b"<?xml version='1.0'?><Facture/>"
@@ -57,13 +57,6 @@ def _is_clean(name: str) -> bool:
 
 
 HOSTILE_NAME = f"dossier\\facture{RLO}gpj.xml"
-
-
-@pytest.fixture
-def depositor(collectivite):
-    user = make_user("depot.noms@example.fr")
-    grant(user, collectivite, "passerelle", "transmission")
-    return user
 
 
 @pytest.mark.django_db(transaction=True)

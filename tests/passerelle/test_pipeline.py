@@ -16,7 +16,7 @@ from pigp.passerelle.models import (
 )
 from pigp.passerelle.signals import flux_accepted
 from tests.conftest import make_user
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes, with_wrong_bordereau_total
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,11 +27,11 @@ def _deposit(coll, content: bytes, name="flux.xml", user=None):
     )
 
 
-def test_real_sample_accepted_acknowledged_and_signalled(sicoval):
+def test_valid_flow_accepted_acknowledged_and_signalled(sicoval):
     received = []
     flux_accepted.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="t1")
     try:
-        [r] = _deposit(sicoval, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+        [r] = _deposit(sicoval, aller_bytes(sicoval, nom_fic="SICOVAL201512104"))
     finally:
         flux_accepted.disconnect(dispatch_uid="t1")
     flux = Flux.objects.get(pk=r.flux.pk)
@@ -55,7 +55,7 @@ def test_real_sample_accepted_acknowledged_and_signalled(sicoval):
 
 
 def test_same_file_twice_returns_the_existing_flow(sicoval):
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     [first] = _deposit(sicoval, content)
     [second] = _deposit(sicoval, content, name="autre-nom.xml")
     assert first.flux.pk == second.flux.pk and not second.created
@@ -63,7 +63,7 @@ def test_same_file_twice_returns_the_existing_flow(sicoval):
 
 
 def test_business_errors_refuse_with_findings(simu):
-    [r] = _deposit(simu, sample("aller/simu_depense_pj.xml").read_bytes())
+    [r] = _deposit(simu, with_wrong_bordereau_total(aller_bytes(simu)))
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE
     codes = set(FluxFinding.objects.filter(flux=flux).values_list("code", flat=True))
@@ -72,7 +72,7 @@ def test_business_errors_refuse_with_findings(simu):
 
 
 def test_wrong_collectivite_refused(sicoval, simu):
-    [r] = _deposit(simu, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+    [r] = _deposit(simu, aller_bytes(sicoval))
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE
     assert FluxFinding.objects.filter(flux=flux, code="ERREUR_SIRET").exists()
@@ -80,7 +80,7 @@ def test_wrong_collectivite_refused(sicoval, simu):
 
 def test_disabled_budget_refused(sicoval):
     sicoval.budgets.update(actif=False)
-    [r] = _deposit(sicoval, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes())
+    [r] = _deposit(sicoval, aller_bytes(sicoval))
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.REFUSE
     assert FluxFinding.objects.filter(flux=flux, code="ERREUR_CODE_COLLECTIVITE_BUDGET").exists()
@@ -116,7 +116,7 @@ def test_size_limit(sicoval, settings):
 
 
 def test_gzip_and_zip_accepted(sicoval):
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     [r] = _deposit(sicoval, gzip.compress(content), name="flux.xml.gz")
     assert r.flux.original_name == "flux.xml"
     assert Flux.objects.get(pk=r.flux.pk).statut == StatutFlux.ACQUITTE
@@ -159,18 +159,23 @@ def test_claim_is_exclusive(sicoval):
     assert claim(r.flux.pk) is None  # already refused: nothing to do
 
 
-SEPA = sample.__globals__["SAMPLES"].parent.parent / "sepa" / "samples"
-
-
 def test_sepa_transfer_file_checked(sicoval):
-    path = SEPA / "pain.001.001.03_generated_sepaxml.xml"
-    if not path.exists():
-        pytest.skip("échantillon SEPA absent")
-    [r] = _deposit(sicoval, path.read_bytes(), name="virements.xml")
+    import datetime
+    from decimal import Decimal
+
+    from pigp.formats import sepa
+    from tests.formats.sepa.builders import FOURNISSEUR, TRESORERIE
+
+    executed = datetime.date(2025, 3, 14)
+    transfer = sepa.CreditTransfer(
+        "2025-000123-1", Decimal("1250.00"), FOURNISSEUR, "MDT", executed
+    )
+    content = sepa.write_credit_transfer(TRESORERIE, [transfer], message=sepa.PAIN_001_03)
+    [r] = _deposit(sicoval, content, name="virements.xml")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.kind == KindFlux.PAIN_001
     assert flux.schema_version == "pain.001.001.03"
-    # The sample's execution date (March 2025) is long past: a clear finding, the file refused.
+    # The execution date (March 2025) is long past: a clear finding, the file refused.
     assert flux.statut == StatutFlux.REFUSE
     assert flux.findings.filter(code="date-past").exists()
 
@@ -253,7 +258,7 @@ def test_a_bordereau_number_already_accepted_is_refused_with_one_lookup(collecti
 )
 def test_acquit_name_has_one_extension(collectivite, tmp_path, nom_fic, expected):
     from pigp.passerelle.models import MailboxItem
-    from tests.helios.flows import receive_generated
+    from tests.flows import receive_generated
 
     flux = receive_generated(collectivite, tmp_path / "depot.xml", nom_fic=nom_fic)
     item = MailboxItem.objects.get(related_flux=flux, kind=KindFlux.PES_ACQUIT)

@@ -12,7 +12,7 @@ from lxml import etree
 from pigp.core import files
 from pigp.formats.pes.schemas import MessageKind, get_schema
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
-from tests.conftest import PASSWORD, grant, make_user
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,22 +31,6 @@ SEPA = (
     b"<?xml version='1.0'?><Document xmlns='urn:iso:std:iso:20022:tech:xsd:pain.001.001.03'>"
     b"<CstmrCdtTrfInitn/></Document>"
 )
-
-
-@pytest.fixture
-def depositor(collectivite):
-    user = make_user("depot.refus@example.fr")
-    grant(user, collectivite, "passerelle", "transmission")
-    return user
-
-
-@pytest.fixture
-def server(settings, tmp_path):
-    from pigp.passerelle.sftp.server import ServerThread
-
-    settings.PIGP_SFTP_HOST_KEY = tmp_path / "sftp_host_key"
-    with ServerThread() as running:
-        yield running
 
 
 def test_each_refused_sftp_deposit_leaves_a_report_in_retour(server, collectivite, depositor):

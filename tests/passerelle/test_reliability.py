@@ -14,12 +14,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from pigp.core import files
 from pigp.core.models import StoredFile
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
 from pigp.passerelle.sweep import sweep
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -95,16 +97,6 @@ def _worker(env, log: Path):
         )
 
 
-def _wait(predicate, timeout: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    tail = log.read_text()[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"timeout waiting for {what}\n{tail}")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
     from pigp.formats.pes.generator import generate_pes_aller
@@ -136,7 +128,7 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
     log = tmp_path / "workers.log"
     first = _worker(env, log)
     try:
-        _wait(
+        wait_for(
             lambda: Flux.objects.get(pk=flux_id).statut == StatutFlux.EN_COURS,
             60,
             "the first worker to start the flow",
@@ -148,15 +140,19 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
             os.killpg(first.pid, signal.SIGKILL)
     flux = Flux.objects.get(pk=flux_id)
     assert flux.statut == StatutFlux.EN_COURS, "the kill came too late to test anything"
-    time.sleep(2.5)  # the dead worker's lease expires
+    wait_for(
+        lambda: Flux.objects.filter(pk=flux_id, lease_until__lt=timezone.now()).exists(),
+        10,
+        "the dead worker's lease to expire",
+    )
 
     second = _worker(env, log)
     try:
-        _wait(
+        wait_for(
             lambda: Flux.objects.get(pk=flux_id).statut in (StatutFlux.ACQUITTE, StatutFlux.REFUSE),
             300,
             "the second worker to finish the flow",
-            log,
+            log=log,
         )
     finally:
         os.killpg(second.pid, signal.SIGTERM)

@@ -7,7 +7,7 @@ import pytest
 from pigp.core import files
 from pigp.passerelle import intake
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes
 from tests.s3 import s3_bucket, s3_objects, seaweed  # noqa: F401 (fixtures)
 
 
@@ -28,8 +28,8 @@ def test_store_and_read_back_on_s3(s3_objects, seaweed):  # noqa: F811
 
 
 @pytest.mark.django_db(transaction=True)
-def test_real_sample_through_the_gateway_on_s3(s3_objects, seaweed, sicoval):  # noqa: F811
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+def test_flow_through_the_gateway_on_s3(s3_objects, seaweed, sicoval):  # noqa: F811
+    content = aller_bytes(sicoval)
     [r] = intake.receive(io.BytesIO(content), filename="f.xml", collectivite=sicoval, canal="api")
     flux = Flux.objects.get(pk=r.flux.pk)
     assert flux.statut == StatutFlux.ACQUITTE, flux.message

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import socket
-import time
 from contextlib import contextmanager
 
 import asyncssh
@@ -30,19 +29,12 @@ from pigp.passerelle.models import (
 from pigp.passerelle.sftp import auth
 from pigp.passerelle.sftp.server import ServerThread
 from tests.conftest import PASSWORD, grant, make_user
-from tests.passerelle.conftest import sample
+from tests.flows import aller_bytes
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 15
-SICOVAL_SAMPLE = "aller/sicoval_mandat_sur_marche.xml"
-
-
-@pytest.fixture
-def server(settings, tmp_path):
-    settings.PIGP_SFTP_HOST_KEY = tmp_path / "sftp_host_key"
-    with ServerThread() as running:
-        yield running
 
 
 def _transport(port: int) -> paramiko.Transport:
@@ -133,19 +125,21 @@ def close_status(client: paramiko.SFTPClient, handle: paramiko.SFTPFile) -> str:
 
 
 @pytest.fixture
-def depositor(sicoval):
+def sicoval_depositor(sicoval):
     user = make_user("depot@sicoval.fr")
     grant(user, sicoval)
     return user
 
 
-def test_upload_becomes_acknowledged_flow_and_acquit_is_picked_up(server, depositor, sicoval):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+def test_upload_becomes_acknowledged_flow_and_acquit_is_picked_up(
+    server, sicoval_depositor, sicoval
+):
+    content = aller_bytes(sicoval)
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         attrs = client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         assert attrs.st_size == len(content)
         flux = Flux.objects.get()
-        assert flux.canal == "sftp" and flux.sender_user == depositor
+        assert flux.canal == "sftp" and flux.sender_user == sicoval_depositor
         assert flux.collectivite == sicoval and flux.original_name == "mandats.xml"
         assert flux.statut == StatutFlux.ACQUITTE, flux.message
 
@@ -165,39 +159,39 @@ def test_upload_becomes_acknowledged_flow_and_acquit_is_picked_up(server, deposi
         downloaded = io.BytesIO()
         client.getfo(f"/retour/24310063300011/{item.name}", downloaded)
     item.refresh_from_db()
-    assert item.read_at is not None and item.read_by == depositor.email
+    assert item.read_at is not None and item.read_by == sicoval_depositor.email
     with files.open_stored(item.fichier) as fh:
         assert downloaded.getvalue() == fh.read()
-    assert JournalEntry.objects.filter(action="connexion", actor_id=depositor.pk).exists()
+    assert JournalEntry.objects.filter(action="connexion", actor_id=sicoval_depositor.pk).exists()
     assert JournalEntry.objects.filter(action="boite_aux_lettres_lu").exists()
 
 
-def test_wrong_password_refused_and_journaled(server, depositor):
-    assert login_fails(server.port, depositor.email, "pas-le-bon-mot-de-passe")
+def test_wrong_password_refused_and_journaled(server, sicoval_depositor):
+    assert login_fails(server.port, sicoval_depositor.email, "pas-le-bon-mot-de-passe")
     assert login_fails(server.port, "inconnu@example.fr", PASSWORD)
     failed = JournalEntry.objects.filter(action="connexion_echouee")
-    assert {e.actor_label for e in failed} >= {depositor.email, "inconnu@example.fr"}
+    assert {e.actor_label for e in failed} >= {sicoval_depositor.email, "inconnu@example.fr"}
     assert failed.first().ip == "127.0.0.1"
 
 
-def test_lockout_refuses_even_the_right_password(server, depositor, settings):
+def test_lockout_refuses_even_the_right_password(server, sicoval_depositor, settings):
     settings.AXES_FAILURE_LIMIT = 3
     for _ in range(3):
-        assert login_fails(server.port, depositor.email, "mauvais-mot-de-passe")
-    assert login_fails(server.port, depositor.email, PASSWORD)
+        assert login_fails(server.port, sicoval_depositor.email, "mauvais-mot-de-passe")
+    assert login_fails(server.port, sicoval_depositor.email, PASSWORD)
     # Same counter as the web form: the portal refuses too.
     from django.test import Client
 
     response = Client(REMOTE_ADDR="10.0.0.9").post(
-        "/connexion/", {"username": depositor.email, "password": PASSWORD}
+        "/connexion/", {"username": sicoval_depositor.email, "password": PASSWORD}
     )
     assert not response.wsgi_request.user.is_authenticated
 
 
-def test_inactive_user_refused(server, depositor):
-    depositor.is_active = False
-    depositor.save()
-    assert login_fails(server.port, depositor.email, PASSWORD)
+def test_inactive_user_refused(server, sicoval_depositor):
+    sicoval_depositor.is_active = False
+    sicoval_depositor.save()
+    assert login_fails(server.port, sicoval_depositor.email, PASSWORD)
 
 
 def test_second_factor_accounts_need_a_key(server, sicoval, tmp_path):
@@ -212,12 +206,12 @@ def test_second_factor_accounts_need_a_key(server, sicoval, tmp_path):
         assert client.listdir("/depot") == ["24310063300011"]
 
 
-def test_service_account_key_upload_and_revocation(server, depositor, sicoval, tmp_path):
-    account = service_account(depositor, sicoval)
+def test_service_account_key_upload_and_revocation(server, sicoval_depositor, sicoval, tmp_path):
+    account = service_account(sicoval_depositor, sicoval)
     key, public, _ = new_key(tmp_path)
     register(public, account=account)
     other_key, _, _ = new_key(tmp_path, "autre")
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     login = f"compte-{account.pk}"
     with sftp(server.port, login, key=key) as client:
         client.putfo(io.BytesIO(content), "/depot/24310063300011/flux.xml")
@@ -228,7 +222,7 @@ def test_service_account_key_upload_and_revocation(server, depositor, sicoval, t
 
     assert key_login_fails(server.port, login, other_key)
     # A key is bound to its holder: the same key under another login is refused.
-    assert key_login_fails(server.port, depositor.email, key)
+    assert key_login_fails(server.port, sicoval_depositor.email, key)
     assert login_fails(server.port, login, "un-mot-de-passe")
     from django.utils import timezone
 
@@ -237,8 +231,8 @@ def test_service_account_key_upload_and_revocation(server, depositor, sicoval, t
         pass
 
 
-def test_revocation_during_a_session_takes_effect(server, depositor, sicoval, tmp_path):
-    account = service_account(depositor, sicoval)
+def test_revocation_during_a_session_takes_effect(server, sicoval_depositor, sicoval, tmp_path):
+    account = service_account(sicoval_depositor, sicoval)
     key, public, _ = new_key(tmp_path)
     register(public, account=account)
     with sftp(server.port, f"compte-{account.pk}", key=key) as client:
@@ -251,7 +245,7 @@ def test_revocation_during_a_session_takes_effect(server, depositor, sicoval, tm
 
 
 def test_outsider_sees_nothing_of_the_collectivite(server, sicoval, outsider):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, outsider.email, PASSWORD) as client:
         assert "24310063300011" not in client.listdir("/depot")
         assert "24310063300011" not in client.listdir("/retour")
@@ -266,7 +260,7 @@ def test_outsider_sees_nothing_of_the_collectivite(server, sicoval, outsider):
 
 def test_file_for_another_collectivite_refused_in_the_flow(server, sicoval, entitled, collectivite):
     """A user of Saint-Orens deposits SICOVAL's file: the flow is refused on its IdColl."""
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, entitled.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/sicoval.xml")
     flux = Flux.objects.get()
@@ -280,7 +274,7 @@ def test_several_collectivites_route_by_idcoll(server, sicoval, collectivite, si
     grant(user, sicoval)
     grant(user, collectivite)
     grant(user, simu, profil="consultation")
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+    content = aller_bytes(sicoval)
     with sftp(server.port, user.email, PASSWORD) as client:
         assert sorted(client.listdir("/depot")) == sorted(
             ["24310063300011", "21310555400017", "12345678912345"]
@@ -290,7 +284,7 @@ def test_several_collectivites_route_by_idcoll(server, sicoval, collectivite, si
         flux = Flux.objects.get()
         assert flux.collectivite == sicoval
         # The simulator's collectivité is read-only for this user: refused by its IdColl.
-        simu_file = sample("aller/simu_depense_pj.xml").read_bytes()
+        simu_file = aller_bytes(simu)
         handle = client.open("/depot/simu.xml", "wb")
         handle.write(simu_file)
         message = close_status(client, handle)
@@ -301,8 +295,8 @@ def test_several_collectivites_route_by_idcoll(server, sicoval, collectivite, si
     assert Flux.objects.count() == 1
 
 
-def test_empty_file_refused_with_a_message(server, depositor):
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+def test_empty_file_refused_with_a_message(server, sicoval_depositor):
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         handle = client.open("/depot/vide.xml", "wb")
         assert close_status(client, handle) == "Le fichier est vide : rien n'a été déposé."
         with pytest.raises(FileNotFoundError):
@@ -310,9 +304,9 @@ def test_empty_file_refused_with_a_message(server, depositor):
     assert not Flux.objects.exists()
 
 
-def test_reader_lists_and_downloads_but_cannot_deposit(server, sicoval, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+def test_reader_lists_and_downloads_but_cannot_deposit(server, sicoval, sicoval_depositor):
+    content = aller_bytes(sicoval)
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
     item = MailboxItem.objects.get()
     reader = make_user("lecteur@sicoval.fr")
@@ -330,9 +324,9 @@ def test_reader_lists_and_downloads_but_cannot_deposit(server, sicoval, deposito
     assert Flux.objects.count() == 1
 
 
-def test_tree_cannot_be_altered_or_escaped(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+def test_tree_cannot_be_altered_or_escaped(server, sicoval_depositor, sicoval):
+    content = aller_bytes(sicoval)
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         acquit = MailboxItem.objects.get().name
         for operation in (
@@ -365,10 +359,10 @@ def test_tree_cannot_be_altered_or_escaped(server, depositor):
     assert Flux.objects.count() == 1
 
 
-def test_interrupted_upload_is_not_deposited(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
+def test_interrupted_upload_is_not_deposited(server, sicoval_depositor, sicoval):
+    content = aller_bytes(sicoval)
     transport = _transport(server.port)
-    transport.auth_password(depositor.email, PASSWORD)
+    transport.auth_password(sicoval_depositor.email, PASSWORD)
     client = paramiko.SFTPClient.from_transport(transport)
     client.get_channel().settimeout(TIMEOUT)
     handle = client.open("/depot/coupe.xml", "wb")
@@ -377,45 +371,39 @@ def test_interrupted_upload_is_not_deposited(server, depositor):
     handle.flush()
     handle._closed = True  # never closed by the client: the connection drops
     transport.close()
-    deadline = time.monotonic() + TIMEOUT
-    while server.service.open_uploads and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.service.open_uploads == 0
+    wait_for(lambda: not server.service.open_uploads, TIMEOUT, "the upload to be dropped")
     assert not Flux.objects.exists()
     assert not list(files.spool_dir().glob("sftp-*"))
 
 
-def test_duplicate_upload_returns_the_existing_flow(server, depositor):
-    content = sample(SICOVAL_SAMPLE).read_bytes()
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+def test_duplicate_upload_returns_the_existing_flow(server, sicoval_depositor, sicoval):
+    content = aller_bytes(sicoval)
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
         client.putfo(io.BytesIO(content), "/depot/mandats.xml")
     assert Flux.objects.count() == 1
 
 
-def test_idle_session_closed(settings, tmp_path, depositor):
+def test_idle_session_closed(settings, tmp_path, sicoval_depositor):
     settings.PIGP_SFTP_HOST_KEY = tmp_path / "sftp_host_key"
     with (
         ServerThread(idle_timeout=1) as running,
-        sftp(running.port, depositor.email, PASSWORD) as client,
+        sftp(running.port, sicoval_depositor.email, PASSWORD) as client,
     ):
         assert client.listdir("/") == ["depot", "retour"]
-        deadline = time.monotonic() + TIMEOUT
-        while running.service.sessions and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not running.service.sessions
+        wait_for(lambda: not running.service.sessions, TIMEOUT, "the idle session to close")
         with pytest.raises((OSError, EOFError, paramiko.SSHException)):
             client.listdir("/")
 
 
-def test_session_limit(settings, tmp_path, depositor):
+def test_session_limit(settings, tmp_path, sicoval_depositor):
     settings.PIGP_SFTP_HOST_KEY = tmp_path / "sftp_host_key"
     with (
         ServerThread(max_sessions=1) as running,
-        sftp(running.port, depositor.email, PASSWORD) as client,
+        sftp(running.port, sicoval_depositor.email, PASSWORD) as client,
     ):
         with pytest.raises((paramiko.SSHException, EOFError, OSError)):
-            login_fails(running.port, depositor.email, PASSWORD)
+            login_fails(running.port, sicoval_depositor.email, PASSWORD)
         assert client.listdir("/") == ["depot", "retour"]
 
 
@@ -428,10 +416,10 @@ def test_host_key_generated_once_with_private_permissions(settings, tmp_path):
     assert load_host_key(path).public_data == first.public_data
 
 
-def test_no_shell_command_nor_forwarding(server, depositor):
+def test_no_shell_command_nor_forwarding(server, sicoval_depositor):
     transport = _transport(server.port)
     try:
-        transport.auth_password(depositor.email, PASSWORD)
+        transport.auth_password(sicoval_depositor.email, PASSWORD)
         for request in (lambda c: c.exec_command("id"), lambda c: c.invoke_shell()):
             channel = transport.open_session(timeout=TIMEOUT)
             channel.settimeout(TIMEOUT)
@@ -446,9 +434,9 @@ def test_no_shell_command_nor_forwarding(server, depositor):
         transport.close()
 
 
-def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, depositor, settings):
+def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, sicoval_depositor, settings):
     settings.PIGP_PASSERELLE_MAX_SIZE = 1000
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         handle = client.open("/depot/gros.xml", "wb")
         with pytest.raises(OSError, match="taille maximale"):
             handle.write(b"x" * 5000)
@@ -458,19 +446,17 @@ def test_upload_over_the_size_limit_fails_and_leaves_nothing(server, depositor, 
         with pytest.raises(FileNotFoundError):
             client.putfo(io.BytesIO(b"x" * 5000), "/depot/gros.xml")
         assert client.listdir("/retour") == ["24310063300011"]
-    deadline = time.monotonic() + TIMEOUT
-    while server.service.open_uploads and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not server.service.open_uploads, TIMEOUT, "the upload to be dropped")
     assert not Flux.objects.exists()
     assert not list(files.spool_dir().glob("sftp-*"))
 
 
-def test_internal_error_is_not_leaked(server, depositor, monkeypatch):
+def test_internal_error_is_not_leaked(server, sicoval_depositor, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("détail interne à ne pas montrer")
 
     monkeypatch.setattr("pigp.passerelle.intake.receive", broken)
-    with sftp(server.port, depositor.email, PASSWORD) as client:
+    with sftp(server.port, sicoval_depositor.email, PASSWORD) as client:
         handle = client.open("/depot/flux.xml", "wb")
         handle.write(b"<PES_Aller/>")
         message = close_status(client, handle)

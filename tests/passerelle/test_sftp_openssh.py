@@ -10,8 +10,8 @@ import pytest
 from pigp.core import files
 from pigp.passerelle.models import Flux, MailboxItem, StatutFlux
 from tests.conftest import grant, make_user
-from tests.passerelle.conftest import sample
-from tests.passerelle.test_sftp import new_key, register, server, service_account  # noqa: F401
+from tests.flows import aller_bytes
+from tests.passerelle.test_sftp import new_key, register, service_account
 
 SFTP = shutil.which("sftp")
 pytestmark = [
@@ -69,13 +69,13 @@ def owner(sicoval):
     return user
 
 
-def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path):  # noqa: F811
+def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path):
     account = service_account(owner, sicoval)
     _, public, key_file = new_key(tmp_path)
     register(public, account=account)
     login = f"compte-{account.pk}"
     local = tmp_path / "mandats.xml"
-    shutil.copy(sample("aller/sicoval_mandat_sur_marche.xml"), local)
+    local.write_bytes(aller_bytes(sicoval))
 
     result = run_batch(
         server.port,
@@ -107,11 +107,11 @@ def test_service_account_puts_lists_and_gets(server, sicoval, owner, tmp_path): 
     assert item.read_at is not None and item.read_by == account.email
 
 
-def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):  # noqa: F811
+def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):
     _, public, key_file = new_key(tmp_path)
     register(public, user=owner)
     (tmp_path / "vide.xml").write_bytes(b"")
-    shutil.copy(sample("aller/sicoval_mandat_sur_marche.xml"), tmp_path / "flux.xml")
+    (tmp_path / "flux.xml").write_bytes(aller_bytes(sicoval))
 
     result = run_batch(
         server.port, owner.email, key_file, ["cd depot", "put flux.xml", "ls", "pwd"], tmp_path
@@ -126,12 +126,12 @@ def test_user_key_relative_paths_and_refusals(server, sicoval, owner, tmp_path):
     assert Flux.objects.count() == 1
 
 
-def test_reader_cannot_put(server, sicoval, tmp_path):  # noqa: F811
+def test_reader_cannot_put(server, sicoval, tmp_path):
     reader = make_user("lecteur@sicoval.fr")
     grant(reader, sicoval, profil="consultation")
     _, public, key_file = new_key(tmp_path)
     register(public, user=reader)
-    shutil.copy(sample("aller/sicoval_mandat_sur_marche.xml"), tmp_path / "flux.xml")
+    (tmp_path / "flux.xml").write_bytes(aller_bytes(sicoval))
     result = run_batch(
         server.port, reader.email, key_file, ["put flux.xml /depot/flux.xml"], tmp_path
     )

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from pigp.core import files
+from pigp.formats.pes.generator import generate_pes_aller
 from pigp.passerelle import intake, mailbox
 from pigp.passerelle.models import (
     Flux,
@@ -21,7 +22,7 @@ from pigp.passerelle.models import (
     StatutFlux,
 )
 from tests.conftest import grant, make_user, verified_client
-from tests.passerelle.conftest import SAMPLES, sample
+from tests.flows import aller_bytes, with_wrong_bordereau_total
 
 pytestmark = pytest.mark.django_db
 
@@ -88,12 +89,12 @@ def _named(content: bytes, name: str):
 
 # As on a server: no request-wide transaction, processing runs before the answer.
 @pytest.mark.django_db(transaction=True)
-def test_sicoval_sample_accepted_through_the_json_endpoint(
+def test_valid_flow_accepted_through_the_json_endpoint(
     client, sicoval, django_capture_on_commit_callbacks
 ):
     writer, _ = users_of(sicoval, "sicoval")
     client.force_login(writer)
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     response = post_file(
         client, sicoval, content, "sicoval.xml", django_capture_on_commit_callbacks
     )
@@ -121,7 +122,7 @@ def test_sicoval_sample_accepted_through_the_json_endpoint(
 def test_duplicate_returns_the_same_flow(client, sicoval, django_capture_on_commit_callbacks):
     writer, _ = users_of(sicoval, "doublon")
     client.force_login(writer)
-    content = sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
+    content = aller_bytes(sicoval)
     first = post_file(client, sicoval, content, "a.xml", django_capture_on_commit_callbacks)
     second = post_file(client, sicoval, content, "b.xml", django_capture_on_commit_callbacks)
     assert first.status_code == 201 and second.status_code == 200
@@ -132,12 +133,12 @@ def test_duplicate_returns_the_same_flow(client, sicoval, django_capture_on_comm
 
 # As on a server: no request-wide transaction, processing runs before the answer.
 @pytest.mark.django_db(transaction=True)
-def test_simu_sample_refused_with_findings_grouped(
+def test_flow_with_a_business_error_refused_with_findings_grouped(
     client, simu, django_capture_on_commit_callbacks
 ):
     writer, _ = users_of(simu, "simu")
     client.force_login(writer)
-    content = sample("aller/simu_depense_pj.xml").read_bytes()
+    content = with_wrong_bordereau_total(aller_bytes(simu))
     response = post_file(client, simu, content, "simu.xml", django_capture_on_commit_callbacks)
     [data] = response.json()["flux"]
     assert data["libelle"] == "Refusé" and data["final"] is True
@@ -513,9 +514,7 @@ def test_mailbox_reader_and_outsider(client, collectivite, reader, outsider, ret
 def test_acquit_in_mailbox_links_its_flow(client, sicoval, django_capture_on_commit_callbacks):
     writer, reader = users_of(sicoval, "boite")
     with django_capture_on_commit_callbacks(execute=True):
-        flux = deposit(
-            sicoval, sample("aller/sicoval_mandat_sur_marche.xml").read_bytes(), user=writer
-        )
+        flux = deposit(sicoval, aller_bytes(sicoval), user=writer)
     item = MailboxItem.objects.get(related_flux=flux)
     client.force_login(reader)
     page = text(client.get(f"/passerelle/{sicoval.pk}/boite/"))
@@ -655,7 +654,12 @@ def test_service_account_sender_shown(client, collectivite, entitled):
     assert "Compte de service « Logiciel financier »" in page and "API" in page
 
 
-SAMPLE_OK = (SAMPLES / "aller/sicoval_mandat_sur_marche.xml").exists()
+def _truncated_flow() -> bytes:
+    flow = io.BytesIO()
+    generate_pes_aller(flow, pieces=1)
+    return flow.getvalue()[:700]
+
+
 HOSTILE = {
     "xxe": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     b"<PES_Aller>&x;</PES_Aller>",
@@ -663,9 +667,7 @@ HOSTILE = {
     b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
     b"<l>&c;</l>",
     "deep": b"<a>" * 50_000 + b"</a>" * 50_000,
-    "truncated": sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()[:700]
-    if SAMPLE_OK
-    else b"<PES_Aller",
+    "truncated": _truncated_flow(),
     "wrong-encoding": '<?xml version="1.0" encoding="UTF-8"?><PES_Aller>é</PES_Aller>'.encode(
         "latin-1"
     ),

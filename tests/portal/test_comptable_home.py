@@ -8,7 +8,7 @@ from django.template.defaultfilters import floatformat
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import grant, make_user, verified_client
-from tests.helios.flows import receive_generated
+from tests.flows import receive_generated
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the ledger is fed after commit
 

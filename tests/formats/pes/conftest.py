@@ -7,18 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference import PES_SAMPLES, reference
+
 REPO = Path(__file__).resolve().parents[3]
-SHARED = REPO / ".." / "shared"
-SAMPLES = SHARED / "reference" / "pes" / "samples"
 DATA = REPO / "tests" / "data" / "pes"
 VALID_FLOW = DATA / "aller_valide.xml"
 
 
 @pytest.fixture
 def samples() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.skip(f"reference samples absent ({SAMPLES})")
-    return SAMPLES
+    """The folder of the real PES samples (the test skips without ../shared)."""
+    return reference(PES_SAMPLES)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ WHEN = dt.datetime(2025, 3, 15, 8, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def schema() -> etree.XMLSchema:
+def acquit_schema() -> etree.XMLSchema:
     return get_schema("v5.17", MessageKind.ACQUIT_V2)
 
 
@@ -93,8 +93,8 @@ def _elements(doc: etree._Element) -> list[dict]:
     return out
 
 
-def test_all_ok(schema):
-    doc = _parse(build_acquit(_report(), when=WHEN), schema)
+def test_all_ok(acquit_schema):
+    doc = _parse(build_acquit(_report(), when=WHEN), acquit_schema)
     els = _elements(doc)
     assert [(e["domaine"], e["etat"], e["bord"], e["pj"]) for e in els] == [
         ("5", "1", "12", None),
@@ -106,7 +106,7 @@ def test_all_ok(schema):
     assert doc.find("EnTetePES/CodCol").get("V") == "123"
 
 
-def test_bordereau_rejected_with_piece_and_line_details(schema):
+def test_bordereau_rejected_with_piece_and_line_details(acquit_schema):
     findings = [
         Finding(
             NumAnoAck.AUTRE,
@@ -145,7 +145,7 @@ def test_bordereau_rejected_with_piece_and_line_details(schema):
         ),
     ]
     report = _report(findings, bordereaux=(_bord("12"), _bord("13"), _bord("12", "recette")))
-    doc = _parse(build_acquit(report, when=WHEN), schema)
+    doc = _parse(build_acquit(report, when=WHEN), acquit_schema)
     els = _elements(doc)
     dep12, dep13, rec12, pj1, pj2 = els
     assert (dep12["domaine"], dep12["etat"]) == ("5", "0")
@@ -163,7 +163,7 @@ def test_bordereau_rejected_with_piece_and_line_details(schema):
     assert "domiciliation bancaire erronée" in etree.tostring(doc, encoding="unicode")
 
 
-def test_flux_blocked_rejects_everything(schema):
+def test_flux_blocked_rejects_everything(acquit_schema):
     findings = [
         Finding(
             NumAnoAck.SCHEMA_INCOMPLET,
@@ -173,7 +173,7 @@ def test_flux_blocked_rejects_everything(schema):
             Location(path="/PES_Aller/PES_DepenseAller/Bordereau[1]", line=42),
         )
     ]
-    doc = _parse(build_acquit(_report(findings), flow_name="flux.xml", when=WHEN), schema)
+    doc = _parse(build_acquit(_report(findings), flow_name="flux.xml", when=WHEN), acquit_schema)
     els = _elements(doc)
     assert [(e["domaine"], e["etat"]) for e in els] == [
         ("0", "0"),
@@ -187,7 +187,7 @@ def test_flux_blocked_rejects_everything(schema):
     assert doc.find("Enveloppe/Parametres/NomFic").get("V") == "flux.xml"
 
 
-def test_unreadable_flow_still_schema_valid(schema):
+def test_unreadable_flow_still_schema_valid(acquit_schema):
     report = Report(
         schema_version="v5.17",
         root=None,
@@ -196,14 +196,14 @@ def test_unreadable_flow_still_schema_valid(schema):
         ),
         id_post="12",  # not a codique: replaced by a neutral value
     )
-    doc = _parse(build_acquit(report, when=WHEN), schema)
+    doc = _parse(build_acquit(report, when=WHEN), acquit_schema)
     assert [(e["domaine"], e["etat"], e["errors"]) for e in _elements(doc)] == [
         ("0", "0", ["ERREUR_ENCODING"])
     ]
     assert doc.find("EnTetePES/IdPost").get("V") == "999999"
 
 
-def test_signatures(schema):
+def test_signatures(acquit_schema):
     findings = [
         Finding(
             NumAnoAck.SIGNATURE_BORDEREAU_INVALIDE,
@@ -219,7 +219,7 @@ def test_signatures(schema):
         SignatureInfo(target="flux", valid=True),
     )
     report = _report(findings, bordereaux=(_bord("12"), _bord("13")), pj_ids=(), signatures=sigs)
-    doc = _parse(build_acquit(report, when=WHEN), schema)
+    doc = _parse(build_acquit(report, when=WHEN), acquit_schema)
     assert [(e["domaine"], e["etat"], e["bord"], e["errors"]) for e in _elements(doc)] == [
         ("2", "1", None, []),
         ("3", "1", "12", []),
@@ -229,7 +229,7 @@ def test_signatures(schema):
     ]
 
 
-def test_read_back_with_reader(schema):
+def test_read_back_with_reader(acquit_schema):
     from pigp.formats.pes.returns import read_acquit
 
     findings = [
@@ -264,7 +264,7 @@ def test_read_back_with_reader(schema):
     ]
 
 
-def test_flow_of_budget_00_is_acknowledged_for_budget_00(schema):
+def test_flow_of_budget_00_is_acknowledged_for_budget_00(acquit_schema):
     from pigp.formats.pes import validate
     from pigp.formats.pes.generator import generate_pes_aller
 
@@ -272,7 +272,7 @@ def test_flow_of_budget_00_is_acknowledged_for_budget_00(schema):
     generate_pes_aller(buf, seed=1, pieces=2, cod_col="055", cod_bud="00")
     report = validate(buf.getvalue())
     assert report.valid and (report.cod_col, report.cod_bud) == ("055", "00")
-    doc = _parse(build_acquit(report, when=WHEN), schema)
+    doc = _parse(build_acquit(report, when=WHEN), acquit_schema)
     assert doc.find("EnTetePES/CodCol").get("V") == "055"
     assert doc.find("EnTetePES/CodBud").get("V") == "00"
 
@@ -298,8 +298,10 @@ def test_flow_of_budget_00_is_acknowledged_for_budget_00(schema):
         ("IdColl", "id_coll", "2134017220178X", ""),
     ],
 )
-def test_header_values_the_schema_accepts_are_kept(schema, tag, field, value, expected):
+def test_header_values_the_schema_accepts_are_kept(acquit_schema, tag, field, value, expected):
     import dataclasses
 
-    doc = _parse(build_acquit(dataclasses.replace(_report(), **{field: value}), when=WHEN), schema)
+    doc = _parse(
+        build_acquit(dataclasses.replace(_report(), **{field: value}), when=WHEN), acquit_schema
+    )
     assert doc.find(f"EnTetePES/{tag}").get("V") == expected

@@ -24,7 +24,7 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True
 
 
 @pytest.fixture(scope="module")
-def schema():
+def aller_schema():
     return get_schema("v5.17", MessageKind.ALLER)
 
 
@@ -37,14 +37,14 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_shapes_are_schema_valid(shape, schema, tmp_path):
+def test_shapes_are_schema_valid(shape, aller_schema, tmp_path):
     kw = SHAPES[shape]
     flow = generate_pes_aller(tmp_path / "f.xml", seed=3, **kw)
     raw = flow.path.read_bytes()
     assert raw.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
     assert flow.size == len(raw)
     doc = etree.fromstring(raw, PARSER)
-    schema.assertValid(doc)
+    aller_schema.assertValid(doc)
     bords = doc.findall("*/Bordereau")
     assert len(bords) == flow.bordereaux == len(flow.bordereau_ids)
     assert [b.get("Id") for b in bords] == list(flow.bordereau_ids)
@@ -175,13 +175,13 @@ def test_invalid_parameters(kw):
         generate_pes_aller(io.BytesIO(), **kw)
 
 
-def test_bordereaux_numbered_from_id_bord_start(schema):
+def test_bordereaux_numbered_from_id_bord_start(aller_schema):
     buf = io.BytesIO()
     flow = generate_pes_aller(
         buf, seed=3, bordereaux=3, pieces=2, domaine="mixte", id_bord_start=41
     )
     doc = etree.fromstring(buf.getvalue())
-    schema.assertValid(doc)
+    aller_schema.assertValid(doc)
     assert [b.get("V") for b in doc.iter("IdBord")] == ["41", "42", "43"] * 2
     assert flow.id_bords == tuple((d, str(n)) for d in ("depense", "recette") for n in (41, 42, 43))
     for start, count in ((0, 1), (9_999_999, 2)):

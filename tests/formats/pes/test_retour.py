@@ -151,16 +151,16 @@ def _expected(states: list[PieceState]) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def schema():
+def retour_schema():
     return get_schema("v5.17", MessageKind.RETOUR)
 
 
-def test_depense_valid_and_reads_back(schema):
+def test_depense_valid_and_reads_back(retour_schema):
     states = _depense_states()
     data = build_retour_depense(states, HEADER, when=WHEN)
     assert data.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
     doc = etree.fromstring(data)
-    schema.assertValid(doc)
+    retour_schema.assertValid(doc)
     assert _read_back(data, "depense") == _expected(states)
     assert len(doc.findall("PES_DepenseRetour/Bordereau")) == 2
     assert doc.find("Enveloppe/Parametres/TypFic").get("V") == "PES2R_DEP"
@@ -173,7 +173,7 @@ def test_depense_valid_and_reads_back(schema):
     assert "RIB du fournisseur à corriger" in data.decode("iso-8859-1")
 
 
-def test_recette_valid_and_reads_back(schema):
+def test_recette_valid_and_reads_back(retour_schema):
     states = [
         PieceState(
             exercice=2025,
@@ -204,7 +204,7 @@ def test_recette_valid_and_reads_back(schema):
     ]
     data = build_retour_recette(states, HEADER, when=WHEN, nature="R", seq=2)
     doc = etree.fromstring(data)
-    schema.assertValid(doc)
+    retour_schema.assertValid(doc)
     assert _read_back(data, "recette") == _expected(states)
     assert doc.find("PES_RecetteRetour/EnTeteRecette/TypRestit").get("V") == "01"
     assert doc.find("Enveloppe/Parametres/NomFic").get("V").startswith("PES2R_RCE_R_710_20_")
@@ -293,14 +293,14 @@ def _titre_en_recouvrement(**line: object) -> PieceState:
     )
 
 
-def test_recette_carries_where_recovery_stands(schema):
+def test_recette_carries_where_recovery_stands(retour_schema):
     soldee = _titre_en_recouvrement(
         contentieux=Contentieux(Decimal("50.00"), Decimal("0.00"), Decimal("0.00")), acte=None
     )
     states = [_titre_en_recouvrement(), dataclasses.replace(soldee, id_pce=78)]
     data = build_retour_recette(states, HEADER, when=WHEN)
     doc = etree.fromstring(data)
-    schema.assertValid(doc)
+    retour_schema.assertValid(doc)
     blp = doc.find(".//Piece/LigneDePiece/BlocLignePiece")
     # XSD order: InfoLignePiece, InfoRecouvrement, …, InfoContentieux, InfoAmiableContentieux
     assert [c.tag for c in blp] == [

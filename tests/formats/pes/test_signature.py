@@ -27,17 +27,15 @@ from pigp.formats.pes.signature import (
     sign_bordereaux,
     verify_signatures,
 )
+from tests.reference import PES_SAMPLES, reference
 
-SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference/pes/samples/aller"
-SHA256_SAMPLE = SAMPLES / "signed_xades122_rsa_sha256.xml"
-SHA1_SAMPLE = SAMPLES / "signed_xades111_rsa_sha1.xml"
+SHA256_SAMPLE = PES_SAMPLES / "aller" / "signed_xades122_rsa_sha256.xml"
+SHA1_SAMPLE = PES_SAMPLES / "aller" / "signed_xades111_rsa_sha1.xml"
 WHEN = dt.datetime(2025, 3, 14, 10, 0, tzinfo=dt.UTC)
 
 
 def _sample(path: Path) -> bytes:
-    if not path.exists():
-        pytest.skip(f"échantillon de référence absent : {path}")
-    return path.read_bytes()
+    return reference(path).read_bytes()
 
 
 def _errors(findings):

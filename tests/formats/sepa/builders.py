@@ -6,8 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from pigp.formats.sepa import (
     CAMT_053_02,
     CAMT_053_08,
@@ -31,15 +29,6 @@ from pigp.formats.sepa.camt_writer import COLLECTED_DIRECT_DEBIT
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "sepa"
-SAMPLES = REPO / ".." / "shared" / "reference" / "sepa" / "samples"
-
-
-def sample(name: str) -> Path:
-    """A reference sample of ``../shared`` (the test is skipped on a clone without it)."""
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"échantillon de référence absent : {path}")
-    return path
 
 
 TODAY = date(2026, 11, 27)

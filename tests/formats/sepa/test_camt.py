@@ -24,8 +24,9 @@ from pigp.formats.sepa import (
     validate_camt,
     write_camt,
 )
+from tests.reference import sepa_sample as sample
 
-from .builders import DATA, TRESORERIE, sample, statement_lines
+from .builders import DATA, TRESORERIE, statement_lines
 
 CAMT = [CAMT_053_08, CAMT_053_02, CAMT_054_08, CAMT_054_02]
 

@@ -13,8 +13,9 @@ import pytest
 from pigp.formats.sepa import Code, SepaReport, Severity, detect, validate
 from pigp.formats.sepa.errors import SepaUnsafeXmlError
 from pigp.formats.sepa.safety import SafeStream
+from tests.reference import sepa_sample as sample
 
-from .builders import DATA, TODAY, sample
+from .builders import DATA, TODAY
 
 P1 = (DATA / "pain.001.001.09.xml").read_bytes()
 P8 = (DATA / "pain.008.001.08.xml").read_bytes()
