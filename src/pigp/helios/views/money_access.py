@@ -20,15 +20,13 @@ def collectivite_choices(user: User) -> list[tuple[int, str]]:
     return list(collectivites_for_agent(user).order_by("nom").values_list("pk", "nom"))
 
 
-def collectivite_filter(request: HttpRequest) -> tuple[CollectiviteFilterForm, int | None, str]:
+def collectivite_filter(request: HttpRequest) -> tuple[CollectiviteFilterForm, int | None]:
     choices = collectivite_choices(request.user)
     form = CollectiviteFilterForm(request.GET or None, collectivites=choices, prefix="f")
     selected = None
     if form.is_bound and form.is_valid():
         selected = form.cleaned_data["collectivite"] or None
-    query = request.GET.copy()
-    query.pop("page", None)
-    return form, selected, query.urlencode()
+    return form, selected
 
 
 def check_posted_collectivite(request: HttpRequest, field: str, data: Any = None) -> None:

@@ -46,7 +46,7 @@ def _recouvrement_page(
     debit_form: DirectDebitRunForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    filter_form, selected, query = collectivite_filter(request)
+    filter_form, selected = collectivite_filter(request)
     colls = collectivites_for_agent(request.user)
     if selected:
         colls = colls.filter(pk=selected)
@@ -75,11 +75,10 @@ def _recouvrement_page(
         "helios/money_recouvrement.html",
         {
             "title": "Recouvrement",
-            "page": page,
+            "page_obj": page,
             "rows": rows,
             "totals": totals,
             "par_exercice": par_exercice,
-            "query": query,
             "filter_form": filter_form,
             "camt_form": camt_form
             or CamtImportForm(collectivites=choices, prefix="camt", initial=initial),
@@ -134,7 +133,7 @@ def releve_importer(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lignes(request: HttpRequest) -> HttpResponse:
     require_agent(request.user)
-    filter_form, selected, query = collectivite_filter(request)
+    filter_form, selected = collectivite_filter(request)
     colls = collectivites_for_agent(request.user)
     if selected:
         colls = colls.filter(pk=selected)
@@ -149,8 +148,7 @@ def lignes(request: HttpRequest) -> HttpResponse:
         "helios/money_lignes.html",
         {
             "title": "Lignes de relevé à rapprocher",
-            "page": page,
-            "query": query,
+            "page_obj": page,
             "filter_form": filter_form,
         },
     )
