@@ -21,6 +21,7 @@ from pigp.core.models import Collectivite
 from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
 from pigp.helios.recovery import RecoveryError, euros
 from pigp.helios.statement_debits import CHANGED, count_run, debit_payments, locked, update_runs
+from pigp.ui.text import pluriel
 
 ZERO = Decimal("0.00")
 
@@ -127,7 +128,7 @@ def debit_choices(line: CamtDebit, *, days: int = 60, limit: int = 100) -> list[
         Choice(
             f"run-{r['run_id']}",
             f"Campagne n° {r['run_id']} du {r['run__date_execution']:%d/%m/%Y} — "
-            f"{r['n']} paiement{'s' if r['n'] > 1 else ''} à débiter, {euros(r['s'])}",
+            f"{pluriel(r['n'], 'paiement')} à débiter, {euros(r['s'])}",
         )
         for r in runs
     ]
