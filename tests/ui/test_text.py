@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.template import Context, Template
 
-from pigp.ui.text import duree, pluriel
+from pigp.ui.text import accord, duree, pluriel
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,21 @@ from pigp.ui.text import duree, pluriel
 )
 def test_pluriel(count, forms, expected):
     assert pluriel(count, forms) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "forms", "expected"),
+    [
+        (0, "traitée", "traitée"),
+        (1, "traitée", "traitée"),
+        (2, "traitée", "traitées"),
+        (3, "il reste,ils restent", "ils restent"),
+        (1, "il reste,ils restent", "il reste"),
+        ("?", "traitée", "traitée"),
+    ],
+)
+def test_accord(count, forms, expected):
+    assert accord(count, forms) == expected
 
 
 @pytest.mark.parametrize(
@@ -42,6 +57,8 @@ def test_duree(seconds, expected):
 
 
 def test_filters_in_templates():
-    template = Template('{% load ui %}{{ n|pluriel:"flux,flux" }} ; {{ d|duree }}')
+    template = Template(
+        '{% load ui %}{{ n|pluriel:"flux,flux" }} {{ n|accord:"traité" }} ; {{ d|duree }}'
+    )
     rendered = template.render(Context({"n": 2, "d": datetime.timedelta(minutes=15)}))
-    assert rendered == "2 flux ; 15 minutes"
+    assert rendered == "2 flux traités ; 15 minutes"

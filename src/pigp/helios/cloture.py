@@ -20,6 +20,7 @@ from django.utils import timezone
 from pigp.core import journal
 from pigp.helios.models import Domaine, EtatPiece, Exercice, Paiement, Piece
 from pigp.helios.signals import exercice_closed
+from pigp.ui.text import pluriel
 
 UNDECIDED = (EtatPiece.RECUE, EtatPiece.EN_INSTANCE)
 
@@ -74,10 +75,10 @@ def blockers(exercice: Exercice) -> list[str]:
     reasons = []
     if counts.get(EtatPiece.RECUE):
         n = counts[EtatPiece.RECUE]
-        reasons.append(f"{n} pièce{'s' if n > 1 else ''} à prendre en charge")
+        reasons.append(f"{pluriel(n, 'pièce')} à prendre en charge")
     if counts.get(EtatPiece.EN_INSTANCE):
         n = counts[EtatPiece.EN_INSTANCE]
-        reasons.append(f"{n} pièce{'s' if n > 1 else ''} en instance")
+        reasons.append(f"{pluriel(n, 'pièce')} en instance")
     if reasons:
         return [
             f"L'exercice {exercice.annee} ne peut pas être clos : "

@@ -27,6 +27,7 @@ from pigp.helios.models import (
     PieceJustificative,
     PjRef,
 )
+from pigp.ui.text import pluriel
 
 OK, INFO, WARNING, ERROR = "ok", "info", "warning", "error"
 LEVEL_ORDER = {OK: 0, INFO: 1, WARNING: 2, ERROR: 3}
@@ -230,7 +231,7 @@ def _check_pj(
     return Hint(
         "pj",
         OK,
-        f"{n} pièce{'s' if n > 1 else ''} justificative{'s' if n > 1 else ''} présente{'s' if n > 1 else ''}",
+        pluriel(n, "pièce justificative présente,pièces justificatives présentes"),
     )
 
 
@@ -364,9 +365,9 @@ def check_delay(piece: Piece, today: datetime.date) -> Hint:
     days = max((end - received).days, 0)
     paid = piece.date_paiement is not None
     what = (
-        f"payé {days} jour{'s' if days > 1 else ''} après réception"
+        f"payé {pluriel(days, 'jour')} après réception"
         if paid
-        else (f"{days} jour{'s' if days > 1 else ''} depuis la réception")
+        else f"{pluriel(days, 'jour')} depuis la réception"
     )
     detail = (
         f"Part du comptable : {DELAI_COMPTABLE} jours ; "

@@ -44,6 +44,7 @@ from pigp.helios.models import (
     StatutActionGroupee,
 )
 from pigp.helios.tasks import run_bulk_action
+from pigp.ui.text import pluriel
 
 log = logging.getLogger(__name__)
 
@@ -191,18 +192,14 @@ class Outcome:
         n = len(self.refused)
         shown = " ".join(self.refused[:limit])
         more = f" … et {n - limit} autre(s) refus." if n > limit else ""
-        return f"{n} pièce{'s' if n > 1 else ''} refusée{'s' if n > 1 else ''} : {shown}{more}"
+        return f"{pluriel(n, 'pièce refusée,pièces refusées')} : {shown}{more}"
 
 
 def skipped_summary(n: int, labels: list[str]) -> str:
     """« 1 pièce déjà décidée, laissée telle quelle : mandat n° 3 (rejetée). » (or "")."""
     if not n:
         return ""
-    more = (
-        f" … et {n - len(labels)} autre{'s' if n - len(labels) > 1 else ''}"
-        if n > len(labels)
-        else ""
-    )
+    more = f" … et {pluriel(n - len(labels), 'autre')}" if n > len(labels) else ""
     if n == 1:
         head = "1 pièce déjà décidée, laissée telle quelle"
     else:
@@ -214,7 +211,7 @@ def moved_summary(action: Action, n: int) -> str:
     if not n:
         return "Aucune pièce n'a changé d'état."
     done = action.done_plural if n > 1 else action.done
-    return f"{n} pièce{'s' if n > 1 else ''} {done}."
+    return f"{pluriel(n, 'pièce')} {done}."
 
 
 def apply(

@@ -96,17 +96,6 @@ class FluxFilterForm(forms.Form):
             qs = qs.filter(budget=data["budget"])
         return qs
 
-    def querystring(self) -> str:
-        """The active filters, to carry them over in paging links."""
-        from urllib.parse import urlencode
-
-        pairs = [
-            (name, self.data.get(name))
-            for name in self.fields
-            if self.data.get(name) and name not in self.errors
-        ]
-        return urlencode(pairs)
-
 
 class PreferencesForm(DsfrBaseForm):
     def get_context(self) -> dict[str, Any]:

@@ -11,15 +11,27 @@ def pluriel(count: object, forms: str) -> str:
     ``forms`` is the singular, or "singular,plural" when the plural is not the singular + s.
     The number is written with a narrow no-break space between thousands.
     """
-    singular, _, plural = forms.partition(",")
-    plural = plural or f"{singular}s"
     try:
         number = Decimal(str(count))
     except (InvalidOperation, ValueError):
-        return f"{count} {singular}"
-    word = plural if abs(number) >= 2 else singular
+        return f"{count} {_forms(forms)[0]}"
     text = f"{number:,}".replace(",", "\u202f") if number == number.to_integral() else str(count)
-    return f"{text} {word}"
+    return f"{text} {accord(number, forms)}"
+
+
+def accord(count: object, forms: str) -> str:
+    """The word(s) alone, agreed with ``count`` by the same rule: « traitée », « traitées ». For a word
+    that does not follow the number (« 2 pièces sur 5 traitées »)."""
+    singular, plural = _forms(forms)
+    try:
+        return plural if abs(Decimal(str(count))) >= 2 else singular
+    except (InvalidOperation, ValueError):
+        return singular
+
+
+def _forms(forms: str) -> tuple[str, str]:
+    singular, _, plural = forms.partition(",")
+    return singular, plural or f"{singular}s"
 
 
 def duree(seconds: float) -> str:

@@ -27,6 +27,7 @@ from pigp.helios.money.statement_debits import (
     locked,
     update_runs,
 )
+from pigp.ui.text import pluriel
 
 ZERO = Decimal("0.00")
 
@@ -134,7 +135,7 @@ def debit_choices(line: CamtDebit, *, days: int = 60, limit: int = 100) -> list[
         Choice(
             f"run-{r['run_id']}",
             f"Campagne n° {r['run_id']} du {r['run__date_execution']:%d/%m/%Y} — "
-            f"{r['n']} paiement{'s' if r['n'] > 1 else ''} à débiter, {euros(r['s'])}",
+            f"{pluriel(r['n'], 'paiement')} à débiter, {euros(r['s'])}",
         )
         for r in runs
     ]

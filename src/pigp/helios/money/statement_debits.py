@@ -49,6 +49,7 @@ from pigp.helios.models import CamtDebit, CamtImport, Paiement, PaymentRun
 from pigp.helios.money.bulk import BATCH, chunks
 from pigp.helios.money.recovery import RecoveryError, euros
 from pigp.helios.money.statement_seen import SeenLines, entry_account, entry_end_to_end_id
+from pigp.ui.text import accord, pluriel
 
 DAYS = 5  # a transfer is booked on its execution date, or a few days after
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{5,34}")
@@ -206,8 +207,8 @@ class _Matcher:
                 return True
             mismatch = (
                 f"Le lot est celui de la campagne n° {run['pk']} du "
-                f"{run['date_execution']:%d/%m/%Y}, dont {n} paiement{'s' if n > 1 else ''} "
-                f"reste{'nt' if n > 1 else ''} à débiter pour {euros(total)} : le montant "
+                f"{run['date_execution']:%d/%m/%Y}, dont {pluriel(n, 'paiement')} "
+                f"{accord(n, 'reste,restent')} à débiter pour {euros(total)} : le montant "
                 f"débité ({euros(line.montant)}) est différent."
             )
         if self._by_end_to_end(plan, mismatch):
@@ -246,9 +247,11 @@ class _Matcher:
                 where = already[0]["debit__camt__nom"] or "ce relevé"
                 return _deja(
                     line,
-                    f"Paiement{'s' if len(already) > 1 else ''} déjà constaté"
-                    f"{'s' if len(already) > 1 else ''} débité{'s' if len(already) > 1 else ''} "
-                    f"(relevé « {where} ») : rien n'est compté deux fois.",
+                    accord(
+                        len(already),
+                        "Paiement déjà constaté débité,Paiements déjà constatés débités",
+                    )
+                    + f" (relevé « {where} ») : rien n'est compté deux fois.",
                 )
             if unknown or wrong:
                 line.explication = _unknown(mismatch, unknown, wrong, already)
@@ -344,8 +347,8 @@ def _unknown(prefix: str, unknown: list[str], wrong: list[str], already: list[di
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         parts.append(
-            f"{len(unknown)} opération{'s' if len(unknown) > 1 else ''} sans paiement connu "
-            f"sous {'ces références' if len(unknown) > 1 else 'cette référence'} : {shown}."
+            f"{pluriel(len(unknown), 'opération')} sans paiement connu "
+            f"sous {accord(len(unknown), 'cette référence,ces références')} : {shown}."
         )
     if wrong:
         parts.append(
@@ -355,9 +358,8 @@ def _unknown(prefix: str, unknown: list[str], wrong: list[str], already: list[di
         )
     if already:
         parts.append(
-            f"{len(already)} paiement{'s' if len(already) > 1 else ''} déjà constaté"
-            f"{'s' if len(already) > 1 else ''} débité{'s' if len(already) > 1 else ''} "
-            "sur un autre relevé."
+            pluriel(len(already), "paiement déjà constaté débité,paiements déjà constatés débités")
+            + " sur un autre relevé."
         )
     return " ".join(parts)
 

@@ -43,10 +43,9 @@ def retour_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "helios/retour_list.html",
         {
             "title": "PES_Retour émis",
-            "page": page,
+            "page_obj": page,
             "collectivites": collectivites,
             "chosen": chosen,
-            "query": f"collectivite={chosen}" if chosen.isdigit() else "",
         },
     )
 
@@ -113,7 +112,12 @@ def cloture_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "helios/retour_cloture_list.html",
-        {"title": "Clôture des exercices", "page": page, "rows": rows, "etats": EtatPiece.labels},
+        {
+            "title": "Clôture des exercices",
+            "page_obj": page,
+            "rows": rows,
+            "etats": EtatPiece.labels,
+        },
     )
 
 

@@ -57,18 +57,15 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = workbench.queue(request.user, collectivite_id=collectivite_id, domaine=domaine, tri=tri)
     page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(b, workbench.age_days(b.recu_le)) for b in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "helios/workbench_queue.html",
         {
             "title": "File d'attente des bordereaux",
             "form": form,
-            "page": page,
+            "page_obj": page,
             "rows": rows,
             "counts": workbench.counts_by_collectivite(request.user, domaine=domaine),
-            "query": query.urlencode(),
             "menu": "queue",
         },
     )
@@ -95,7 +92,7 @@ def bordereau(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "title": str(b),
             "bordereau": b,
             "collectivite": b.exercice.budget.collectivite,
-            "page": page,
+            "page_obj": page,
             "rows": rows,
             "etats": workbench.etat_counts(b),
             "age": workbench.age_days(b.recu_le),

@@ -45,8 +45,7 @@ def _list(
             "title": title,
             "collectivite": collectivite,
             "form": form,
-            "page": page,
-            "querystring": form.querystring(),
+            "page_obj": page,
             "can_deposit": collectivite is not None
             and collectivite.pk in access.writable_collectivite_ids(user),
         },

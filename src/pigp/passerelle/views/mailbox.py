@@ -29,10 +29,9 @@ def mailbox_list(request: AuthenticatedHttpRequest, coll_pk: int) -> HttpRespons
         {
             "title": f"Boîte aux lettres — {collectivite.nom}",
             "collectivite": collectivite,
-            "page": page,
+            "page_obj": page,
             "unread": unread,
             "only_unread": only_unread,
-            "querystring": "non_lus=1" if only_unread else "",
         },
     )
 

@@ -61,7 +61,7 @@ def comptable_demandes(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/comptable_demandes.html",
-        {"title": "Demandes d'habilitation", "page": page, "form": DecisionForm()},
+        {"title": "Demandes d'habilitation", "page_obj": page, "form": DecisionForm()},
     )
 
 
@@ -82,7 +82,7 @@ def comptable_habilitations(request: AuthenticatedHttpRequest) -> HttpResponse:
         "portal/comptable_habilitations.html",
         {
             "title": "Habilitations de mes collectivités",
-            "page": page,
+            "page_obj": page,
             "statut": statut,
             "statuts": StatutHabilitation.choices,
             "form": DecisionForm(),

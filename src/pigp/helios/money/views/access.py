@@ -26,9 +26,9 @@ def collectivite_choices(user: User) -> list[tuple[int, str]]:
 
 def collectivite_filter(
     request: AuthenticatedHttpRequest,
-) -> tuple[CollectiviteFilterForm, int | None, QuerySet[Collectivite], str]:
-    """The filter form, the collectivité it selects (or None), the poste's collectivités
-    narrowed to it, and the query string without the page."""
+) -> tuple[CollectiviteFilterForm, int | None, QuerySet[Collectivite]]:
+    """The filter form, the collectivité it selects (or None), and the poste's collectivités
+    narrowed to it."""
     choices = collectivite_choices(request.user)
     form = CollectiviteFilterForm(request.GET or None, collectivites=choices, prefix="f")
     selected = None
@@ -37,9 +37,7 @@ def collectivite_filter(
     colls = collectivites_for_agent(request.user)
     if selected:
         colls = colls.filter(pk=selected)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return form, selected, colls, query.urlencode()
+    return form, selected, colls
 
 
 def check_posted_collectivite(

@@ -34,7 +34,7 @@ PREVIEW_PAGE_SIZE = 100
 def _paiements_page(
     request: AuthenticatedHttpRequest, form: PaymentRunForm | None = None, status: int = 200
 ) -> HttpResponse:
-    filter_form, selected, colls, query = collectivite_filter(request)
+    filter_form, selected, colls = collectivite_filter(request)
     runs = (
         PaymentRun.objects.filter(collectivite__in=colls)
         .select_related("collectivite", "fichier")
@@ -61,8 +61,7 @@ def _paiements_page(
         "helios/money_paiements.html",
         {
             "title": "Paiements",
-            "page": page,
-            "query": query,
+            "page_obj": page,
             "filter_form": filter_form,
             "form": form,
             "a_payer": a_payer,
@@ -122,8 +121,8 @@ def _preview_page(
         {
             "title": "Aperçu de la campagne de paiement",
             "preview": preview,
-            "page": page,
-            "query": query.urlencode(),
+            "page_obj": page,
+            "page_query": query,  # reached by POST too: the links carry the run, not request.GET
             # Exclusions on the other pages travel as hidden fields.
             "hidden_excluded": [pk for pk in preview.excluded_ids if pk not in shown],
             "error": error,

@@ -46,7 +46,7 @@ def _recouvrement_page(
     debit_form: DirectDebitRunForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    filter_form, selected, colls, query = collectivite_filter(request)
+    filter_form, selected, colls = collectivite_filter(request)
     titres = (
         recovery.titres_dus(colls)
         .select_related("collectivite", "tiers", "exercice", "bordereau")
@@ -72,11 +72,10 @@ def _recouvrement_page(
         "helios/money_recouvrement.html",
         {
             "title": "Recouvrement",
-            "page": page,
+            "page_obj": page,
             "rows": rows,
             "totals": totals,
             "par_exercice": par_exercice,
-            "query": query,
             "filter_form": filter_form,
             "camt_form": camt_form
             or CamtImportForm(collectivites=choices, prefix="camt", initial=initial),
@@ -131,7 +130,7 @@ def releve_importer(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def lignes(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_agent(request.user)
-    filter_form, _, colls, query = collectivite_filter(request)
+    filter_form, _, colls = collectivite_filter(request)
     qs = (
         statements.unmatched_lines(colls)
         .select_related("camt__collectivite")
@@ -143,8 +142,7 @@ def lignes(request: AuthenticatedHttpRequest) -> HttpResponse:
         "helios/money_lignes.html",
         {
             "title": "Lignes de relevé à rapprocher",
-            "page": page,
-            "query": query,
+            "page_obj": page,
             "filter_form": filter_form,
         },
     )

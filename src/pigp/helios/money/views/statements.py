@@ -42,9 +42,8 @@ def releve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "title": f"Relevé « {camt.nom} »",
             "camt": camt,
-            "page": page,
+            "page_obj": page,
             "credits": credits,
-            "query": "",
             "credits_deja": deja,
             "credits_titres": camt.rapprochees - deja,
             "credits_waiting": camt.lignes - camt.rapprochees,
@@ -110,8 +109,7 @@ def campagne(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "title": f"Campagne de paiement n° {run.pk}",
             "run": run,
-            "page": page,
-            "query": "",
+            "page_obj": page,
             "debit_lines": run.debit_lines.select_related("camt").order_by("date", "pk")[:20],
         },
     )
