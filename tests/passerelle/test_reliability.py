@@ -138,6 +138,7 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
     flux = Flux.objects.get(pk=flux_id)
     assert flux.statut == StatutFlux.EN_COURS, "the kill came too late to test anything"
     wait_for(
@@ -160,6 +161,7 @@ def test_worker_killed_mid_flow_is_finished_exactly_once(sicoval, tmp_path):
             second.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(second.pid, signal.SIGKILL)
+            second.wait()  # reaped: a Popen still running at teardown is a ResourceWarning
     flux = Flux.objects.get(pk=flux_id)
     assert flux.statut == StatutFlux.ACQUITTE, (flux.message, log.read_text()[-3000:])
     assert flux.attempts == 2
