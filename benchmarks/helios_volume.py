@@ -27,7 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # Django is set up by the child process before these are imported
+    from pigp.core.models import Budget, Collectivite
+    from pigp.helios.reception import IngestResult
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -58,12 +66,19 @@ class QueryCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def __call__(
+        self,
+        execute: Callable[[str, Any, bool, dict[str, Any]], Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
         self.count += 1
         return execute(sql, params, many, context)
 
 
-def _counted(fn):  # type: ignore[no-untyped-def]
+def _counted(fn: Callable[[], T]) -> tuple[T, float, int]:
     from django.db import connection
 
     counter = QueryCounter()
@@ -73,7 +88,16 @@ def _counted(fn):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start, counter.count
 
 
-def _flow(path: Path, coll, budget, *, domaine: str, pieces: int, seed: int, exercice: int):  # type: ignore[no-untyped-def]
+def _flow(
+    path: Path,
+    coll: Collectivite,
+    budget: Budget,
+    *,
+    domaine: str,
+    pieces: int,
+    seed: int,
+    exercice: int,
+) -> None:
     from pigp.formats.pes.generator import generate_pes_aller
 
     bordereaux = max(1, -(-pieces // MAX_PER_BORDEREAU))
@@ -93,7 +117,7 @@ def _flow(path: Path, coll, budget, *, domaine: str, pieces: int, seed: int, exe
     )
 
 
-def _receive(path: Path, coll):  # type: ignore[no-untyped-def]
+def _receive(path: Path, coll: Collectivite) -> tuple[IngestResult, float, float, int]:
     """Deposit, then run the gateway's processing and the ledger's ingestion here, timed."""
     from pigp.helios.reception import ingest
     from pigp.passerelle import intake

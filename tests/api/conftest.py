@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 
 from tests.conftest import grant, make_user
 from tests.passerelle.spooling import django_tmp  # noqa: F401 (a fixture of the upload tests)
@@ -18,7 +19,7 @@ class Caller:
     user: object = None
     token: str = ""
 
-    def client(self, client):  # type: ignore[no-untyped-def]
+    def client(self, client: Client) -> Client:
         if self.user is not None:
             client.force_login(self.user)
         return client

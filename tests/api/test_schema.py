@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import Case
 from schemathesis.checks import CHECKS
 from schemathesis.generation import GenerationMode
+from schemathesis.schemas import APIOperation
 
 from pigp.passerelle import mailbox
 from pigp.passerelle.models import KindFlux
@@ -97,7 +100,7 @@ def test_schemathesis_finds_no_server_error(live_server, admin_local, sicoval):
     known = {"/api/v1/flux/": received.flux.pk, "/api/v1/boite/": retour.pk}
     statuses: dict[str, set[int]] = {}
 
-    def runner(operation, mode):  # type: ignore[no-untyped-def]
+    def runner(operation: APIOperation, mode: GenerationMode) -> tuple[str, Callable[[], None]]:
         key = f"{operation.method.upper()} {operation.path}"
 
         @settings(
@@ -108,7 +111,7 @@ def test_schemathesis_finds_no_server_error(live_server, admin_local, sicoval):
             derandomize=True,
         )
         @given(case=operation.as_strategy(generation_mode=mode))
-        def run(case):  # type: ignore[no-untyped-def]
+        def run(case: Case) -> None:
             # Half the valid cases on an object that exists, so more than the 404 path is run.
             if (
                 case.path_parameters

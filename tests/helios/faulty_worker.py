@@ -12,8 +12,13 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import django
+
+if TYPE_CHECKING:  # imported at run time once Django is set up
+    from pigp.helios.reception import _Writer
+    from pigp.passerelle.models import Flux
 
 
 def main() -> None:
@@ -26,7 +31,7 @@ def main() -> None:
     kind, _, arg = os.environ["PIGP_TEST_FAULT"].partition(":")
     if kind == "block":
 
-        def blocked(flux):  # type: ignore[no-untyped-def]
+        def blocked(flux: Flux) -> None:
             Path(arg).write_text(str(flux.pk))
             threading.Event().wait()  # until SIGKILL
 
@@ -35,7 +40,7 @@ def main() -> None:
         real_flush = reception._Writer.flush
         calls = []
 
-        def failing(self):  # type: ignore[no-untyped-def]
+        def failing(self: _Writer) -> None:
             real_flush(self)
             calls.append(1)
             if kind == "fail-always" or len(calls) == 1:

@@ -8,6 +8,7 @@ the gateway must retry the flow as for a worker crash, then refuse it (status RE
 import datetime
 import io
 from decimal import Decimal
+from typing import NoReturn
 
 import pytest
 from lxml import etree
@@ -102,7 +103,7 @@ def test_pes_flow_whose_check_breaks_once_is_accepted_on_retry(sicoval, monkeypa
     real = pes_schemas._NoTree
     calls = []
 
-    def first_time_failing():  # type: ignore[no-untyped-def]
+    def first_time_failing() -> object:
         calls.append(1)
         return _FailingTarget() if len(calls) == 1 else real()
 
@@ -134,7 +135,7 @@ def test_sepa_file_whose_rules_break_is_retried_then_refused(sicoval, monkeypatc
     )
     content = sepa.write_direct_debit(TRESORERIE, ICS, [debit])
 
-    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def boom(*args: object, **kwargs: object) -> NoReturn:
         raise Boom("injected")
 
     monkeypatch.setattr(_PainHandler, "_check_iban", boom)

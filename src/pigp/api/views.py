@@ -35,7 +35,7 @@ from pigp.api.serializers import (
     MailboxPageSerializer,
 )
 from pigp.core import files
-from pigp.core.models import Collectivite, User
+from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle import access, intake, mailbox, services, uploads
 from pigp.passerelle.models import (
     Canal,
@@ -150,6 +150,26 @@ class FileView(ApiView):
         self, request: Request, force: bool = False
     ) -> tuple[BaseRenderer, str]:
         return super().perform_content_negotiation(request, force=True)
+
+    @staticmethod
+    def attachment(
+        stored: StoredFile, name: str, content_type: str = "application/xml"
+    ) -> FileResponse:
+        return FileResponse(
+            files.open_stored(stored),
+            as_attachment=True,
+            filename=_clean_name(name),
+            content_type=content_type,
+        )
+
+
+def _file_responses(description: str) -> dict[int | tuple[int, str], OpenApiResponse]:
+    """The OpenAPI answers of a view that hands out a file (an XML one, most of the time)."""
+    return {
+        (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description=description),
+        401: E401,
+        404: E404,
+    }
 
 
 def _int_param(value: Any, name: str) -> int | None:
@@ -394,13 +414,7 @@ class FluxAcquitView(FileView):
             "Le PES_ACQUIT produit au contrôle du flux. 404 tant qu'il n'existe pas encore. "
             "Le télécharger le marque comme lu dans la boîte aux lettres."
         ),
-        responses={
-            (200, "application/xml"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="PES_ACQUIT"
-            ),
-            401: E401,
-            404: E404,
-        },
+        responses=_file_responses("PES_ACQUIT"),
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         principal = self.principal()
@@ -417,12 +431,7 @@ class FluxAcquitView(FileView):
         name = item.name if item else f"ACQUIT_{flux.pk}.xml"
         if item is not None:
             mailbox.mark_read(item, principal.email)
-        return FileResponse(
-            files.open_stored(acquit),
-            as_attachment=True,
-            filename=_clean_name(name),
-            content_type="application/xml",
-        )
+        return self.attachment(acquit, name)
 
 
 class FluxCancelView(ApiView):
@@ -509,23 +518,14 @@ class MailboxFileView(FileView):
         operation_id="boite_fichier",
         summary="Retirer un fichier de la boîte aux lettres",
         description="Le contenu du fichier ; le retirer le marque comme lu.",
-        responses={
-            (200, "application/xml"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="Le fichier."
-            ),
-            401: E401,
-            404: E404,
-        },
+        responses=_file_responses("Le fichier."),
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         principal = self.principal()
         item = access.get_mailbox_item(principal, pk)
         mailbox.mark_read(item, principal.email)
-        return FileResponse(
-            files.open_stored(item.fichier),
-            as_attachment=True,
-            filename=_clean_name(item.name),
-            content_type=item.fichier.media_type or "application/xml",
+        return self.attachment(
+            item.fichier, item.name, item.fichier.media_type or "application/xml"
         )
 
 

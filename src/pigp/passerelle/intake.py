@@ -65,17 +65,22 @@ def manifest_digest(path: Path) -> str:
     return path.name.split(".", 1)[0]
 
 
+@dataclass(frozen=True)
+class Deposit:
+    """Who deposited for whom, through which channel: the same for every entry of an archive
+    (and for the flow `passerelle_sweep` reclaims from a manifest)."""
+
+    collectivite: Collectivite
+    canal: str
+    sender_user: User | None
+    sender_account: ServiceAccount | None
+    actor: str
+
+
 def _create_flux(
-    stored: StoredFile,
-    *,
-    collectivite: Collectivite,
-    canal: str,
-    filename: str,
-    sender_user: User | None,
-    sender_account: ServiceAccount | None,
-    actor: str,
-    refused_reason: str = "",
+    stored: StoredFile, filename: str, deposit: Deposit, *, refused_reason: str = ""
 ) -> Received:
+    collectivite = deposit.collectivite
     existing = Flux.objects.filter(
         collectivite=collectivite, fichier=stored, direction="aller"
     ).first()
@@ -85,14 +90,17 @@ def _create_flux(
         with transaction.atomic():
             flux = Flux.objects.create(
                 collectivite=collectivite,
-                canal=canal,
+                canal=deposit.canal,
                 original_name=filename[:255],
                 fichier=stored,
-                sender_user=sender_user,
-                sender_account=sender_account,
+                sender_user=deposit.sender_user,
+                sender_account=deposit.sender_account,
             )
             FluxEvent.objects.create(
-                flux=flux, statut=StatutFlux.POSTE, message="Fichier reçu et conservé.", actor=actor
+                flux=flux,
+                statut=StatutFlux.POSTE,
+                message="Fichier reçu et conservé.",
+                actor=deposit.actor,
             )
             if refused_reason:
                 set_status(flux, StatutFlux.REFUSE, refused_reason, actor="passerelle")
@@ -117,12 +125,9 @@ def receive(
     sender_account: ServiceAccount | None = None,
 ) -> list[Received]:
     """Store a deposit durably and create its flow(s); archives give one flow per entry."""
-    if canal not in Canal.values:
-        raise ValueError(canal)
-    filename = clean_filename(filename)
     try:
         with files.spool(stream, max_size=settings.PIGP_PASSERELLE_MAX_SIZE) as spooled:
-            return _receive(
+            return receive_spooled(
                 spooled,
                 filename=filename,
                 collectivite=collectivite,
@@ -151,87 +156,69 @@ def receive_spooled(
             raise ValueError(canal)
         if spooled.size > settings.PIGP_PASSERELLE_MAX_SIZE:
             raise files.FileTooLargeError(settings.PIGP_PASSERELLE_MAX_SIZE)
-        return _receive(
-            spooled,
-            filename=clean_filename(filename),
+        actor = sender_user or sender_account
+        deposit = Deposit(
             collectivite=collectivite,
             canal=canal,
             sender_user=sender_user,
             sender_account=sender_account,
+            actor=actor.email if actor is not None else canal,
         )
+        return _receive(spooled, clean_filename(filename), deposit)
     except files.FileTooLargeError as exc:
         raise IntakeError(str(exc)) from exc
     finally:
         spooled.path.unlink(missing_ok=True)
 
 
-def _receive(
-    spooled: files.SpooledFile,
-    *,
-    filename: str,
-    collectivite: Collectivite,
-    canal: str,
-    sender_user: User | None,
-    sender_account: ServiceAccount | None,
-) -> list[Received]:
+def _receive(spooled: files.SpooledFile, filename: str, deposit: Deposit) -> list[Received]:
     """The one path of every deposit once it is spooled: refusals, archives, duplicates."""
     if spooled.size == 0:
         raise IntakeError("Le fichier est vide : rien n'a été déposé.")
     with spooled.path.open("rb") as fh:
         magic = fh.read(4)
-    actor = (
-        sender_user.email if sender_user else (sender_account.email if sender_account else canal)
-    )
-    common = {
-        "collectivite": collectivite,
-        "canal": canal,
-        "sender_user": sender_user,
-        "sender_account": sender_account,
-        "actor": actor,
-    }
     if magic.startswith(GZIP_MAGIC) or magic == ZIP_MAGIC:
-        return _receive_archive(spooled, filename, magic, common)
-    return [_keep_and_create(spooled, filename, common)]
+        return _receive_archive(spooled, filename, magic, deposit)
+    return [_keep_and_create(spooled, filename, deposit)]
 
 
 def _keep_and_create(
     spooled: files.SpooledFile,
     filename: str,
-    common: dict[str, object],
+    deposit: Deposit,
     *,
     refused_reason: str = "",
     media_type: str = "application/xml",
 ) -> Received:
-    collectivite = common["collectivite"]
     manifest = _write_manifest(
         spooled.sha256,
         {
             "sha256": spooled.sha256,
             "size": spooled.size,
             "filename": filename,
-            "collectivite": collectivite.pk,  # type: ignore[attr-defined]
-            "canal": common["canal"],
-            "sender_user": getattr(common["sender_user"], "pk", None),
-            "sender_account": getattr(common["sender_account"], "pk", None),
+            "collectivite": deposit.collectivite.pk,
+            "canal": deposit.canal,
+            "sender_user": getattr(deposit.sender_user, "pk", None),
+            "sender_account": getattr(deposit.sender_account, "pk", None),
             "refused_reason": refused_reason,
             "spool_path": str(spooled.path),
         },
     )
     stored = files.keep(spooled, media_type=media_type)
-    received = _create_flux(stored, filename=filename, refused_reason=refused_reason, **common)  # type: ignore[arg-type]
+    received = _create_flux(stored, filename, deposit, refused_reason=refused_reason)
     manifest.unlink(missing_ok=True)
     return received
 
 
 def _receive_archive(
-    spooled: files.SpooledFile, filename: str, magic: bytes, common: dict[str, object]
+    spooled: files.SpooledFile, filename: str, magic: bytes, deposit: Deposit
 ) -> list[Received]:
     max_out = settings.PIGP_PASSERELLE_MAX_DECOMPRESSED
     try:
         if magic.startswith(GZIP_MAGIC):
             inner = filename[:-3] if filename.lower().endswith(".gz") else filename + ".xml"
             with gzip.open(spooled.path, "rb") as src:
-                return [_receive_member(src, inner, max_out, common)]
+                return [_receive_member(src, inner, max_out, deposit)]
         with zipfile.ZipFile(spooled.path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) > settings.PIGP_PASSERELLE_MAX_ZIP_ENTRIES:
@@ -245,33 +232,22 @@ def _receive_archive(
             for member in members:
                 with archive.open(member) as src:
                     results.append(
-                        _receive_member(src, clean_filename(member.filename), max_out, common)
+                        _receive_member(src, clean_filename(member.filename), max_out, deposit)
                     )
             return results
     except _ArchiveRefused as exc:
-        return [
-            _keep_and_create(
-                spooled,
-                filename,
-                common,
-                refused_reason=str(exc),
-                media_type="application/octet-stream",
-            )
-        ]
+        reason = str(exc)
     except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
         reason = (
             f"Archive illisible ou tronquée : {compression_message(str(exc))}. Le fichier reçu "
             "est conservé tel quel."
         )
-        return [
-            _keep_and_create(
-                spooled,
-                filename,
-                common,
-                refused_reason=reason,
-                media_type="application/octet-stream",
-            )
-        ]
+    # A refused archive is kept as it came, with the reason.
+    return [
+        _keep_and_create(
+            spooled, filename, deposit, refused_reason=reason, media_type="application/octet-stream"
+        )
+    ]
 
 
 class _ArchiveRefused(Exception):
@@ -300,10 +276,8 @@ class _Limited(io.RawIOBase):
         return chunk
 
 
-def _receive_member(
-    src: files.Readable, name: str, limit: int, common: dict[str, object]
-) -> Received:
+def _receive_member(src: files.Readable, name: str, limit: int, deposit: Deposit) -> Received:
     with files.spool(_Limited(src, limit), max_size=limit + 1) as member:
         if member.size == 0:
             raise _ArchiveRefused(f"Le fichier « {name} » de l'archive est vide.")
-        return _keep_and_create(member, name, common)
+        return _keep_and_create(member, name, deposit)

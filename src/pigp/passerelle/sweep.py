@@ -19,7 +19,7 @@ from django.core.files.storage import FileSystemStorage
 from pigp.core import files
 from pigp.core.models import Collectivite, StoredFile, User
 from pigp.passerelle import integration, mailbox
-from pigp.passerelle.intake import _create_flux, manifest_digest, manifest_dir
+from pigp.passerelle.intake import Deposit, _create_flux, manifest_digest, manifest_dir
 from pigp.passerelle.models import Flux, ServiceAccount
 from pigp.passerelle.pipeline import recover_stale
 
@@ -64,18 +64,16 @@ def _reclaim(data: dict[str, Any], apply: bool) -> bool:
             sha256=sha, size=data["size"], storage_name=name, media_type="application/xml"
         )
     user_pk, account_pk = data.get("sender_user"), data.get("sender_account")
-    _create_flux(
-        stored,
+    deposit = Deposit(
         collectivite=coll,
         canal=data["canal"],
-        filename=data["filename"],
         sender_user=User.objects.filter(pk=user_pk).first() if user_pk is not None else None,
         sender_account=ServiceAccount.objects.filter(pk=account_pk).first()
         if account_pk is not None
         else None,
         actor="passerelle_sweep",
-        refused_reason=data.get("refused_reason", ""),
     )
+    _create_flux(stored, data["filename"], deposit, refused_reason=data.get("refused_reason", ""))
     return True
 
 

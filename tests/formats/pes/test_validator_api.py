@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pigp.formats.pes import Report, ValidationOptions, validate
 
 from .conftest import VALID_FLOW
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 class _Pipe(io.RawIOBase):
@@ -23,9 +27,10 @@ class _Pipe(io.RawIOBase):
     def seekable(self) -> bool:
         return False
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        chunk = self._data.read(min(len(buffer), 1000))
-        buffer[: len(chunk)] = chunk
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self._data.read(min(len(view), 1000))
+        view[: len(chunk)] = chunk
         return len(chunk)
 
 
