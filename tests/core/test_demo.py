@@ -1,8 +1,12 @@
+import datetime
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from pigp.core.demo import DEMO_PASSWORD
+from pigp.core.demo_clock import Timeline
 from pigp.core.models import Collectivite, Habilitation, Juridiction, PosteComptable, User
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +41,14 @@ def test_demo_is_idempotent_and_complete(capsys):
         "orc",
     }
     assert Habilitation.objects.pending().count() == 1
+    # Habilitations granted at the start of the demo's year; the request is a fresh one.
+    timeline = Timeline()
+    for hab in Habilitation.objects.in_force():
+        assert timezone.localdate(hab.decidee_le) == timeline.start
+        assert timezone.localdate(hab.user.date_joined) == timeline.start
+    [pending] = Habilitation.objects.pending()
+    assert timezone.localdate(pending.demandee_le) == timeline.fresh[-1]
+    assert timezone.now() - pending.demandee_le < datetime.timedelta(days=7)
 
 
 def test_demo_refused_in_production(settings):

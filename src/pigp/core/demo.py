@@ -1,13 +1,19 @@
-"""Demo data: two postes, four collectivités, one account per role. Idempotent."""
+"""Demo data: two postes, four collectivités, one account per role. Idempotent.
+
+The accounts and habilitations date from the start of the demo's history (`demo_clock`); the
+newcomer's request for access is a fresh one, waiting for the comptable.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pigp.core import journal
+from pigp.core.demo_clock import Timeline
 from pigp.core.models import (
     Application,
     Budget,
@@ -98,7 +104,9 @@ COLLECTIVITES = [
 
 def _user(email: str, first: str, last: str, **extra: object) -> User:
     user, created = User.objects.get_or_create(
-        email=email, defaults={"first_name": first, "last_name": last, **extra}
+        email=email,
+        # Field defaults hold the real clock: read the demo's (see `demo_clock`).
+        defaults={"first_name": first, "last_name": last, "date_joined": timezone.now(), **extra},
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -116,6 +124,7 @@ def _grant(user: User, coll: Collectivite, app: str, profil: str, comptable: Use
         profil=profil,
         statut=StatutHabilitation.ACTIVE,
         demandee_par=user,
+        demandee_le=timezone.now(),
         decidee_par=comptable,
     )
     hab.decidee_le = hab.demandee_le
@@ -131,8 +140,21 @@ def _totp(user: User) -> None:
     )
 
 
+def load_demo(timeline: Timeline | None = None) -> list[DemoAccount]:
+    """Create the organisations and accounts now, dated from the start of the history; add the
+    newcomer's request to `timeline` (played at once when there is none)."""
+    own = timeline is None
+    timeline = timeline or Timeline()
+    with timeline.at(timeline.moment(timeline.start, 8, 30)):
+        _organisations_and_accounts()
+    timeline.add(timeline.moment(timeline.fresh[-1], 16, 20), _newcomer_request)
+    if own:
+        timeline.run()
+    return ACCOUNTS
+
+
 @transaction.atomic
-def load_demo() -> list[DemoAccount]:
+def _organisations_and_accounts() -> None:
     postes = {}
     for codique, nom, adresse in POSTES:
         postes[codique], _ = PosteComptable.objects.get_or_create(
@@ -185,6 +207,11 @@ def load_demo() -> list[DemoAccount]:
         _grant(ordo, saint_orens, app, profil, comptable)
         _grant(lecture, saint_orens, app, Profil.CONSULTATION, comptable)
     _grant(ordo, muret, Application.PASSERELLE, Profil.TRANSMISSION, comptable)
+
+
+@transaction.atomic
+def _newcomer_request() -> None:
+    saint_orens = Collectivite.objects.get(siret=COLLECTIVITES[0][0])
     newcomer = _user("nouvel.agent@demo.pigp.fr", "Nina", "Nouvelle")
     if not Habilitation.objects.filter(user=newcomer).exists():
         hab = Habilitation.objects.create(
@@ -193,7 +220,7 @@ def load_demo() -> list[DemoAccount]:
             application=Application.PASSERELLE,
             profil=Profil.TRANSMISSION,
             demandee_par=newcomer,
+            demandee_le=timezone.now(),
             motif="Arrivée au service finances.",
         )
         journal.record("habilitation_demandee", actor=newcomer, obj=hab, collectivite=saint_orens)
-    return ACCOUNTS

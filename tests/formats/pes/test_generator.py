@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import io
 import subprocess
@@ -188,3 +189,20 @@ def test_bordereaux_numbered_from_id_bord_start(aller_schema):
         with pytest.raises(GeneratorError, match="IdBord"):
             generate_pes_aller(io.BytesIO(), bordereaux=count, id_bord_start=start)
     generate_pes_aller(io.BytesIO(), bordereaux=2, id_bord_start=9_999_998)  # the last two
+
+
+def test_emis_le_dates_the_flow(schema):
+    buf = io.BytesIO()
+    generate_pes_aller(
+        buf, seed=4, pieces=2, domaine="mixte", exercice=2025, emis_le=dt.date(2025, 9, 22)
+    )
+    doc = etree.fromstring(buf.getvalue())
+    schema.assertValid(doc)
+    assert [e.get("V") for e in doc.iter("DteStr")] == ["2025-09-22"]
+    assert {e.get("V") for e in doc.iter("DteBordEm")} == {"2025-09-22"}
+    assert {e.get("V") for e in doc.iter("DteEch")} == {"2025-10-22"}
+    default = io.BytesIO()
+    generate_pes_aller(default, seed=4, pieces=2, domaine="mixte", exercice=2025)
+    assert {e.get("V") for e in etree.fromstring(default.getvalue()).iter("DteBordEm")} == {
+        "2025-03-14"
+    }

@@ -472,6 +472,7 @@ def generate_pes_aller(
     signer: Signer | None = None,
     pj_sizes: tuple[int, ...] | None = None,
     id_bord_start: int = 1,
+    emis_le: dt.date | None = None,
 ) -> GeneratedFlow:
     """Write a PES_Aller valid against the v5.17 schemas.
 
@@ -482,7 +483,8 @@ def generate_pes_aller(
     bordereau (XAdES-BES, rsa-sha256) with the test certificate of ``testing.py`` unless a
     ``signer`` is given. Bordereaux are numbered (IdBord) from ``id_bord_start`` in each
     domain: IdBord is unique per exercice, type and budget, so successive flows of one
-    budget and exercice need successive numbers.
+    budget and exercice need successive numbers. ``emis_le`` dates the flow, its bordereaux
+    and pièces (14 March of the exercice by default).
     """
     if pj_sizes is not None:
         pj = len(pj_sizes)
@@ -497,14 +499,14 @@ def generate_pes_aller(
         raise GeneratorError("NbrPce est limité à 5 chiffres (99 999 pièces par bordereau)")
     if domaine not in ("depense", "recette", "mixte"):
         raise GeneratorError(f"domaine inconnu : {domaine!r}")
-    when = dt.date(exercice, 3, 14)
+    when = emis_le or dt.date(exercice, 3, 14)
     nom_fic = nom_fic or f"PESALR2_{id_coll[:9]}_{when:%y%m%d}_{seed:04d}.xml"
     header = _Header(id_post, id_coll, cod_col, cod_bud, exercice, nom_fic, when, id_bord_start)
     if sign and signer is None:
         from pigp.formats.pes import signature, testing
 
         material = testing.signing_material()
-        signing_time = dt.datetime(exercice, 3, 14, 10, 0, tzinfo=dt.UTC)
+        signing_time = dt.datetime(when.year, when.month, when.day, 10, 0, tzinfo=dt.UTC)
 
         def signer(element: etree._Element) -> None:
             signature.sign_bordereau(element, material.key, material.cert, when=signing_time)

@@ -1,9 +1,11 @@
-"""The demo of the whole portal, assembled at project level: each app loads its own part."""
+"""The demo of the whole portal, assembled at project level: each app adds its part to one
+timeline, played in date order (`pigp.core.demo_clock`)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pigp.core.demo import DEMO_PASSWORD, load_demo
+from pigp.core.demo_clock import Timeline
 from pigp.helios.demo import load_demo as load_helios_demo
 from pigp.passerelle.demo import load_demo as load_passerelle_demo
 
@@ -22,18 +24,23 @@ class Command(BaseCommand):
                 "Refusé : PIGP_ENV=production. Les comptes de démonstration ont un mot de passe "
                 "public ; utilisez --force si c'est vraiment voulu."
             )
-        accounts = load_demo()
-        flows = load_passerelle_demo()
-        helios = load_helios_demo()
+        timeline = Timeline()
+        accounts = load_demo(timeline)
+        flows = load_passerelle_demo(timeline)
+        helios = load_helios_demo(timeline)
+        timeline.run()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
-        if flows:
-            self.stdout.write(f"{flows} flux déposés sur la passerelle (traités par le worker).")
+        if flows.created:
+            self.stdout.write(f"{flows.created} flux déposés sur la passerelle.")
         if helios is not None and helios.flows:
             self.stdout.write(
                 f"Hélios : {helios.flows} flux traités, {helios.decided} pièces décidées "
                 f"({helios.rejected} rejetées), {helios.paid} mandats payés, "
                 f"{helios.recovered} encaissements rapprochés, {helios.retours} PES_Retour, "
                 f"exercices clos : {', '.join(helios.closed) or 'aucun'}."
+            )
+            self.stdout.write(
+                f"Historique daté du {timeline.start:%d/%m/%Y} au {timeline.today:%d/%m/%Y}."
             )
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
         for account in accounts:
