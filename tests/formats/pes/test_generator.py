@@ -191,13 +191,13 @@ def test_bordereaux_numbered_from_id_bord_start(aller_schema):
     generate_pes_aller(io.BytesIO(), bordereaux=2, id_bord_start=9_999_998)  # the last two
 
 
-def test_emis_le_dates_the_flow(schema):
+def test_emis_le_dates_the_flow(aller_schema):
     buf = io.BytesIO()
     generate_pes_aller(
         buf, seed=4, pieces=2, domaine="mixte", exercice=2025, emis_le=dt.date(2025, 9, 22)
     )
     doc = etree.fromstring(buf.getvalue())
-    schema.assertValid(doc)
+    aller_schema.assertValid(doc)
     assert [e.get("V") for e in doc.iter("DteStr")] == ["2025-09-22"]
     assert {e.get("V") for e in doc.iter("DteBordEm")} == {"2025-09-22"}
     assert {e.get("V") for e in doc.iter("DteEch")} == {"2025-10-22"}
