@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from pigp.core import files
 from pigp.helios import controls, workbench
 from pigp.helios.access import (
     get_bordereau_for_agent,
@@ -30,11 +29,10 @@ from pigp.helios.forms import (
 )
 from pigp.helios.models import EtatPiece, PieceJustificative, PjRef
 from pigp.helios.motifs import motifs_for
+from pigp.helios.pj import INLINE_TYPES, pj_response
 
 QUEUE_PAGE_SIZE = 50
 PIECES_PAGE_SIZE = 100
-# Shown in the browser; anything else is downloaded.
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
 
 
 @require_GET
@@ -235,20 +233,7 @@ def pj(request: HttpRequest, pk: int) -> HttpResponse:
             .first()
         )
         return redirect("helios:piece", pk=owner.pk) if owner else redirect("helios:queue")
-    mime = (item.mime_type or item.fichier.media_type or "").split(";")[0].strip().lower()
-    inline = mime in INLINE_TYPES
-    response = FileResponse(
-        files.open_stored(item.fichier),
-        content_type=mime if inline else "application/octet-stream",
-        as_attachment=not inline,
-        filename=item.nom or f"pj-{item.pk}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Nothing in a PJ may run as the portal: no script, no form, no plugin but the PDF viewer.
-    if mime != "application/pdf":
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pj_response(item)
 
 
 def _report(request: HttpRequest, outcome: workbench.Outcome) -> None:
