@@ -48,5 +48,6 @@ urlpatterns = [
     path("helios/", include("pigp.helios.urls")),
     path("helios/", include("pigp.helios.urls_retour")),
     path("helios/", include("pigp.helios.urls_money")),
+    path("extranet/", include("pigp.extranet.urls")),
     path("", include("pigp.portal.urls")),
 ]

@@ -12,14 +12,15 @@ SITE_CONFIG = {
 }
 
 
-def _has_passerelle(request: AuthenticatedHttpRequest) -> bool:
+def _has_application(request: AuthenticatedHttpRequest, application: str) -> bool:
     # Cached on the request: the menu is rendered once per page, but templates may ask twice.
-    cached = getattr(request, "_pigp_has_passerelle", None)
+    attribute = f"_pigp_has_{application}"
+    cached = getattr(request, attribute, None)
     if cached is None:
         from pigp.core.access import habilitations_in_force
 
-        cached = habilitations_in_force(request.user).filter(application="passerelle").exists()
-        request._pigp_has_passerelle = cached  # type: ignore[attr-defined]
+        cached = habilitations_in_force(request.user).filter(application=application).exists()
+        setattr(request, attribute, cached)
     return cached
 
 
@@ -32,7 +33,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     skiplinks.append({"link": "#footer", "label": "Pied de page"})
     return {
         "SITE_CONFIG": SITE_CONFIG,
-        "has_passerelle": authenticated and _has_passerelle(request),  # type: ignore[arg-type]
+        "has_passerelle": authenticated and _has_application(request, "passerelle"),  # type: ignore[arg-type]
+        "has_extranet": authenticated and _has_application(request, "extranet"),  # type: ignore[arg-type]
         "is_comptable": authenticated and bool(getattr(user, "poste_id", None)),
         "skiplinks": skiplinks,
     }
