@@ -69,3 +69,55 @@ def data(transactional_db, collectivite, other_collectivite, tmp_path) -> Data:
     for piece in mandats + titres:
         piece.refresh_from_db()
     return Data(collectivite, mandats, titres, other, day_a, day_b)
+
+
+@pytest.fixture
+def outsider_extranet(other_collectivite):
+    """Holds the Extranet of another collectivité (of another poste)."""
+    user = make_user("extranet.ailleurs@example.fr")
+    grant(user, other_collectivite, "extranet", "consultation")
+    return user
+
+
+@pytest.fixture
+def passerelle_only(collectivite):
+    """Of the collectivité, but without an extranet habilitation."""
+    user = make_user("deposant@example.fr")
+    grant(user, collectivite, "passerelle", "transmission")
+    return user
+
+
+@pytest.fixture
+def juge(juridiction, collectivite):
+    """A juge des comptes, even with an extranet habilitation granted by mistake."""
+    user = make_user("juge@example.fr", juridiction=juridiction)
+    grant(user, collectivite, "extranet", "consultation")
+    return user
+
+
+def urls(data: Data) -> dict[str, str]:
+    """Every Extranet page about the collectivité under test, by name."""
+    from pigp.helios.models import PieceJustificative
+
+    coll, mandat = data.collectivite.pk, data.mandats[0]
+    pj = PieceJustificative.objects.get(id_unique=mandat.pj_refs.get().id_unique)
+    return {
+        "tableau_de_bord": f"/extranet/collectivites/{coll}/",
+        "paiements": f"/extranet/collectivites/{coll}/paiements/",
+        "csv": f"/extranet/collectivites/{coll}/paiements/export.csv",
+        "xlsx": f"/extranet/collectivites/{coll}/paiements/export.xlsx",
+        "mandat": f"/extranet/mandats/{mandat.pk}/",
+        "tiers": f"/extranet/tiers/{mandat.tiers_id}/",
+        "pj": f"/extranet/pj/{pj.pk}/",
+    }
+
+
+@pytest.fixture
+def logged(client):
+    """`logged(user)`: the test client signed in as `user` (second factor passed if needed)."""
+
+    def log(user):
+        client.logout()
+        return verified_client(client, user)
+
+    return log

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
@@ -167,10 +167,11 @@ def sort(qs: QuerySet[Piece], tri: str) -> QuerySet[Piece]:
     if key not in SORTS:
         tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
     descending = tri.startswith("-")
+    # Empty dates (not yet paid…) come last whichever way the column is sorted.
     fields = [
-        (f.desc(nulls_last=True) if descending else f.asc(nulls_last=True))
-        if not isinstance(f, str)
-        else (f"-{f}" if descending else f)
+        (F(f) if isinstance(f, str) else f).desc(nulls_last=True)
+        if descending
+        else (F(f) if isinstance(f, str) else f).asc(nulls_last=True)
         for f in SORTS[key]
     ]
     return qs.order_by(*fields, "-id" if descending else "id")
