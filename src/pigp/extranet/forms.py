@@ -30,7 +30,7 @@ class AmountField(forms.DecimalField):
         )
         self.widget = forms.TextInput(attrs={"inputmode": "decimal"})
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # stubs: an IntegerField
         if isinstance(value, str):
             value = re.sub(r"[\s\u00a0\u202f€]", "", value).replace(",", ".")
         return super().to_python(value)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
@@ -179,7 +180,7 @@ def tiers(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @xframe_options_sameorigin
-def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     item = access.get_pj(request.user, pk)
     if item.fichier is None:
         messages.error(request, "Cette pièce justificative n'a pas pu être décodée.")
