@@ -8,13 +8,17 @@ never reveals that an object exists. A user whose own access ended is told so (4
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, User
 from pigp.helios.models import Domaine, Piece, PieceJustificative, Tiers
+
+M = TypeVar("M", bound=Model)
 
 
 def _perimeter(user: User) -> Q:
@@ -67,23 +71,25 @@ def get_mandat(user: User, pk: int) -> Piece:
     return mandat
 
 
+def _of_collectivites(user: User, queryset: QuerySet[M], pk: int, missing: str) -> M:
+    """The object `pk` of `queryset` if its collectivité is the user's, else a 404 saying
+    `missing`."""
+    found = queryset.filter(collectivite_id__in=readable_ids(user), pk=pk).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
 def get_tiers(user: User, pk: int) -> Tiers:
-    tiers = (
-        Tiers.objects.filter(collectivite_id__in=readable_ids(user), pk=pk)
-        .select_related("collectivite")
-        .first()
+    return _of_collectivites(
+        user, Tiers.objects.select_related("collectivite"), pk, "Tiers introuvable."
     )
-    if tiers is None:
-        raise Http404("Tiers introuvable.")
-    return tiers
 
 
 def get_pj(user: User, pk: int) -> PieceJustificative:
-    pj = (
-        PieceJustificative.objects.filter(collectivite_id__in=readable_ids(user), pk=pk)
-        .select_related("fichier", "collectivite")
-        .first()
+    return _of_collectivites(
+        user,
+        PieceJustificative.objects.select_related("fichier", "collectivite"),
+        pk,
+        "Pièce justificative introuvable.",
     )
-    if pj is None:
-        raise Http404("Pièce justificative introuvable.")
-    return pj

@@ -23,6 +23,7 @@ from pigp.helios.models import (
     PjRef,
 )
 from pigp.helios.motifs import motifs_for
+from pigp.helios.pj import pj_rows
 
 # The states a mandat goes through (the recette ones never apply).
 ETATS_MANDAT = [
@@ -193,16 +194,9 @@ class MandatDetail:
 
 def detail(mandat: Piece) -> MandatDetail:
     """Everything the mandat's page shows, in five queries whatever the mandat holds."""
-    refs = list(PjRef.objects.filter(piece=mandat).order_by("id"))
-    pjs = {
-        pj.id_unique: pj
-        for pj in PieceJustificative.objects.filter(
-            collectivite_id=mandat.collectivite_id, id_unique__in=[r.id_unique for r in refs]
-        ).select_related("fichier")
-    }
     return MandatDetail(
         lignes=list(mandat.lignes.order_by("id")),
-        pjs=[(r, pjs.get(r.id_unique)) for r in refs],
+        pjs=pj_rows(mandat),
         events=list(mandat.events.order_by("at", "id")),
         paiements=list(mandat.paiements.select_related("run").order_by("date", "id")),
         motifs=[(c, motifs_for(mandat.domaine).get(c, "")) for c in mandat.motif_code.split()],

@@ -27,9 +27,9 @@ from pigp.helios.forms import (
     QueueFilterForm,
     action_from,
 )
-from pigp.helios.models import EtatPiece, PieceJustificative, PjRef
+from pigp.helios.models import EtatPiece
 from pigp.helios.motifs import motifs_for
-from pigp.helios.pj import INLINE_TYPES, pj_response
+from pigp.helios.pj import INLINE_TYPES, pj_response, pj_rows
 
 QUEUE_PAGE_SIZE = 50
 PIECES_PAGE_SIZE = 100
@@ -165,14 +165,6 @@ def bordereau_action_reprendre(request: HttpRequest, pk: int, bulk_pk: int) -> H
 @require_GET
 def piece(request: HttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
-    refs = list(PjRef.objects.filter(piece=p).order_by("id"))
-    pjs = {
-        pj.id_unique: pj
-        for pj in PieceJustificative.objects.filter(
-            collectivite_id=p.collectivite_id, id_unique__in=[r.id_unique for r in refs]
-        ).select_related("fichier")
-    }
-    pj_rows = [(r, pjs.get(r.id_unique)) for r in refs]
     events = list(p.events.order_by("at", "id"))
     return render(
         request,
@@ -183,7 +175,7 @@ def piece(request: HttpRequest, pk: int) -> HttpResponse:
             "bordereau": p.bordereau,
             "collectivite": p.collectivite,
             "lignes": list(p.lignes.order_by("id")),
-            "pj_rows": pj_rows,
+            "pj_rows": pj_rows(p),
             "inline_types": INLINE_TYPES,
             "events": events,
             "reception_event": any(e.etat == EtatPiece.RECUE for e in events),
