@@ -1,6 +1,6 @@
 """The demo ordonnateur consults the Extranet in a real browser: the tableau de bord, a rejected
 mandat found by its tiers with its motif, the tiers' page, then the list exported in CSV whose
-rows are those of the page; axe-core on every page."""
+rows are those of the page, and the recouvrement; axe-core on every page."""
 
 from __future__ import annotations
 
@@ -84,3 +84,10 @@ def test_ordonnateur_finds_a_rejected_mandat_and_exports_the_list(
     assert page.get_by_role("heading", name=str(rejected.tiers), level=1).is_visible()
     assert_accessible(page, "the tiers page")
     shot(page, "extranet-tiers")
+
+    page.get_by_role("link", name="Recouvrement", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Recouvrement", level=1).is_visible()
+    assert page.get_by_text("Restes à recouvrer par ancienneté").is_visible()
+    assert_accessible(page, "the recouvrement")
+    shot(page, "extranet-recouvrement")

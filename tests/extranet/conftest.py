@@ -104,6 +104,7 @@ def urls(data: Data) -> dict[str, str]:
     return {
         "tableau_de_bord": f"/extranet/collectivites/{coll}/",
         "paiements": f"/extranet/collectivites/{coll}/paiements/",
+        "recouvrement": f"/extranet/collectivites/{coll}/recouvrement/",
         "csv": f"/extranet/collectivites/{coll}/paiements/export.csv",
         "xlsx": f"/extranet/collectivites/{coll}/paiements/export.xlsx",
         "mandat": f"/extranet/mandats/{mandat.pk}/",

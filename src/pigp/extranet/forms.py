@@ -10,7 +10,8 @@ from django import forms
 
 from pigp.core.models import Collectivite
 from pigp.extranet.queries.mandats import ETATS_MANDAT
-from pigp.helios.models import EtatPiece, Exercice
+from pigp.extranet.queries.recouvrement import TRANCHES
+from pigp.helios.models import EtatPiece, Exercice, StadeRecouvrement
 from pigp.ui.forms import PortalForm
 
 
@@ -42,7 +43,49 @@ def _date(label: str) -> forms.DateField:
     )
 
 
-class MandatFilterForm(PortalForm):
+class _CollectiviteFilters(PortalForm):
+    """Exercice and budget choices of the collectivité, and the valid filters of the request."""
+
+    def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        years = (
+            Exercice.objects.filter(budget__collectivite=collectivite)
+            .order_by("-annee")
+            .values_list("annee", flat=True)
+            .distinct()
+        )
+        self.fields["exercice"].choices = [("", "Tous"), *((y, str(y)) for y in years)]
+        budgets = collectivite.budgets.order_by("cod_bud", "libelle")
+        self.fields["budget"].choices = [("", "Tous"), *((b.pk, b.libelle) for b in budgets)]
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (an invalid field is ignored, and said so by the form)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return dict(self.cleaned_data)
+
+
+class TitreFilterForm(_CollectiviteFilters):
+    q = forms.CharField(
+        label="Rechercher", required=False, max_length=100, help_text="Numéro de titre ou nom."
+    )
+    exercice = forms.TypedChoiceField(label="Exercice", coerce=int, required=False)
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    stade = forms.ChoiceField(
+        label="Stade",
+        required=False,
+        choices=[("", "Tous"), ("aucun", "Aucun"), *StadeRecouvrement.choices],
+    )
+    anciennete = forms.ChoiceField(
+        label="Ancienneté",
+        required=False,
+        choices=[("", "Toutes"), *((k, label) for k, label, *_ in TRANCHES)],
+    )
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class MandatFilterForm(_CollectiviteFilters):
     q = forms.CharField(
         label="Rechercher",
         required=False,
@@ -76,16 +119,7 @@ class MandatFilterForm(PortalForm):
     MAIN = ("q", "exercice", "budget", "etat")
 
     def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        years = (
-            Exercice.objects.filter(budget__collectivite=collectivite)
-            .order_by("-annee")
-            .values_list("annee", flat=True)
-            .distinct()
-        )
-        self.fields["exercice"].choices = [("", "Tous"), *((y, str(y)) for y in years)]
-        budgets = collectivite.budgets.order_by("cod_bud", "libelle")
-        self.fields["budget"].choices = [("", "Tous"), *((b.pk, b.libelle) for b in budgets)]
+        super().__init__(*args, collectivite=collectivite, **kwargs)
         self.fields["etat"].choices = [
             ("", "Tous"),
             *((e.value, EtatPiece(e).label) for e in ETATS_MANDAT),
@@ -100,10 +134,3 @@ class MandatFilterForm(PortalForm):
     def has_more(self) -> bool:
         """Whether a filter of « Plus de filtres » is set (the section then opens)."""
         return any(self.data.get(f.name) for f in self.more_fields())
-
-    def filters(self) -> dict[str, Any]:
-        """The valid filters (an invalid field is ignored, and said so by the form)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return dict(self.cleaned_data)

@@ -22,6 +22,7 @@ urlpatterns = [
         {"fmt": "xlsx"},
         name="paiements_xlsx",
     ),
+    path("collectivites/<int:pk>/recouvrement/", views.recouvrement, name="recouvrement"),
     path("mandats/<int:pk>/", views.mandat, name="mandat"),
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),

@@ -8,15 +8,17 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.extranet import access, exports
-from pigp.extranet.forms import MandatFilterForm
+from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
+from pigp.extranet.queries import recouvrement as rq
 from pigp.extranet.queries import tiers as tq
 from pigp.helios.models import Domaine, Piece
 from pigp.helios.pj import INLINE_TYPES, pj_response
@@ -90,10 +92,12 @@ def _mandats(
     return collectivite, form, mq.sort(qs, tri), tri
 
 
-def _columns(query: QueryDict, tri: str) -> list[dict[str, str]]:
+def _columns(
+    query: QueryDict, tri: str, headers: list[tuple[str, str]] = COLUMNS
+) -> list[dict[str, str]]:
     """Each column header's link: sort by it, ascending, or descending when it is the sort."""
     columns = []
-    for key, label in COLUMNS:
+    for key, label in headers:
         current = tri.removeprefix("-") == key
         descending = tri.startswith("-")
         params = query.copy()
@@ -154,6 +158,47 @@ def mandat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "detail": mq.detail(piece),
             "inline_types": INLINE_TYPES,
             "menu": "paiements",
+        },
+    )
+
+
+TITRE_COLUMNS = [
+    ("numero", "N°"),
+    ("exercice", "Exercice"),
+    ("tiers", "Débiteur"),
+    ("montant", "Montant TTC"),
+    ("reste", "Reste à recouvrer"),
+    ("stade", "Stade"),
+    ("prise_en_charge", "Pris en charge le"),
+]
+
+
+@require_GET
+def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite = access.get_collectivite(request.user, pk)
+    form = TitreFilterForm(request.GET or None, collectivite=collectivite)
+    filters = form.filters()
+    today = timezone.localdate()
+    qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
+    tri = filters.get("tri") or rq.DEFAULT_SORT
+    page = Paginator(mq.for_list(mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "extranet/recouvrement.html",
+        {
+            "title": f"Recouvrement — {collectivite.nom}",
+            "collectivite": collectivite,
+            "form": form,
+            "tranches": rq.tranches(qs, today),
+            "page": page,
+            "rows": [(t, rq.age_days(t, today)) for t in page.object_list],
+            "columns": _columns(query, tri, TITRE_COLUMNS),
+            "query": query.urlencode(),
+            "menu": "recouvrement",
         },
     )
 

@@ -163,17 +163,23 @@ def apply_filters(qs: QuerySet[Piece], data: dict[str, Any]) -> QuerySet[Piece]:
     return qs
 
 
-def sort(qs: QuerySet[Piece], tri: str) -> QuerySet[Piece]:
+def sort(
+    qs: QuerySet[Piece],
+    tri: str,
+    sorts: dict[str, tuple[Any, ...]] = SORTS,
+    default: str = DEFAULT_SORT,
+) -> QuerySet[Piece]:
+    """`qs` ordered by the column `tri` (« -montant »: descending), then by id."""
     key = tri.removeprefix("-")
-    if key not in SORTS:
-        tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
+    if key not in sorts:
+        tri, key = default, default.removeprefix("-")
     descending = tri.startswith("-")
     # Empty dates (not yet paid…) come last whichever way the column is sorted.
     fields = [
         (F(f) if isinstance(f, str) else f).desc(nulls_last=True)
         if descending
         else (F(f) if isinstance(f, str) else f).asc(nulls_last=True)
-        for f in SORTS[key]
+        for f in sorts[key]
     ]
     return qs.order_by(*fields, "-id" if descending else "id")
 
