@@ -112,12 +112,25 @@ def _columns(
     return columns
 
 
+def _listing(
+    request: AuthenticatedHttpRequest,
+    qs: QuerySet[Piece],
+    tri: str,
+    headers: list[tuple[str, str]] = COLUMNS,
+) -> dict[str, object]:
+    """The page of the sorted list `qs`, its column headers and the query string of its links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
+        "columns": _columns(query, tri, headers),
+        "query": query.urlencode(),
+    }
+
+
 @require_GET
 def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     collectivite, form, qs, tri = _mandats(request, pk)
-    page = Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "extranet/paiements.html",
@@ -126,9 +139,7 @@ def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "collectivite": collectivite,
             "form": form,
             "search": mq.classify(form.cleaned_data.get("q", "")) if form.is_bound else None,
-            "page": page,
-            "columns": _columns(query, tri),
-            "query": query.urlencode(),
+            **_listing(request, qs, tri),
             "menu": "paiements",
         },
     )
@@ -181,11 +192,7 @@ def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
     tri = filters.get("tri") or rq.DEFAULT_SORT
-    page = Paginator(mq.for_list(mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT)), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = _listing(request, mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT), tri, TITRE_COLUMNS)
     return render(
         request,
         "extranet/recouvrement.html",
@@ -194,10 +201,8 @@ def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "collectivite": collectivite,
             "form": form,
             "tranches": rq.tranches(qs, today),
-            "page": page,
-            "rows": [(t, rq.age_days(t, today)) for t in page.object_list],
-            "columns": _columns(query, tri, TITRE_COLUMNS),
-            "query": query.urlencode(),
+            **listing,
+            "rows": [(t, rq.age_days(t, today)) for t in listing["page"].object_list],  # type: ignore[attr-defined]
             "menu": "recouvrement",
         },
     )
