@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pigp.ui",
     "pigp.passerelle",
     "pigp.helios",
+    "pigp.extranet",
     "pigp.portal",
     # The project itself, for the commands that assemble every app (manage.py demo).
     "pigp",

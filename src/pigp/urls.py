@@ -46,5 +46,6 @@ urlpatterns = [
     path("passerelle/", include("pigp.passerelle.urls")),
     path("api/", include("pigp.api.urls")),
     path("helios/", include("pigp.helios.urls")),
+    path("extranet/", include("pigp.extranet.urls")),
     path("", include("pigp.portal.urls")),
 ]

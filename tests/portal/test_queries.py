@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 APPS = ["passerelle", "extranet", "chorus", "orc"]
 
 # Session, user, messages, the page's own queries; generous but independent of the rows.
-HOME_MAX = 9  # the menu asks once whether the user has the passerelle
+HOME_MAX = 9  # the menu asks once which applications the user holds
 ACCOUNT_MAX = 9
 COMPTABLE_MAX = 11
 

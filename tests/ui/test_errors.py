@@ -103,7 +103,8 @@ def test_revoked_access_says_it_ended(client, collectivite, comptable):
     user = make_user("revoque@example.fr")
     habilitation = grant(user, collectivite, "extranet", "consultation")
     client.force_login(user)
-    assert client.get(f"/applications/extranet/{collectivite.pk}/").status_code == 200
+    # The card leads to the Extranet's tableau de bord.
+    assert client.get(f"/applications/extranet/{collectivite.pk}/").status_code == 302
     revoke(habilitation, comptable=comptable, motif="Départ de l'agent")
     response = client.get(f"/applications/extranet/{collectivite.pk}/")
     html = _assert_french_page(response, 403, "Accès refusé")

@@ -12,27 +12,36 @@ SITE_CONFIG = {
 }
 
 
-def _has_passerelle(request: AuthenticatedHttpRequest) -> bool:
-    # Cached on the request: the menu is rendered once per page, but templates may ask twice.
-    cached = getattr(request, "_pigp_has_passerelle", None)
+def _applications(request: AuthenticatedHttpRequest) -> set[str]:
+    """The applications the user holds an habilitation in force for, in one query.
+
+    Cached on the request: the menu is rendered once per page, but templates may ask twice."""
+    cached = getattr(request, "_pigp_applications", None)
     if cached is None:
         from pigp.core.access import habilitations_in_force
 
-        cached = habilitations_in_force(request.user).filter(application="passerelle").exists()
-        request._pigp_has_passerelle = cached  # type: ignore[attr-defined]
+        cached = set(
+            habilitations_in_force(request.user)
+            .order_by()
+            .values_list("application", flat=True)
+            .distinct()
+        )
+        request._pigp_applications = cached  # type: ignore[attr-defined]
     return cached
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     authenticated = bool(user and user.is_authenticated)
+    applications = _applications(request) if authenticated else set()  # type: ignore[arg-type]
     skiplinks = [{"link": "#content", "label": "Contenu"}]
     if authenticated:
         skiplinks.append({"link": "#fr-navigation", "label": "Menu"})
     skiplinks.append({"link": "#footer", "label": "Pied de page"})
     return {
         "SITE_CONFIG": SITE_CONFIG,
-        "has_passerelle": authenticated and _has_passerelle(request),  # type: ignore[arg-type]
+        "has_passerelle": authenticated and "passerelle" in applications,
+        "has_extranet": authenticated and "extranet" in applications,
         "is_comptable": authenticated and bool(getattr(user, "poste_id", None)),
         "skiplinks": skiplinks,
     }

@@ -54,7 +54,12 @@ class Tiers(models.Model):
         verbose_name_plural = "tiers"
         ordering = ["nom"]
         constraints = [models.UniqueConstraint(fields=["collectivite", "cle"], name="tiers_unique")]
-        indexes = [models.Index(fields=["collectivite", "nom"])]
+        indexes = [
+            models.Index(fields=["collectivite", "nom"]),
+            # The Extranet finds a tiers' pièces by its SIRET or its IBAN.
+            models.Index(fields=["collectivite", "id_tiers"]),
+            models.Index(fields=["collectivite", "iban"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.nom} {self.prenom}".strip()
@@ -168,6 +173,12 @@ class Piece(models.Model):
             models.Index(fields=["collectivite", "domaine", "etat"]),
             models.Index(fields=["exercice", "domaine", "etat"]),
             models.Index(fields=["tiers", "mt_ttc"]),
+            # The Extranet's État des paiements: its default order, the search by number and by
+            # amount, the payment dates' filter.
+            models.Index(fields=["collectivite", "domaine", "date_emission"]),
+            models.Index(fields=["collectivite", "domaine", "mt_ttc"]),
+            models.Index(fields=["collectivite", "domaine", "date_paiement"]),
+            models.Index(fields=["collectivite", "id_pce"]),
         ]
 
     def __str__(self) -> str:

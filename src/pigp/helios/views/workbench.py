@@ -7,14 +7,13 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from pigp.core import files
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.helios import controls, workbench
 from pigp.helios.access import (
@@ -32,16 +31,15 @@ from pigp.helios.forms import (
     QueueFilterForm,
     action_from,
 )
-from pigp.helios.models import EtatPiece, PieceJustificative, PjRef
+from pigp.helios.models import EtatPiece
 from pigp.helios.motifs import motifs_for
+from pigp.helios.pj import INLINE_TYPES, pj_response, pj_rows
 from pigp.helios.workbench import Action
 
 F = TypeVar("F", bound=ActionForm)
 
 QUEUE_PAGE_SIZE = 50
 PIECES_PAGE_SIZE = 100
-# Shown in the browser; anything else is downloaded.
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
 
 
 @require_GET
@@ -169,14 +167,6 @@ def bordereau_action_reprendre(
 @require_GET
 def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
-    refs = list(PjRef.objects.filter(piece=p).order_by("id"))
-    pjs = {
-        pj.id_unique: pj
-        for pj in PieceJustificative.objects.filter(
-            collectivite_id=p.collectivite_id, id_unique__in=[r.id_unique for r in refs]
-        ).select_related("fichier")
-    }
-    pj_rows = [(r, pjs.get(r.id_unique)) for r in refs]
     events = list(p.events.order_by("at", "id"))
     return render(
         request,
@@ -187,7 +177,7 @@ def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "bordereau": p.bordereau,
             "collectivite": p.collectivite,
             "lignes": list(p.lignes.order_by("id")),
-            "pj_rows": pj_rows,
+            "pj_rows": pj_rows(p),
             "inline_types": INLINE_TYPES,
             "events": events,
             "reception_event": any(e.etat == EtatPiece.RECUE for e in events),
@@ -233,20 +223,7 @@ def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
             .first()
         )
         return redirect("helios:piece", pk=owner.pk) if owner else redirect("helios:queue")
-    mime = (item.mime_type or item.fichier.media_type or "").split(";")[0].strip().lower()
-    inline = mime in INLINE_TYPES
-    response = FileResponse(
-        files.open_stored(item.fichier),
-        content_type=mime if inline else "application/octet-stream",
-        as_attachment=not inline,
-        filename=item.nom or f"pj-{item.pk}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Nothing in a PJ may run as the portal: no script, no form, no plugin but the PDF viewer.
-    if mime != "application/pdf":
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pj_response(item)
 
 
 def _report(request: AuthenticatedHttpRequest, outcome: workbench.Outcome) -> None:

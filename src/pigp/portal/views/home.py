@@ -90,6 +90,8 @@ def application_entry(
     collectivite, habilitation = get_collectivite_for_user(request.user, collectivite_pk, app)
     if app is Application.PASSERELLE:
         return redirect("passerelle:home", coll_pk=collectivite.pk)
+    if app is Application.EXTRANET:
+        return redirect("extranet:tableau_de_bord", pk=collectivite.pk)
     return render(
         request,
         "portal/application.html",

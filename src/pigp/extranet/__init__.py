@@ -1,0 +1,1 @@
+"""Extranet Hélios: read-only consultation of what Hélios holds, for the collectivités."""

@@ -1,0 +1,136 @@
+"""Filters of the Extranet's lists (GET forms: a filtered list is a link one can share)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from pigp.core.models import Collectivite
+from pigp.extranet.queries.mandats import ETATS_MANDAT
+from pigp.extranet.queries.recouvrement import TRANCHES
+from pigp.helios.models import EtatPiece, Exercice, StadeRecouvrement
+from pigp.ui.forms import PortalForm
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class AmountField(forms.DecimalField):
+    """An amount as the French write it: « 1 234,56 »."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=16, decimal_places=2, min_value=Decimal(0), required=False, **kwargs
+        )
+        self.widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # stubs: an IntegerField
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u00a0\u202f€]", "", value).replace(",", ".")
+        return super().to_python(value)
+
+
+def _date(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"]
+    )
+
+
+class _CollectiviteFilters(PortalForm):
+    """Exercice and budget choices of the collectivité, and the valid filters of the request."""
+
+    def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        years = (
+            Exercice.objects.filter(budget__collectivite=collectivite)
+            .order_by("-annee")
+            .values_list("annee", flat=True)
+            .distinct()
+        )
+        self.fields["exercice"].choices = [("", "Tous"), *((y, str(y)) for y in years)]
+        budgets = collectivite.budgets.order_by("cod_bud", "libelle")
+        self.fields["budget"].choices = [("", "Tous"), *((b.pk, b.libelle) for b in budgets)]
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (an invalid field is ignored, and said so by the form)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return dict(self.cleaned_data)
+
+
+class TitreFilterForm(_CollectiviteFilters):
+    q = forms.CharField(
+        label="Rechercher", required=False, max_length=100, help_text="Numéro de titre ou nom."
+    )
+    exercice = forms.TypedChoiceField(label="Exercice", coerce=int, required=False)
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    stade = forms.ChoiceField(
+        label="Stade",
+        required=False,
+        choices=[("", "Tous"), ("aucun", "Aucun"), *StadeRecouvrement.choices],
+    )
+    anciennete = forms.ChoiceField(
+        label="Ancienneté",
+        required=False,
+        choices=[("", "Toutes"), *((k, label) for k, label, *_ in TRANCHES)],
+    )
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class MandatFilterForm(_CollectiviteFilters):
+    q = forms.CharField(
+        label="Rechercher",
+        required=False,
+        max_length=100,
+        help_text="Un numéro de mandat, un SIRET, un IBAN, un montant (« 150,00 » ou « 150 € ») "
+        "ou un nom de tiers.",
+    )
+    exercice = forms.TypedChoiceField(label="Exercice", coerce=int, required=False)
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    etat = forms.ChoiceField(label="État", required=False)
+    bordereau = forms.CharField(label="N° de bordereau", required=False, max_length=20)
+    numero = forms.CharField(label="N° de mandat", required=False, max_length=20)
+    tiers = forms.CharField(
+        label="Tiers", required=False, max_length=200, help_text="Nom, SIRET ou IBAN."
+    )
+    nature = forms.CharField(
+        label="Nature (compte)", required=False, max_length=20, help_text="Par exemple 6064 ou 60."
+    )
+    fonction = forms.CharField(label="Fonction", required=False, max_length=20)
+    montant_min = AmountField(label="Montant TTC minimum")
+    montant_max = AmountField(label="Montant TTC maximum")
+    emis_min = _date("Émis à partir du")
+    emis_max = _date("Émis jusqu'au")
+    pris_en_charge_min = _date("Pris en charge à partir du")
+    pris_en_charge_max = _date("Pris en charge jusqu'au")
+    paye_min = _date("Payé à partir du")
+    paye_max = _date("Payé jusqu'au")
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    # Shown at once; the others are in « Plus de filtres ».
+    MAIN = ("q", "exercice", "budget", "etat")
+
+    def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
+        super().__init__(*args, collectivite=collectivite, **kwargs)
+        self.fields["etat"].choices = [
+            ("", "Tous"),
+            *((e.value, EtatPiece(e).label) for e in ETATS_MANDAT),
+        ]
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.MAIN]
+
+    def more_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in self.fields if n not in self.MAIN and n != "tri"]
+
+    def has_more(self) -> bool:
+        """Whether a filter of « Plus de filtres » is set (the section then opens)."""
+        return any(self.data.get(f.name) for f in self.more_fields())

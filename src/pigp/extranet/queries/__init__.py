@@ -1,0 +1,1 @@
+"""What the Extranet reads from Hélios' models: the only place it queries them."""

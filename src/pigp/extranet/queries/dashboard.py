@@ -1,0 +1,129 @@
+"""The tableau de bord of one budget and exercice: states, payment delay, latest rejections."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncDate
+
+from pigp.core.models import Collectivite
+from pigp.helios.models import Domaine, EtatPiece, Exercice, Piece
+from pigp.helios.motifs import motifs_for
+
+# The legal payment delay of local authorities (Code de la commande publique, R. 2192-10).
+DELAI_LEGAL = datetime.timedelta(days=30)
+LATEST_REJECTIONS = 10
+
+
+@dataclass(frozen=True)
+class EtatLine:
+    etat: str
+    label: str
+    nombre: int
+    montant: Decimal
+
+
+@dataclass(frozen=True)
+class Delai:
+    paid: int
+    average_days: Decimal | None
+    median_days: int | None
+    beyond_legal: int
+
+    @property
+    def beyond_share(self) -> Decimal | None:
+        if not self.paid:
+            return None
+        return (Decimal(100) * self.beyond_legal / self.paid).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class Rejet:
+    piece: Piece
+    motifs: list[tuple[str, str]]
+
+
+def exercices_of(collectivite: Collectivite) -> QuerySet[Exercice]:
+    return (
+        Exercice.objects.filter(budget__collectivite=collectivite)
+        .select_related("budget")
+        .order_by("-annee", "budget__cod_bud", "budget__libelle")
+    )
+
+
+def etats(exercice: Exercice) -> dict[str, list[EtatLine]]:
+    """Count and amount of mandats and titres by state, in the states' own order (one query)."""
+    rows = (
+        Piece.objects.filter(exercice=exercice)
+        .order_by()
+        .values("domaine", "etat")
+        .annotate(nombre=Count("id"), montant=Sum("mt_ttc"))
+    )
+    found = {(r["domaine"], r["etat"]): r for r in rows}
+    out: dict[str, list[EtatLine]] = {Domaine.DEPENSE: [], Domaine.RECETTE: []}
+    for domaine in out:
+        for etat in EtatPiece:
+            row = found.get((domaine, etat.value))
+            if row:
+                out[domaine].append(
+                    EtatLine(etat.value, etat.label, row["nombre"], row["montant"] or Decimal(0))
+                )
+    return out
+
+
+def _delays(exercice: Exercice) -> QuerySet[Piece]:
+    delay = ExpressionWrapper(
+        F("date_paiement") - TruncDate("date_reception"), output_field=DurationField()
+    )
+    return (
+        Piece.objects.filter(
+            exercice=exercice, domaine=Domaine.DEPENSE, date_paiement__isnull=False
+        )
+        .order_by()
+        .annotate(delai=delay)
+    )
+
+
+def delai(exercice: Exercice) -> Delai:
+    """Global payment delay, reception in Hélios → payment, of the exercice's paid mandats
+    (two queries whatever the volume: the aggregates, then the median row)."""
+    delays = _delays(exercice)
+    agg = delays.aggregate(
+        paid=Count("id"),
+        beyond=Count("id", filter=Q(delai__gt=DELAI_LEGAL)),
+        total=Sum("delai"),
+    )
+    paid = agg["paid"]
+    if not paid:
+        return Delai(0, None, None, 0)
+    total = agg["total"] or datetime.timedelta(0)
+    average = (Decimal(total.total_seconds()) / 86400 / paid).quantize(Decimal("0.1"))
+    # The lower median when the count is even: a whole number of days either way.
+    middle = (paid - 1) // 2
+    # The stubs do not see the annotation `delai` through `_delays`' return type.
+    median = delays.order_by("delai", "id").values_list("delai", flat=True)[middle]  # type: ignore[misc]
+    return Delai(paid, average, median.days, agg["beyond"])
+
+
+def rejets(exercice: Exercice, limit: int = LATEST_REJECTIONS) -> list[Rejet]:
+    """The latest rejected mandats and titres, with their motifs in words."""
+    pieces = (
+        Piece.objects.filter(exercice=exercice, etat=EtatPiece.REJETEE)
+        .select_related("tiers", "bordereau")
+        .order_by("-date_rejet", "-id")[:limit]
+    )
+    return [
+        Rejet(p, [(c, motifs_for(p.domaine).get(c, "")) for c in p.motif_code.split()])
+        for p in pieces
+    ]

@@ -1,0 +1,245 @@
+"""The Extranet's pages: thin views over `access` and `queries`. Everything is read-only (GET)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET
+
+from pigp.core.http import AuthenticatedHttpRequest
+from pigp.core.models import Collectivite
+from pigp.extranet import access, exports
+from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
+from pigp.extranet.queries import dashboard as dash
+from pigp.extranet.queries import mandats as mq
+from pigp.extranet.queries import recouvrement as rq
+from pigp.extranet.queries import tiers as tq
+from pigp.helios.models import Domaine, Piece
+from pigp.helios.pj import INLINE_TYPES, pj_response
+
+PAGE_SIZE = 50
+TIERS_PAGE_SIZE = 25
+
+# Columns of the État des paiements: (sort key, header).
+COLUMNS = [
+    ("numero", "N°"),
+    ("bordereau", "Bordereau"),
+    ("exercice", "Exercice"),
+    ("tiers", "Tiers"),
+    ("objet", "Objet"),
+    ("montant", "Montant TTC"),
+    ("etat", "État"),
+    ("emission", "Émis le"),
+    ("prise_en_charge", "Pris en charge le"),
+    ("paiement", "Payé le"),
+]
+
+
+@require_GET
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    collectivites = list(access.collectivites_for(request.user))
+    if not collectivites:
+        raise Http404("Page introuvable.")
+    if len(collectivites) == 1:
+        return redirect("extranet:tableau_de_bord", pk=collectivites[0].pk)
+    return render(
+        request,
+        "extranet/index.html",
+        {"title": "Extranet Hélios", "collectivites": collectivites},
+    )
+
+
+@require_GET
+def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite = access.get_collectivite(request.user, pk)
+    exercices = list(dash.exercices_of(collectivite))
+    chosen = request.GET.get("exercice", "")
+    exercice = next(
+        (e for e in exercices if str(e.pk) == chosen), exercices[0] if exercices else None
+    )
+    context: dict[str, object] = {
+        "title": f"Tableau de bord — {collectivite.nom}",
+        "collectivite": collectivite,
+        "exercices": exercices,
+        "exercice": exercice,
+        "menu": "tableau_de_bord",
+    }
+    if exercice is not None:
+        context.update(
+            etats=dash.etats(exercice),
+            delai=dash.delai(exercice),
+            delai_legal=dash.DELAI_LEGAL.days,
+            rejets=dash.rejets(exercice),
+        )
+    return render(request, "extranet/tableau_de_bord.html", context)
+
+
+def _mandats(
+    request: AuthenticatedHttpRequest, pk: int
+) -> tuple[Collectivite, MandatFilterForm, QuerySet[Piece], str]:
+    """The collectivité, the filter form and the filtered, sorted mandats of the request."""
+    collectivite = access.get_collectivite(request.user, pk)
+    form = MandatFilterForm(request.GET or None, collectivite=collectivite)
+    filters = form.filters()
+    qs = mq.apply_filters(mq.mandats_of(collectivite), filters)
+    tri = filters.get("tri") or mq.DEFAULT_SORT
+    return collectivite, form, mq.sort(qs, tri), tri
+
+
+def _columns(
+    query: QueryDict, tri: str, headers: list[tuple[str, str]] = COLUMNS
+) -> list[dict[str, str]]:
+    """Each column header's link: sort by it, ascending, or descending when it is the sort."""
+    columns = []
+    for key, label in headers:
+        current = tri.removeprefix("-") == key
+        descending = tri.startswith("-")
+        params = query.copy()
+        params["tri"] = f"-{key}" if current and not descending else key
+        columns.append(
+            {
+                "label": label,
+                "url": f"?{params.urlencode()}",
+                "sort": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return columns
+
+
+def _listing(
+    request: AuthenticatedHttpRequest,
+    qs: QuerySet[Piece],
+    tri: str,
+    headers: list[tuple[str, str]] = COLUMNS,
+) -> dict[str, object]:
+    """The page of the sorted list `qs`, its column headers and the query string of its links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page_obj": Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
+        "columns": _columns(query, tri, headers),
+        "query": query.urlencode(),
+    }
+
+
+@require_GET
+def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite, form, qs, tri = _mandats(request, pk)
+    return render(
+        request,
+        "extranet/paiements.html",
+        {
+            "title": f"État des paiements — {collectivite.nom}",
+            "collectivite": collectivite,
+            "form": form,
+            "search": mq.classify(form.cleaned_data.get("q", "")) if form.is_bound else None,
+            **_listing(request, qs, tri),
+            "menu": "paiements",
+        },
+    )
+
+
+@require_GET
+def paiements_export(
+    request: AuthenticatedHttpRequest, pk: int, fmt: str
+) -> StreamingHttpResponse | HttpResponse:
+    collectivite, _form, qs, _tri = _mandats(request, pk)
+    filename = f"etat-des-paiements-{collectivite.siret}"
+    if fmt == "csv":
+        return exports.csv_response(qs, filename)
+    return exports.xlsx_response(qs, filename)
+
+
+@require_GET
+def mandat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    piece = access.get_mandat(request.user, pk)
+    return render(
+        request,
+        "extranet/mandat.html",
+        {
+            "title": f"Mandat n° {piece.id_pce} — {piece.collectivite.nom}",
+            "collectivite": piece.collectivite,
+            "mandat": piece,
+            "detail": mq.detail(piece),
+            "inline_types": INLINE_TYPES,
+            "menu": "paiements",
+        },
+    )
+
+
+TITRE_COLUMNS = [
+    ("numero", "N°"),
+    ("exercice", "Exercice"),
+    ("tiers", "Débiteur"),
+    ("montant", "Montant TTC"),
+    ("reste", "Reste à recouvrer"),
+    ("stade", "Stade"),
+    ("prise_en_charge", "Pris en charge le"),
+]
+
+
+@require_GET
+def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite = access.get_collectivite(request.user, pk)
+    form = TitreFilterForm(request.GET or None, collectivite=collectivite)
+    filters = form.filters()
+    today = timezone.localdate()
+    qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
+    tri = filters.get("tri") or rq.DEFAULT_SORT
+    listing = _listing(request, mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT), tri, TITRE_COLUMNS)
+    return render(
+        request,
+        "extranet/recouvrement.html",
+        {
+            "title": f"Recouvrement — {collectivite.nom}",
+            "collectivite": collectivite,
+            "form": form,
+            "tranches": rq.tranches(qs, today),
+            **listing,
+            "rows": [(t, rq.age_days(t, today)) for t in listing["page_obj"].object_list],  # type: ignore[attr-defined]
+            "menu": "recouvrement",
+        },
+    )
+
+
+@require_GET
+def tiers(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = access.get_tiers(request.user, pk)
+    mandats = Paginator(tq.pieces_of(item, Domaine.DEPENSE), TIERS_PAGE_SIZE)
+    titres = Paginator(tq.pieces_of(item, Domaine.RECETTE), TIERS_PAGE_SIZE)
+    return render(
+        request,
+        "extranet/tiers.html",
+        {
+            "title": f"{item} — {item.collectivite.nom}",
+            "collectivite": item.collectivite,
+            "tiers": item,
+            "summary": tq.summary(item),
+            "mandats": mandats.get_page(request.GET.get("mandats")),
+            "titres": titres.get_page(request.GET.get("titres")),
+            "menu": "paiements",
+        },
+    )
+
+
+@require_GET
+@xframe_options_sameorigin
+def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    item = access.get_pj(request.user, pk)
+    if item.fichier is None:
+        messages.error(request, "Cette pièce justificative n'a pas pu être décodée.")
+        owner = (
+            access.pieces_for(request.user)
+            .filter(collectivite_id=item.collectivite_id, pj_refs__id_unique=item.id_unique)
+            .first()
+        )
+        if owner is not None and owner.domaine == Domaine.DEPENSE:
+            return redirect("extranet:mandat", pk=owner.pk)
+        return redirect("extranet:tableau_de_bord", pk=item.collectivite_id)
+    return pj_response(item)

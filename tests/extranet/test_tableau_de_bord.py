@@ -1,0 +1,49 @@
+"""The tableau de bord: mandats and titres by state, the payment delay, the latest rejections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pigp.extranet.queries import dashboard
+from tests.extranet.conftest import urls
+
+
+def test_states_delay_and_rejections(data, logged, reader):
+    m = data.mandats
+    exercice = m[0].exercice
+    etats = {line.etat: line for line in dashboard.etats(exercice)["depense"]}
+    assert etats["payee"].nombre == 3
+    assert etats["payee"].montant == sum(p.mt_ttc for p in m[:3])
+    assert etats["rejetee"].nombre == etats["recue"].nombre == etats["prise_en_charge"].nombre == 1
+    [titres] = dashboard.etats(exercice)["recette"]
+    assert titres.nombre == 2 and titres.montant == sum(t.mt_ttc for t in data.titres)
+
+    # Received today; two paid in 10 days, one in 45: beyond the legal 30 days.
+    delai = dashboard.delai(exercice)
+    assert (delai.paid, delai.median_days, delai.beyond_legal) == (3, 10, 1)
+    assert delai.average_days == Decimal("21.7") and delai.beyond_share == Decimal("33.3")
+
+    page = logged(reader).get(urls(data)["tableau_de_bord"]).content.decode()
+    assert "21,7 jours" in page and "10 jours" in page and "33,3 %" in page
+    assert "09 — Domiciliation bancaire absente ou erronée" in page
+    assert "Le RIB joint ne correspond pas au fournisseur." in page
+    assert f'href="/extranet/mandats/{m[3].pk}/"' in page
+    # Each state links to the list of its mandats.
+    assert f"?exercice={exercice.annee}&amp;budget={exercice.budget_id}&amp;etat=payee" in page
+
+
+def test_exercice_choice(data, logged, reader):
+    from pigp.helios.models import Exercice
+
+    older = Exercice.objects.create(budget=data.mandats[0].exercice.budget, annee=2020)
+    client = logged(reader)
+    page = client.get(urls(data)["tableau_de_bord"], {"exercice": older.pk}).content.decode()
+    assert "exercice 2020" in page and "Aucun mandat de cet exercice n'a encore été payé." in page
+    # An unknown exercice (of another collectivité, or none) shows the latest.
+    page = client.get(urls(data)["tableau_de_bord"], {"exercice": "999999"}).content.decode()
+    assert f"exercice {data.mandats[0].exercice.annee}" in page
+
+
+def test_a_collectivite_without_any_flow(logged, reader, collectivite):
+    page = logged(reader).get(f"/extranet/collectivites/{collectivite.pk}/").content.decode()
+    assert "le tableau de bord se remplira avec le premier flux" in page
