@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -112,12 +114,18 @@ def _columns(
     return columns
 
 
+class Listing(TypedDict):
+    page_obj: Page[Piece]
+    columns: list[dict[str, str]]
+    query: str
+
+
 def _listing(
     request: AuthenticatedHttpRequest,
     qs: QuerySet[Piece],
     tri: str,
     headers: list[tuple[str, str]] = COLUMNS,
-) -> dict[str, object]:
+) -> Listing:
     """The page of the sorted list `qs`, its column headers and the query string of its links."""
     query = request.GET.copy()
     query.pop("page", None)
@@ -202,7 +210,7 @@ def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "tranches": rq.tranches(qs, today),
             **listing,
-            "rows": [(t, rq.age_days(t, today)) for t in listing["page_obj"].object_list],  # type: ignore[attr-defined]
+            "rows": [(t, rq.age_days(t, today)) for t in listing["page_obj"].object_list],
             "menu": "recouvrement",
         },
     )
