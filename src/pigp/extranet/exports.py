@@ -78,15 +78,27 @@ class _Line:
 
 
 def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
+    return table_lines(HEADERS, rows(qs))
+
+
+def table_lines(headers: list[str], table: Iterable[list[Any]]) -> Iterator[bytes]:
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
-    yield writer.writerow(HEADERS).encode()
-    for row in rows(qs):
+    yield writer.writerow(headers).encode()
+    for row in table:
         yield writer.writerow([french(v) for v in row]).encode()
 
 
 def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
+    return csv_table_response(HEADERS, rows(qs), filename)
+
+
+def csv_table_response(
+    headers: list[str], table: Iterable[list[Any]], filename: str
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        table_lines(headers, table), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
@@ -104,10 +116,16 @@ def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
 
 
 def xlsx_response(qs: QuerySet[Piece], filename: str) -> FileResponse:
+    return xlsx_table_response(HEADERS, rows(qs), "Mandats", filename)
+
+
+def xlsx_table_response(
+    headers: list[str], table: Iterable[list[Any]], sheet_name: str, filename: str
+) -> FileResponse:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Mandats")
-    sheet.append(HEADERS)
-    for row in rows(qs):
+    sheet = workbook.create_sheet(sheet_name)
+    sheet.append(headers)
+    for row in table:
         sheet.append(_cells(sheet, row))
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     workbook.save(out)

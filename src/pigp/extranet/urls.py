@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pigp.extranet import views
+from pigp.extranet import views, views_balance
 
 app_name = "extranet"
 
@@ -26,4 +26,17 @@ urlpatterns = [
     path("mandats/<int:pk>/", views.mandat, name="mandat"),
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
+    path("collectivites/<int:pk>/balance/", views_balance.balance, name="balance"),
+    path(
+        "collectivites/<int:pk>/balance/export.csv",
+        views_balance.balance_export,
+        {"fmt": "csv"},
+        name="balance_csv",
+    ),
+    path(
+        "collectivites/<int:pk>/balance/export.xlsx",
+        views_balance.balance_export,
+        {"fmt": "xlsx"},
+        name="balance_xlsx",
+    ),
 ]
