@@ -27,16 +27,13 @@ urlpatterns = [
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
     path("collectivites/<int:pk>/balance/", views_balance.balance, name="balance"),
-    path(
-        "collectivites/<int:pk>/balance/export.csv",
-        views_balance.balance_export,
-        {"fmt": "csv"},
-        name="balance_csv",
-    ),
-    path(
-        "collectivites/<int:pk>/balance/export.xlsx",
-        views_balance.balance_export,
-        {"fmt": "xlsx"},
-        name="balance_xlsx",
+    *(
+        path(
+            f"collectivites/<int:pk>/balance/export.{fmt}",
+            views_balance.balance_export,
+            {"fmt": fmt},
+            name=f"balance_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
     ),
 ]

@@ -40,14 +40,10 @@ def _exercice(
 @require_GET
 def balance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     collectivite, exercices, exercice = _exercice(request, pk)
-    context: dict[str, Any] = {
-        "title": f"Balance des comptes — {collectivite.nom}",
-        "collectivite": collectivite,
-        "exercices": exercices,
-        "exercice": exercice,
-        "source": SOURCE,
-        "menu": "balance",
-    }
+    context: dict[str, Any] = dict(
+        collectivite=collectivite, exercices=exercices, exercice=exercice, source=SOURCE
+    )
+    context.update(title=f"Balance des comptes — {collectivite.nom}", menu="balance")
     if exercice is not None:
         context.update(
             balance=bq.balance(exercice),

@@ -69,18 +69,11 @@ class Classe(Groupe):
 
 
 @dataclass(frozen=True)
-class Balance:
+class Balance(Groupe):
+    """Every account of the exercice (`lignes`), by class and chapter."""
+
     exercice: Exercice
     classes: list[Classe]
-    lignes: list[LigneBalance]
-
-    @property
-    def total(self) -> Mouvements:
-        return total(ligne.mouvements for ligne in self.lignes)
-
-    @property
-    def soldes(self) -> tuple[Decimal, Decimal]:
-        return totaux_soldes(ligne.mouvements for ligne in self.lignes)
 
     @property
     def equilibree(self) -> bool:
@@ -140,4 +133,4 @@ def balance(exercice: Exercice) -> Balance:
             for in_chapter in [list(group)]
         ]
         classes.append(Classe(code, CLASSES.get(code, ""), in_class, chapitres))
-    return Balance(exercice, classes, lignes)
+    return Balance("", "Total général", lignes, exercice, classes)
