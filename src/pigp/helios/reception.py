@@ -163,7 +163,8 @@ class _Writer:
             piece.tiers_id = self.tiers_ids.get(key) if key else None
             pieces.append(piece)
         Piece.objects.bulk_create(pieces, batch_size=BATCH)
-        lignes, refs, events, factures = [], [], [], []
+        lignes, refs, events = [], [], []
+        factures: list[FacturePiece] = []
         for piece, rec, _key in self.pending:
             events.append(
                 PieceEvent(
