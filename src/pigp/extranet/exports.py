@@ -19,6 +19,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from pigp.extranet.queries.mandats import factures_joined
 from pigp.helios.models import EtatPiece, Piece
 
 CHUNK = 2000
@@ -33,6 +34,7 @@ HEADERS = [
     "Émis le",
     "Pris en charge le",
     "Payé le",
+    "N° de facture",
 ]
 _FIELDS = (
     "id_pce",
@@ -46,17 +48,19 @@ _FIELDS = (
     "date_emission",
     "date_prise_en_charge",
     "date_paiement",
+    "numeros_facture",
 )
 _ETATS = dict(EtatPiece.choices)
 
 
 def rows(qs: QuerySet[Piece]) -> Iterator[list[Any]]:
     """The list's rows as typed values (str, int, Decimal, date or None), read in chunks."""
-    for numero, bord, annee, nom, prenom, objet, montant, etat, emis, pec, paye in qs.values_list(
-        *_FIELDS
-    ).iterator(chunk_size=CHUNK):
+    values = qs.annotate(numeros_facture=factures_joined()).values_list(*_FIELDS)
+    for row in values.iterator(chunk_size=CHUNK):
+        numero, bord, annee, nom, prenom, objet, montant, etat, emis, pec, paye, factures = row
         tiers = f"{nom or ''} {prenom or ''}".strip()
-        yield [numero, bord, annee, tiers, objet, montant, _ETATS.get(etat, etat), emis, pec, paye]
+        etat_label = _ETATS.get(etat, etat)
+        yield [numero, bord, annee, tiers, objet, montant, etat_label, emis, pec, paye, factures]
 
 
 def french(value: Any) -> str:

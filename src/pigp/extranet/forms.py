@@ -90,14 +90,20 @@ class MandatFilterForm(_CollectiviteFilters):
         label="Rechercher",
         required=False,
         max_length=100,
-        help_text="Un numéro de mandat, un SIRET, un IBAN, un montant (« 150,00 » ou « 150 € ») "
-        "ou un nom de tiers.",
+        help_text="Un numéro de mandat, un SIRET, un IBAN, un montant (« 150,00 » ou « 150 € »), "
+        "un numéro de facture (« FA000123 ») ou un nom de tiers.",
     )
     exercice = forms.TypedChoiceField(label="Exercice", coerce=int, required=False)
     budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
     etat = forms.ChoiceField(label="État", required=False)
     bordereau = forms.CharField(label="N° de bordereau", required=False, max_length=20)
     numero = forms.CharField(label="N° de mandat", required=False, max_length=20)
+    facture = forms.CharField(
+        label="N° de facture",
+        required=False,
+        max_length=20,
+        help_text="Le numéro exact donné par l'ordonnateur.",
+    )
     tiers = forms.CharField(
         label="Tiers", required=False, max_length=200, help_text="Nom, SIRET ou IBAN."
     )

@@ -28,6 +28,7 @@ from pigp.helios.models import (
     Domaine,
     EtatPiece,
     Exercice,
+    FacturePiece,
     Ligne,
     Piece,
     PieceEvent,
@@ -163,6 +164,7 @@ class _Writer:
             pieces.append(piece)
         Piece.objects.bulk_create(pieces, batch_size=BATCH)
         lignes, refs, events = [], [], []
+        factures: list[FacturePiece] = []
         for piece, rec, _key in self.pending:
             events.append(
                 PieceEvent(
@@ -187,7 +189,12 @@ class _Writer:
                 )
                 refs.extend(_refs(piece, lg.pj_refs))
             refs.extend(_refs(piece, rec.pj_refs))
+            factures.extend(
+                FacturePiece(piece=piece, collectivite_id=self.coll_id, numero=numero[:20])
+                for numero in dict.fromkeys(n.strip() for n in rec.factures if n.strip())
+            )
         Ligne.objects.bulk_create(lignes, batch_size=BATCH)
+        FacturePiece.objects.bulk_create(factures, batch_size=BATCH)
         PjRef.objects.bulk_create(refs, batch_size=BATCH)
         PieceEvent.objects.bulk_create(events, batch_size=BATCH)
         self.result.pieces += len(pieces)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
 from pigp.helios.models import (
     Domaine,
     EtatPiece,
+    FacturePiece,
     Ligne,
     Paiement,
     Piece,
@@ -53,13 +54,18 @@ DEFAULT_SORT = "-emission"
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _SIRET = re.compile(r"\d{14}")
 _NUMBER = re.compile(r"\d{1,13}")
+# An invoice number (PES ``Facture``, 20 characters at most): one word of letters, digits and
+# « - / _ . » holding at least three digits and something else than digits (« FA000123 »,
+# « 2024-0042 »). Tried after the kinds above, so that digits alone stay a mandat number
+# and « 12.50 » an amount; a word such as « B2B » (fewer digits) stays a name.
+_INVOICE = re.compile(r"(?=(?:[^\d]*\d){3})(?=.*[^\d])[A-Z0-9][A-Z0-9/_.\-]{2,19}", re.IGNORECASE)
 # « 1 234,56 », « 1234.5 », « 150 € »: a decimal separator or a euro sign says it is an amount.
 _AMOUNT = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*(€?)")
 
 
 @dataclass(frozen=True)
 class Search:
-    kind: str  # "iban", "siret", "montant", "numero", "nom"
+    kind: str  # "iban", "siret", "montant", "numero", "facture", "nom"
     value: str | Decimal
 
     @property
@@ -69,12 +75,14 @@ class Search:
             "siret": "SIRET du tiers",
             "montant": "montant TTC",
             "numero": "numéro de mandat",
+            "facture": "numéro de facture",
             "nom": "nom du tiers ou objet",
         }[self.kind]
 
 
 def classify(text: str) -> Search | None:
-    """What the search box was given: an IBAN, a SIRET, an amount, a mandat number or a name."""
+    """What the search box was given: an IBAN, a SIRET, an amount, a mandat number, an invoice
+    number or a name, tried in that order."""
     raw = " ".join(text.split())
     if not raw:
         return None
@@ -92,6 +100,8 @@ def classify(text: str) -> Search | None:
             return None
     if _NUMBER.fullmatch(compact):
         return Search("numero", compact)
+    if _INVOICE.fullmatch(raw):
+        return Search("facture", raw)
     return Search("nom", raw)
 
 
@@ -104,7 +114,54 @@ def search_filter(search: Search) -> Q:
         return Q(mt_ttc=search.value)
     if search.kind == "numero":
         return Q(id_pce=search.value)
+    if search.kind == "facture":
+        return facture_filter(str(search.value))
     return Q(tiers__nom__icontains=search.value) | Q(objet__icontains=search.value)
+
+
+def facture_filter(numero: str) -> Q:
+    """The mandats paying the invoice `numero`, as written or in capitals (the index on the
+    collectivité and the number serves both)."""
+    numero = numero.strip()
+    numeros = {numero, numero.upper()}
+    return Q(
+        Exists(
+            FacturePiece.objects.filter(
+                piece=OuterRef("pk"), collectivite=OuterRef("collectivite"), numero__in=numeros
+            )
+        )
+    )
+
+
+class _Joined(Aggregate):
+    """Strings joined by « , » in the order of their rows: GROUP_CONCAT on SQLite (which
+    concatenates in scan order, here the pièce's index), STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ', ')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s, ', ' ORDER BY id)",
+            **extra,
+        )
+
+
+def factures_joined() -> Subquery:
+    """A mandat's invoice numbers as one text (« FA1, FA2 »; NULL without any), to annotate a
+    list: one subquery on the pièce's index per row, no query more."""
+    numeros = (
+        FacturePiece.objects.filter(piece=OuterRef("pk"))
+        .order_by()
+        .values("piece")
+        .annotate(numeros=_Joined("numero"))
+        .values("numeros")
+    )
+    return Subquery(numeros, output_field=CharField())
 
 
 def tiers_filter(text: str) -> Q:
@@ -144,6 +201,8 @@ def apply_filters(qs: QuerySet[Piece], data: dict[str, Any]) -> QuerySet[Piece]:
         qs = qs.filter(bordereau__id_bord=data["bordereau"].strip())
     if data.get("numero"):
         qs = qs.filter(id_pce=data["numero"].strip())
+    if data.get("facture", "").strip():
+        qs = qs.filter(facture_filter(data["facture"]))
     if data.get("tiers"):
         qs = qs.filter(tiers_filter(data["tiers"]))
     if data.get("etat"):
@@ -196,14 +255,16 @@ class MandatDetail:
     events: list[PieceEvent]
     paiements: list[Paiement]
     motifs: list[tuple[str, str]]
+    factures: list[str]
 
 
 def detail(mandat: Piece) -> MandatDetail:
-    """Everything the mandat's page shows, in five queries whatever the mandat holds."""
+    """Everything the mandat's page shows, in six queries whatever the mandat holds."""
     return MandatDetail(
         lignes=list(mandat.lignes.order_by("id")),
         pjs=pj_rows(mandat),
         events=list(mandat.events.order_by("at", "id")),
         paiements=list(mandat.paiements.select_related("run").order_by("date", "id")),
         motifs=[(c, motifs_for(mandat.domaine).get(c, "")) for c in mandat.motif_code.split()],
+        factures=list(mandat.factures.order_by("id").values_list("numero", flat=True)),
     )

@@ -374,6 +374,7 @@ def _piece(el: etree._Element, bord: r.Bordereau, index: int) -> r.Piece:
                 line=ldp.sourceline,
                 path=f"{path}/LigneDePiece[{li}]",
                 prelevement=prelevement,
+                facture=v_attr(lk, "Facture"),
             )
         )
     return r.Piece(

@@ -121,6 +121,7 @@ class Ligne:
     line: int | None = None
     path: str = ""
     prelevement: PrelevementSepa | None = None  # recette only
+    facture: str | None = None  # Facture: the invoice number this line pays (dépense only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,11 @@ class Piece:
     @property
     def mt_tva(self) -> Decimal:
         return sum((lg.mt_tva or Decimal(0) for lg in self.lignes), Decimal(0))
+
+    @property
+    def factures(self) -> tuple[str, ...]:
+        """The invoice numbers the mandat pays (its lines' ``Facture``), once each, in order."""
+        return tuple(dict.fromkeys(lg.facture for lg in self.lignes if lg.facture))
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,6 +248,31 @@ class PjRef(models.Model):
         return self.id_unique
 
 
+class FacturePiece(models.Model):
+    """An invoice a pièce pays, by the number the ordonnateur gave it (a mandat line's
+    ``Facture`` in the PES_Aller). Kept apart from the lines so that one invoice paid over
+    several lines is one row, and so that an invoice is found by its number within a
+    collectivité (the Extranet's filter; Chorus' invoices may later point here)."""
+
+    piece = models.ForeignKey(Piece, on_delete=models.CASCADE, related_name="factures")
+    collectivite = models.ForeignKey(
+        "core.Collectivite", on_delete=models.PROTECT, related_name="+"
+    )
+    numero = models.CharField("n° de facture", max_length=20)
+
+    class Meta:
+        verbose_name = "facture de la pièce"
+        verbose_name_plural = "factures des pièces"
+        ordering = ["piece_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["piece", "numero"], name="facture_unique_par_piece")
+        ]
+        indexes = [models.Index(fields=["collectivite", "numero"])]
+
+    def __str__(self) -> str:
+        return self.numero
+
+
 class PieceEvent(models.Model):
     """What happened to a pièce, who did it and why."""
 
