@@ -112,30 +112,23 @@ class Sink:
         self.written: dict[type[Model], int] = {}
         self.copy = connection.vendor == "postgresql"
 
-    def new(self, model: type[Model], **values: Any) -> Any:
-        if model not in self.next_id:
-            self.next_id[model] = (model._default_manager.aggregate(m=Max("pk"))["m"] or 0) + 1
-        obj = model(pk=self.next_id[model], **values)
-        self.next_id[model] += 1
-        rows = self.pending.setdefault(model, [])
-        rows.append(obj)
-        if len(rows) >= self.batch:
-            self.flush(model)
-        return obj
-
-    def keep(self, model: type[Model], obj: Model) -> None:
-        """Write `obj`, made earlier by `deferred`."""
-        rows = self.pending.setdefault(model, [])
-        rows.append(obj)
-        if len(rows) >= self.batch:
-            self.flush(model)
-
     def deferred(self, model: type[Model], **values: Any) -> Any:
         """An object with its id, written only when handed to `keep` (its totals come later)."""
         if model not in self.next_id:
             self.next_id[model] = (model._default_manager.aggregate(m=Max("pk"))["m"] or 0) + 1
         obj = model(pk=self.next_id[model], **values)
         self.next_id[model] += 1
+        return obj
+
+    def keep(self, model: type[Model], obj: Model) -> None:
+        rows = self.pending.setdefault(model, [])
+        rows.append(obj)
+        if len(rows) >= self.batch:
+            self.flush(model)
+
+    def new(self, model: type[Model], **values: Any) -> Any:
+        obj = self.deferred(model, **values)
+        self.keep(model, obj)
         return obj
 
     def flush(self, model: type[Model]) -> None:
