@@ -31,7 +31,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:  # Django is set up in main() before these are imported
     from pigp.core.models import Collectivite
@@ -140,7 +140,7 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
         ("tableau de bord", f"{base}/", TARGET_DASHBOARD, False),
         ("paiements", f"{base}/paiements/", TARGET_PAGE, False),
         ("paiements filtrés", f"{base}/paiements/?exercice={year}&etat=payee", TARGET_PAGE, False),
-        ("paiements cherchés", f"{base}/paiements/?q={word}", TARGET_PAGE, False),
+        ("paiements cherchés", f"{base}/paiements/?{urlencode({'q': word})}", TARGET_PAGE, False),
         ("paiements page profonde", f"{base}/paiements/?page={deep}", TARGET_PAGE, False),
         ("mandat", f"/extranet/mandats/{paid.pk}/", TARGET_PAGE, False),
         ("tiers", f"/extranet/tiers/{paid.tiers_id}/", TARGET_PAGE, False),
