@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pigp.extranet import views
+from pigp.extranet import views, views_alertes
 
 app_name = "extranet"
 
@@ -26,4 +26,10 @@ urlpatterns = [
     path("mandats/<int:pk>/", views.mandat, name="mandat"),
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
+    path("collectivites/<int:pk>/alertes/", views_alertes.alertes, name="alertes"),
+    path(
+        "collectivites/<int:pk>/alertes/<int:abonnement>/supprimer/",
+        views_alertes.alerte_supprimer,
+        name="alerte_supprimer",
+    ),
 ]
