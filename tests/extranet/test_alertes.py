@@ -118,9 +118,7 @@ def test_a_mail_server_failure_is_retried_without_sending_twice(data, abonne, mo
     assert [m.to for m in mail.outbox] == [[abonne.email]]
 
 
-def test_alerts_whose_email_cannot_be_enqueued_wait_for_the_next_digest(
-    data, abonne, monkeypatch
-):
+def test_alerts_whose_email_cannot_be_enqueued_wait_for_the_next_digest(data, abonne, monkeypatch):
     from pigp.extranet import alerts
     from pigp.extranet.models import Alerte, KindAlerte
 
@@ -192,13 +190,22 @@ def test_the_daily_digest_is_enqueued_once_a_day(db, settings):
 
 
 def test_the_dashboard_lists_the_users_latest_alerts(data, abonne, reader, logged):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from pigp.extranet import alerts
     from pigp.extranet.models import KindAlerte
 
-    subscribe(abonne, data.collectivite, KindAlerte.MANDAT_PAYE, seuil=Decimal("0"))
-    alerts.detect()
     url = f"/extranet/collectivites/{data.collectivite.pk}/"
-    page = logged(abonne).get(url).content.decode()
+    client = logged(abonne)
+    client.get(url)  # the session's first request sets it up
+    with CaptureQueriesContext(connection) as without:
+        client.get(url)
+    subscribe(abonne, data.collectivite, KindAlerte.MANDAT_PAYE, seuil=Decimal("0"))
+    assert alerts.detect() == 3
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert len(queries) == len(without)  # the alerts' list is one query, whatever its length
     assert "Mes dernières alertes" in page
     for mandat in data.mandats[:3]:
         assert f'href="/extranet/mandats/{mandat.pk}/">Mandat n° {mandat.id_pce}' in page

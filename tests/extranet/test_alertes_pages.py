@@ -114,3 +114,25 @@ def test_a_user_whose_habilitation_ended_is_told_so(collectivite, comptable, log
     hab = grant(user, collectivite, "extranet", "consultation")
     habilitations.revoke(hab, comptable=comptable, motif="Départ")
     assert logged(user).get(page(collectivite)).status_code == 403
+
+
+def test_the_page_s_queries_do_not_grow_with_the_alerts(collectivite, entitled, logged):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pigp.extranet.models import Abonnement, KindAlerte
+
+    client = logged(entitled)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page(collectivite)).status_code == 200
+        return len(queries)
+
+    Abonnement.objects.create(
+        user=entitled, collectivite=collectivite, kind=KindAlerte.MANDAT_REJETE
+    )
+    one = count()
+    for kind in (KindAlerte.MANDAT_PAYE, KindAlerte.TITRE_EN_RETARD):
+        Abonnement.objects.create(user=entitled, collectivite=collectivite, kind=kind)
+    assert count() == one
