@@ -102,11 +102,12 @@ def test_a_mail_server_failure_is_retried_without_sending_twice(data, abonne, mo
     from pigp.extranet.models import KindAlerte
 
     real, calls = tasks.send_mail, []
+    failures = iter([smtplib.SMTPServerDisconnected("connexion perdue")])
 
     def flaky(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise smtplib.SMTPServerDisconnected("connexion perdue")
+        calls.append(args[0])
+        if (failure := next(failures, None)) is not None:
+            raise failure
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tasks, "send_mail", flaky)

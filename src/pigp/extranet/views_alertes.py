@@ -17,6 +17,17 @@ from pigp.extranet.models import Abonnement, KindAlerte
 from pigp.extranet.queries import alertes as aq
 
 
+def _journal(request: AuthenticatedHttpRequest, action: str, abonnement: Abonnement) -> None:
+    journal.record(
+        action,
+        actor=request.user,
+        obj=abonnement,
+        collectivite=abonnement.collectivite_id,
+        request=request,
+        details={"alerte": abonnement.kind},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def alertes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     collectivite = access.get_collectivite(request.user, pk)
@@ -32,14 +43,7 @@ def alertes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     seuil=data["seuil"],
                     delai_jours=data["delai_jours"],
                 )
-                journal.record(
-                    "extranet_alerte_abonnement",
-                    actor=request.user,
-                    obj=abonnement,
-                    collectivite=collectivite,
-                    request=request,
-                    details={"alerte": data["kind"]},
-                )
+                _journal(request, "extranet_alerte_abonnement", abonnement)
         except IntegrityError:
             messages.error(
                 request,
@@ -69,14 +73,7 @@ def alerte_supprimer(request: AuthenticatedHttpRequest, pk: int, abonnement: int
     if found is None:
         raise Http404("Alerte introuvable.")
     with transaction.atomic():
-        journal.record(
-            "extranet_alerte_desabonnement",
-            actor=request.user,
-            obj=found,
-            collectivite=collectivite,
-            request=request,
-            details={"alerte": found.kind},
-        )
+        _journal(request, "extranet_alerte_desabonnement", found)
         found.delete()
     messages.success(request, f"Alerte « {found.get_kind_display()} » supprimée.")
     return redirect("extranet:alertes", pk=collectivite.pk)
