@@ -120,7 +120,7 @@ def _body(alertes: list[Alerte]) -> str:
             if lines:
                 parts.append(f"{kind.label} :\n" + "\n".join(lines) + "\n")
     site = settings.SITE_URL.rstrip("/")
-    parts.append(f"\nPour gérer vos alertes : {site}/extranet/\n")
+    parts.append(f"\nPour gérer vos alertes : {site}{reverse('extranet:index')}\n")
     return "".join(parts)
 
 
