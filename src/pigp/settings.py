@@ -238,6 +238,8 @@ PIGP_WORKER_SWEEP_SECONDS = env_int("PIGP_WORKER_SWEEP_SECONDS", 60)
 
 # Hélios: a decision on a whole bordereau of more pièces than this runs as a background task.
 PIGP_HELIOS_BULK_INLINE_MAX = env_int("PIGP_HELIOS_BULK_INLINE_MAX", 200)
+# The Extranet's daily alert digest goes with the first worker sweep after this hour (local).
+PIGP_EXTRANET_ALERT_HOUR = env_int("PIGP_EXTRANET_ALERT_HOUR", 6)
 
 # SFTP server (manage.py sftp_server): host key generated on first start (mode 0600).
 PIGP_SFTP_HOST_KEY = Path(env_str("PIGP_SFTP_HOST_KEY", str(VAR_DIR / "sftp_host_key")))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pigp.extranet import views, views_balance
+from pigp.extranet import views, views_alertes, views_balance
 
 app_name = "extranet"
 
@@ -35,5 +35,11 @@ urlpatterns = [
             name=f"balance_{fmt}",
         )
         for fmt in ("csv", "xlsx")
+    ),
+    path("collectivites/<int:pk>/alertes/", views_alertes.alertes, name="alertes"),
+    path(
+        "collectivites/<int:pk>/alertes/<int:abonnement>/supprimer/",
+        views_alertes.alerte_supprimer,
+        name="alerte_supprimer",
     ),
 ]

@@ -18,6 +18,7 @@ from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.extranet import access, exports
 from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
+from pigp.extranet.queries import alertes as aq
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
 from pigp.extranet.queries import recouvrement as rq
@@ -71,6 +72,7 @@ def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "exercices": exercices,
         "exercice": exercice,
         "menu": "tableau_de_bord",
+        "alertes": aq.latest(request.user, collectivite),
     }
     if exercice is not None:
         context.update(
