@@ -108,6 +108,8 @@ ACTION_LABELS = {
     "boite_aux_lettres_depot": "Dépôt dans la boîte aux lettres",
     "boite_aux_lettres_lu": "Document de la boîte aux lettres lu",
     "compte_cree": "Compte créé",
+    "extranet_alerte_abonnement": "Extranet : alerte créée",
+    "extranet_alerte_desabonnement": "Extranet : alerte supprimée",
     "compte_service_cree": "Compte de service créé",
     "compte_service_revoque": "Compte de service révoqué",
     "connexion": "Connexion",
