@@ -1,4 +1,4 @@
-"""Exports of the État des paiements: exactly the rows of the list, filters and sort applied.
+"""Exports of the Extranet's lists: exactly the rows of the list, filters and sort applied.
 
 Both formats read the rows in chunks (`iterator`), so that 100 000 mandats never sit in memory:
 the CSV is streamed as it is written; the XLSX (openpyxl in write-only mode) is written to a
@@ -77,18 +77,27 @@ class _Line:
         return value
 
 
-def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
+def csv_lines(headers: list[str], table: Iterable[list[Any]]) -> Iterator[bytes]:
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
-    yield writer.writerow(HEADERS).encode()
-    for row in rows(qs):
+    yield writer.writerow(headers).encode()
+    for row in table:
         yield writer.writerow([french(v) for v in row]).encode()
 
 
-def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
+def csv_table(
+    headers: list[str], table: Iterable[list[Any]], filename: str
+) -> StreamingHttpResponse:
+    """Any list's rows (typed values) as a streamed French CSV."""
+    response = StreamingHttpResponse(
+        csv_lines(headers, table), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
+    return csv_table(HEADERS, rows(qs), filename)
 
 
 def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
@@ -104,10 +113,17 @@ def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
 
 
 def xlsx_response(qs: QuerySet[Piece], filename: str) -> FileResponse:
+    return xlsx_table(HEADERS, rows(qs), filename, "Mandats")
+
+
+def xlsx_table(
+    headers: list[str], table: Iterable[list[Any]], filename: str, title: str
+) -> FileResponse:
+    """Any list's rows (typed values) as an XLSX of one sheet named `title`."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Mandats")
-    sheet.append(HEADERS)
-    for row in rows(qs):
+    sheet = workbook.create_sheet(title)
+    sheet.append(headers)
+    for row in table:
         sheet.append(_cells(sheet, row))
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     workbook.save(out)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pigp.extranet import views
+from pigp.extranet import views, views_tresorerie
 
 app_name = "extranet"
 
@@ -26,4 +26,17 @@ urlpatterns = [
     path("mandats/<int:pk>/", views.mandat, name="mandat"),
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
+    path("collectivites/<int:pk>/tresorerie/", views_tresorerie.tresorerie, name="tresorerie"),
+    path(
+        "collectivites/<int:pk>/tresorerie/export.csv",
+        views_tresorerie.tresorerie_export,
+        {"fmt": "csv"},
+        name="tresorerie_csv",
+    ),
+    path(
+        "collectivites/<int:pk>/tresorerie/export.xlsx",
+        views_tresorerie.tresorerie_export,
+        {"fmt": "xlsx"},
+        name="tresorerie_xlsx",
+    ),
 ]
