@@ -77,7 +77,7 @@ class _Line:
         return value
 
 
-def csv_lines(headers: list[str], table: Iterable[list[Any]]) -> Iterator[bytes]:
+def table_lines(headers: list[str], table: Iterable[list[Any]]) -> Iterator[bytes]:
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
     yield writer.writerow(headers).encode()
@@ -90,10 +90,14 @@ def csv_table(
 ) -> StreamingHttpResponse:
     """Any list's rows (typed values) as a streamed French CSV."""
     response = StreamingHttpResponse(
-        csv_lines(headers, table), content_type="text/csv; charset=utf-8"
+        table_lines(headers, table), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
+    return table_lines(HEADERS, rows(qs))
 
 
 def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:

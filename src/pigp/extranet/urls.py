@@ -1,10 +1,22 @@
 """The Extranet Hélios, mounted at /extranet/."""
 
-from django.urls import path
+from collections.abc import Callable
+
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path
 
 from pigp.extranet import views, views_tresorerie
 
 app_name = "extranet"
+
+
+def exports(route: str, view: Callable[..., HttpResponseBase], name: str) -> list[URLPattern]:
+    """A list's CSV and XLSX exports, `<name>_csv` and `<name>_xlsx`, at `<route>export.<fmt>`."""
+    return [
+        path(f"{route}export.{fmt}", view, {"fmt": fmt}, name=f"{name}_{fmt}")
+        for fmt in ("csv", "xlsx")
+    ]
+
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -27,16 +39,7 @@ urlpatterns = [
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
     path("collectivites/<int:pk>/tresorerie/", views_tresorerie.tresorerie, name="tresorerie"),
-    path(
-        "collectivites/<int:pk>/tresorerie/export.csv",
-        views_tresorerie.tresorerie_export,
-        {"fmt": "csv"},
-        name="tresorerie_csv",
-    ),
-    path(
-        "collectivites/<int:pk>/tresorerie/export.xlsx",
-        views_tresorerie.tresorerie_export,
-        {"fmt": "xlsx"},
-        name="tresorerie_xlsx",
+    *exports(
+        "collectivites/<int:pk>/tresorerie/", views_tresorerie.tresorerie_export, "tresorerie"
     ),
 ]

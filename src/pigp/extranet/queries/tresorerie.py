@@ -41,6 +41,8 @@ class Periode:
     # One per day: the first day of the period, the first day of each exercice it crosses,
     # and every day with a movement; each with the balance at the end of that day.
     days: list[Day]
+    encaissements: Decimal  # of the whole period
+    paiements: Decimal  # negative or zero
 
     @property
     def solde(self) -> Decimal:
@@ -49,16 +51,8 @@ class Periode:
 
     @property
     def ouverture(self) -> Decimal:
-        """The balance at the end of the period's first day."""
-        return self.days[0].solde
-
-    @property
-    def encaissements(self) -> Decimal:
-        return sum((d.encaissements for d in self.days), ZERO)
-
-    @property
-    def paiements(self) -> Decimal:
-        return sum((d.paiements for d in self.days), ZERO)
+        """The balance at the start of the period's first day, before its movements."""
+        return self.days[0].solde - self.days[0].net
 
     def points(self) -> list[tuple[datetime.date, Decimal]]:
         return [(d.date, d.solde) for d in self.days]
@@ -77,7 +71,8 @@ def periode(budget: Budget, debut: datetime.date, fin: datetime.date) -> Periode
             solde = up_to_start[-1].solde if up_to_start else balance.ouverture
             days.append(Day(start, ZERO, ZERO, solde))
         days.extend(d for d in balance.days if start < d.date <= fin)
-    return Periode(budget, debut, fin, days)
+    encaissements = sum((d.encaissements for d in days), ZERO)
+    return Periode(budget, debut, fin, days, encaissements, sum((d.paiements for d in days), ZERO))
 
 
 def mouvements(
