@@ -1,4 +1,4 @@
-"""Exports of the État des paiements: exactly the rows of the list, filters and sort applied.
+"""Exports of the Extranet's lists: exactly the rows of the list, filters and sort applied.
 
 Both formats read the rows in chunks (`iterator`), so that 100 000 mandats never sit in memory:
 the CSV is streamed as it is written; the XLSX (openpyxl in write-only mode) is written to a

@@ -11,6 +11,7 @@ from django import forms
 from pigp.core.models import Collectivite
 from pigp.extranet.queries.mandats import ETATS_MANDAT
 from pigp.extranet.queries.recouvrement import TRANCHES
+from pigp.extranet.queries.tresorerie import MAX_DAYS
 from pigp.helios.models import EtatPiece, Exercice, StadeRecouvrement
 from pigp.ui.forms import PortalForm
 
@@ -140,3 +141,41 @@ class MandatFilterForm(_CollectiviteFilters):
     def has_more(self) -> bool:
         """Whether a filter of « Plus de filtres » is set (the section then opens)."""
         return any(self.data.get(f.name) for f in self.more_fields())
+
+
+class TresorerieFilterForm(PortalForm):
+    """Budget and period of the Trésorerie page, and the day whose movements are listed."""
+
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    du = _date("Du")
+    au = _date("Au")
+    jour = _date("Mouvements du jour")
+
+    def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        budgets = collectivite.budgets.order_by("cod_bud", "libelle")
+        self.fields["budget"].choices = [(b.pk, b.libelle) for b in budgets]
+        self.fields["jour"].help_text = "Laissez vide pour tous les mouvements de la période."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        du, au = data.get("du"), data.get("au")
+        if du and au:
+            if du > au:
+                raise forms.ValidationError("La date de début est après la date de fin.")
+            if (au - du).days > MAX_DAYS:
+                raise forms.ValidationError("La période est limitée à trois ans.")
+        jour = data.get("jour")
+        if jour and du and au and not du <= jour <= au:
+            self.add_error("jour", "Ce jour n'est pas dans la période.")
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (the period and day are ignored when the period is not valid)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        if self.non_field_errors():
+            data = {k: v for k, v in data.items() if k == "budget"}
+        return data

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
-from pigp.extranet import access, exports
+from pigp.extranet import access, exports, views_tresorerie
 from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
 from pigp.extranet.queries import alertes as aq
 from pigp.extranet.queries import dashboard as dash
@@ -80,6 +80,7 @@ def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             delai=dash.delai(exercice),
             delai_legal=dash.DELAI_LEGAL.days,
             rejets=dash.rejets(exercice),
+            tresorerie=views_tresorerie.apercu(exercice.budget),
         )
     return render(request, "extranet/tableau_de_bord.html", context)
 

@@ -1,0 +1,140 @@
+"""The Trésorerie page of a collectivité: the daily balance of a budget's Trésor account over a
+period (chart and table), the movements behind it, and their export. Read-only (GET)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+
+from pigp.core.http import AuthenticatedHttpRequest
+from pigp.core.models import Budget, Collectivite
+from pigp.extranet import access, charts, exports
+from pigp.extranet.forms import TresorerieFilterForm
+from pigp.extranet.queries import tresorerie as tq
+from pigp.helios.models import MouvementTresorerie
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the request asks for: a budget of the collectivité, a period, maybe one day."""
+
+    collectivite: Collectivite
+    form: TresorerieFilterForm
+    budget: Budget | None
+    debut: datetime.date
+    fin: datetime.date
+    jour: datetime.date | None
+
+    def mouvements(self) -> QuerySet[MouvementTresorerie]:
+        assert self.budget is not None
+        day = self.jour
+        return tq.mouvements(self.budget, day or self.debut, day or self.fin)
+
+
+def _choice(request: AuthenticatedHttpRequest, pk: int) -> Choice:
+    collectivite = access.get_collectivite(request.user, pk)
+    form = TresorerieFilterForm(request.GET or None, collectivite=collectivite)
+    filters = form.filters()
+    budgets = {b.pk: b for b in collectivite.budgets.order_by("cod_bud", "libelle")}
+    budget = budgets.get(filters.get("budget", 0), next(iter(budgets.values()), None))
+    today = timezone.localdate()
+    fin = filters.get("au") or max(today, filters.get("du", today))
+    debut = filters.get("du") or tq.default_period(fin)[0]
+    fin = min(fin, debut + datetime.timedelta(days=tq.MAX_DAYS))
+    jour = filters.get("jour")
+    if not form.is_bound:
+        form = TresorerieFilterForm(
+            initial={"budget": budget.pk if budget else None, "du": debut, "au": fin},
+            collectivite=collectivite,
+        )
+    return Choice(
+        collectivite, form, budget, debut, fin, jour if jour and debut <= jour <= fin else None
+    )
+
+
+def chart(periode: tq.Periode, *, sparkline: bool = False) -> SafeString:
+    """The period's balance as an SVG line, described in words for screen readers."""
+    svg = charts.balance_chart(
+        periode.points(),
+        title=f"Solde du compte au Trésor — {periode.budget.libelle}",
+        desc=(
+            f"Du {periode.debut:%d/%m/%Y} au {periode.fin:%d/%m/%Y}, le solde passe de "
+            f"{charts.euros(periode.ouverture)} à {charts.euros(periode.solde)} ; "
+            "le détail jour par jour est dans le tableau des soldes."
+        ),
+        ident="apercu-tresorerie" if sparkline else "graphique-tresorerie",
+        end=periode.fin,
+        sparkline=sparkline,
+        height=60 if sparkline else 260,
+        width=300 if sparkline else 720,
+    )
+    # Dates, amounts and escaped text only (charts.balance_chart escapes every text).
+    return mark_safe(svg)
+
+
+@require_GET
+def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    choice = _choice(request, pk)
+    context: dict[str, object] = {
+        "title": f"Trésorerie — {choice.collectivite.nom}",
+        "collectivite": choice.collectivite,
+        "form": choice.form,
+        "choice": choice,
+        "menu": "tresorerie",
+    }
+    if choice.budget is not None:
+        periode = tq.periode(choice.budget, choice.debut, choice.fin)
+        query = request.GET.copy()
+        query.pop("page", None)
+        period_query = query.copy()
+        period_query.pop("jour", None)  # the balance table's links add their own day
+        paginator = Paginator(choice.mouvements(), PAGE_SIZE)
+        context.update(
+            periode=periode,
+            chart=chart(periode),
+            page_obj=paginator.get_page(request.GET.get("page")),
+            query=query.urlencode(),
+            period_query=period_query.urlencode(),
+        )
+    return render(request, "extranet/tresorerie.html", context)
+
+
+@require_GET
+def tresorerie_export(
+    request: AuthenticatedHttpRequest, pk: int, fmt: str
+) -> StreamingHttpResponse | HttpResponse:
+    choice = _choice(request, pk)
+    if choice.budget is None:
+        raise Http404("Budget introuvable.")
+    filename = (
+        f"mouvements-tresorerie-{choice.collectivite.siret}-{choice.budget.cod_bud}-"
+        f"{choice.jour or choice.debut:%Y%m%d}-{choice.jour or choice.fin:%Y%m%d}"
+    )
+    table = tq.rows(choice.mouvements())
+    if fmt == "csv":
+        return exports.csv_table_response(tq.HEADERS, table, filename)
+    return exports.xlsx_table_response(tq.HEADERS, table, "Mouvements", filename)
+
+
+@dataclass(frozen=True)
+class Apercu:
+    """The tableau de bord's treasury: the balance today and the last twelve months' line."""
+
+    periode: tq.Periode
+    chart: SafeString
+
+
+def apercu(budget: Budget) -> Apercu:
+    debut, fin = tq.default_period(timezone.localdate())
+    periode = tq.periode(budget, debut, fin)
+    return Apercu(periode, chart(periode, sparkline=True))
