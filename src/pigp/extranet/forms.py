@@ -134,3 +134,9 @@ class MandatFilterForm(_CollectiviteFilters):
     def has_more(self) -> bool:
         """Whether a filter of « Plus de filtres » is set (the section then opens)."""
         return any(self.data.get(f.name) for f in self.more_fields())
+
+
+class RestesFilterForm(_CollectiviteFilters):
+    exercice = forms.TypedChoiceField(label="Exercice d'origine", coerce=int, required=False)
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pigp.extranet import views
+from pigp.extranet import views, views_recouvrement
 
 app_name = "extranet"
 
@@ -26,4 +26,28 @@ urlpatterns = [
     path("mandats/<int:pk>/", views.mandat, name="mandat"),
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
+    path("titres/<int:pk>/", views_recouvrement.titre, name="titre"),
+    *(
+        path(
+            f"collectivites/<int:pk>/recouvrement/export.{fmt}",
+            views_recouvrement.recouvrement_export,
+            {"fmt": fmt},
+            name=f"recouvrement_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ),
+    path(
+        "collectivites/<int:pk>/restes-a-recouvrer/",
+        views_recouvrement.restes,
+        name="restes",
+    ),
+    *(
+        path(
+            f"collectivites/<int:pk>/restes-a-recouvrer/export.{fmt}",
+            views_recouvrement.restes_export,
+            {"fmt": fmt},
+            name=f"restes_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ),
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+import datetime
+from typing import NamedTuple, TypedDict
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
@@ -94,7 +95,7 @@ def _mandats(
     return collectivite, form, mq.sort(qs, tri), tri
 
 
-def _columns(
+def sort_columns(
     query: QueryDict, tri: str, headers: list[tuple[str, str]] = COLUMNS
 ) -> list[dict[str, str]]:
     """Each column header's link: sort by it, ascending, or descending when it is the sort."""
@@ -131,7 +132,7 @@ def _listing(
     query.pop("page", None)
     return {
         "page_obj": Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
-        "columns": _columns(query, tri, headers),
+        "columns": sort_columns(query, tri, headers),
         "query": query.urlencode(),
     }
 
@@ -192,15 +193,32 @@ TITRE_COLUMNS = [
 ]
 
 
-@require_GET
-def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+class Titres(NamedTuple):
+    collectivite: Collectivite
+    form: TitreFilterForm
+    filtered: QuerySet[Piece]
+    tri: str
+    today: datetime.date
+
+    @property
+    def sorted(self) -> QuerySet[Piece]:
+        return mq.sort(self.filtered, self.tri, rq.SORTS, rq.DEFAULT_SORT)
+
+
+def titres(request: AuthenticatedHttpRequest, pk: int) -> Titres:
+    """The collectivité, the filter form and the filtered titres à recouvrer of the request."""
     collectivite = access.get_collectivite(request.user, pk)
     form = TitreFilterForm(request.GET or None, collectivite=collectivite)
     filters = form.filters()
     today = timezone.localdate()
     qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
-    tri = filters.get("tri") or rq.DEFAULT_SORT
-    listing = _listing(request, mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT), tri, TITRE_COLUMNS)
+    return Titres(collectivite, form, qs, filters.get("tri") or rq.DEFAULT_SORT, today)
+
+
+@require_GET
+def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite, form, qs, tri, today = found = titres(request, pk)
+    listing = _listing(request, found.sorted, tri, TITRE_COLUMNS)
     return render(
         request,
         "extranet/recouvrement.html",
@@ -247,7 +265,8 @@ def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
             .filter(collectivite_id=item.collectivite_id, pj_refs__id_unique=item.id_unique)
             .first()
         )
-        if owner is not None and owner.domaine == Domaine.DEPENSE:
-            return redirect("extranet:mandat", pk=owner.pk)
+        if owner is not None:
+            page = "extranet:mandat" if owner.domaine == Domaine.DEPENSE else "extranet:titre"
+            return redirect(page, pk=owner.pk)
         return redirect("extranet:tableau_de_bord", pk=item.collectivite_id)
     return pj_response(item)
