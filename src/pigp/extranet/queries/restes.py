@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, F, Min, QuerySet, Sum
 
 from pigp.extranet.queries.recouvrement import TRANCHES, in_tranche
 from pigp.helios.models import Piece
@@ -70,7 +70,7 @@ def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySe
     key = tri.removeprefix("-")
     if key not in SORTS:
         tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
-    prefix = "-" if tri.startswith("-") else ""
+    descending = tri.startswith("-")
     rows = (
         qs.order_by()
         .values("tiers_id", "tiers__nom", "tiers__prenom", "tiers__id_tiers")
@@ -81,7 +81,13 @@ def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySe
             **_buckets(today),
         )
     )
-    return rows.order_by(*(f"{prefix}{f}" for f in SORTS[key]), f"{prefix}tiers_id")
+    # A titre without debtor comes last whichever way the column is sorted.
+    return rows.order_by(
+        *(
+            F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True)
+            for f in (*SORTS[key], "tiers_id")
+        )
+    )
 
 
 def tranches_of(row: dict[str, Any]) -> list[Any]:
