@@ -67,6 +67,12 @@ def xlsx_rows(response, sheet: str) -> list[tuple]:
     return list(load_workbook(io.BytesIO(content))[sheet].iter_rows(values_only=True))
 
 
+def exported(client, url, data, params, sheet: str) -> tuple[list[list[str]], list[tuple]]:
+    """The rows of the list's CSV and XLSX exports."""
+    csv_ = csv_rows(client.get(url(data, "csv"), params))
+    return csv_, xlsx_rows(client.get(url(data, "xlsx"), params), sheet)
+
+
 def listed(client, data, **params) -> list[tuple[str, str]]:
     """The per-debtor list of the page: (debtor, number of titres), in order."""
     page = client.get(restes_url(data), params).content.decode()
@@ -125,10 +131,9 @@ def test_sorted_by_amount_descending_filtered_and_sortable(data, known, logged, 
 def test_restes_exports_equal_the_list(data, known, logged, reader, params):
     client = logged(reader)
     shown = listed(client, data, **params)
-    rows = csv_rows(client.get(restes_url(data, "csv"), params))
+    rows, sheet = exported(client, restes_url, data, params, "Restes")
     assert rows[0] == restes_q.HEADERS
     assert [(r[0], r[2]) for r in rows[1:]] == shown
-    sheet = xlsx_rows(client.get(restes_url(data, "xlsx"), params), "Restes")
     assert list(sheet[0]) == restes_q.HEADERS
     assert [(r[0], str(r[2])) for r in sheet[1:]] == shown
     for line, cells in zip(rows[1:], sheet[1:], strict=True):
@@ -140,10 +145,9 @@ def test_restes_exports_equal_the_list(data, known, logged, reader, params):
 def test_recouvrement_exports_equal_the_list(data, known, logged, reader, params):
     client = logged(reader)
     shown = numbers(client, data, **params)
-    rows = csv_rows(client.get(recouvrement_url(data, "csv"), params))
-    assert rows[0] == rq.EXPORT_HEADERS
+    rows, sheet = exported(client, recouvrement_url, data, params, "Titres")
+    assert rows[0] == rq.EXPORT_HEADERS and list(sheet[0]) == rq.EXPORT_HEADERS
     assert [r[0] for r in rows[1:]] == shown
-    sheet = xlsx_rows(client.get(recouvrement_url(data, "xlsx"), params), "Titres")
     assert [r[0] for r in sheet[1:]] == shown
     bernard = next(r for r in rows[1:] if r[2] == "Bernard Luc")
     assert bernard[3:5] == ["1000,00", "750,00"] and bernard[7] == "10"

@@ -1,10 +1,27 @@
 """The Extranet Hélios, mounted at /extranet/."""
 
-from django.urls import path
+from collections.abc import Callable
+
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path
 
 from pigp.extranet import views, views_recouvrement
 
 app_name = "extranet"
+
+
+def _exports(page: str, view: Callable[..., HttpResponseBase], name: str) -> list[URLPattern]:
+    """The CSV and XLSX exports of a collectivité's list `page`, named `name`_csv and _xlsx."""
+    return [
+        path(
+            f"collectivites/<int:pk>/{page}/export.{fmt}",
+            view,
+            {"fmt": fmt},
+            name=f"{name}_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ]
+
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -27,27 +44,11 @@ urlpatterns = [
     path("tiers/<int:pk>/", views.tiers, name="tiers"),
     path("pj/<int:pk>/", views.pj, name="pj"),
     path("titres/<int:pk>/", views_recouvrement.titre, name="titre"),
-    *(
-        path(
-            f"collectivites/<int:pk>/recouvrement/export.{fmt}",
-            views_recouvrement.recouvrement_export,
-            {"fmt": fmt},
-            name=f"recouvrement_{fmt}",
-        )
-        for fmt in ("csv", "xlsx")
-    ),
+    *_exports("recouvrement", views_recouvrement.recouvrement_export, "recouvrement"),
     path(
         "collectivites/<int:pk>/restes-a-recouvrer/",
         views_recouvrement.restes,
         name="restes",
     ),
-    *(
-        path(
-            f"collectivites/<int:pk>/restes-a-recouvrer/export.{fmt}",
-            views_recouvrement.restes_export,
-            {"fmt": fmt},
-            name=f"restes_{fmt}",
-        )
-        for fmt in ("csv", "xlsx")
-    ),
+    *_exports("restes-a-recouvrer", views_recouvrement.restes_export, "restes"),
 ]

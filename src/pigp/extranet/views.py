@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.extranet import access, exports
-from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
+from pigp.extranet.forms import MandatFilterForm, RestesFilterForm, TitreFilterForm
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
 from pigp.extranet.queries import recouvrement as rq
@@ -195,7 +195,7 @@ TITRE_COLUMNS = [
 
 class Titres(NamedTuple):
     collectivite: Collectivite
-    form: TitreFilterForm
+    form: TitreFilterForm | RestesFilterForm
     filtered: QuerySet[Piece]
     tri: str
     today: datetime.date
@@ -205,14 +205,20 @@ class Titres(NamedTuple):
         return mq.sort(self.filtered, self.tri, rq.SORTS, rq.DEFAULT_SORT)
 
 
-def titres(request: AuthenticatedHttpRequest, pk: int) -> Titres:
-    """The collectivité, the filter form and the filtered titres à recouvrer of the request."""
+def titres(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    form_class: type[TitreFilterForm | RestesFilterForm] = TitreFilterForm,
+    default_sort: str = rq.DEFAULT_SORT,
+) -> Titres:
+    """The collectivité, the filter form (of the recouvrement list or of the restes à
+    recouvrer) and the filtered titres à recouvrer of the request."""
     collectivite = access.get_collectivite(request.user, pk)
-    form = TitreFilterForm(request.GET or None, collectivite=collectivite)
+    form = form_class(request.GET or None, collectivite=collectivite)
     filters = form.filters()
     today = timezone.localdate()
     qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
-    return Titres(collectivite, form, qs, filters.get("tri") or rq.DEFAULT_SORT, today)
+    return Titres(collectivite, form, qs, filters.get("tri") or default_sort, today)
 
 
 @require_GET
