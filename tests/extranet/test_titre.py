@@ -141,3 +141,21 @@ def test_query_count_does_not_grow_with_encaissements(data, logged, comptable):
             )
         recovery.set_stade(titre, "relance", actor=ACTOR)
     assert counts[0] == counts[1] <= 15, counts
+
+
+def test_an_unreadable_pj_of_a_titre_leads_back_to_the_titre(data, logged, reader):
+    from pigp.helios.models import PieceJustificative, PjRef
+
+    titre = data.titres[0]
+    pj = PieceJustificative.objects.create(
+        collectivite=data.collectivite,
+        flux=titre.bordereau.flux,
+        id_unique="PJ-ILLISIBLE",
+        nom="avis.pdf",
+        erreur="base64 invalide",
+    )
+    PjRef.objects.create(piece=titre, id_unique=pj.id_unique, nom="avis.pdf")
+    client = logged(reader)
+    assert "illisible" in client.get(url(titre)).content.decode()
+    response = client.get(f"/extranet/pj/{pj.pk}/")
+    assert response.status_code == 302 and response.url == url(titre)
