@@ -30,7 +30,7 @@ def aged(data):
 def numbers(client, data, **params) -> list[str]:
     page = client.get(urls(data)["recouvrement"], params).content.decode()
     body = page[page.index("<tbody", page.index("Titres à recouvrer de")) :]
-    return re.findall(r"<tr>\s*<td>([^<]+)</td>", body)
+    return re.findall(r"<tr>\s*<td><a href=\"/extranet/titres/\d+/\">([^<]+)</a></td>", body)
 
 
 def test_ageing_buckets_stages_and_sort(data, aged, logged, reader):

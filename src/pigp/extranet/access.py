@@ -59,16 +59,24 @@ def pieces_for(user: User) -> QuerySet[Piece]:
     return Piece.objects.filter(collectivite_id__in=readable_ids(user))
 
 
-def get_mandat(user: User, pk: int) -> Piece:
-    mandat = (
+def _get_piece(user: User, pk: int, domaine: str, missing: str) -> Piece:
+    piece = (
         pieces_for(user)
-        .filter(pk=pk, domaine=Domaine.DEPENSE)
+        .filter(pk=pk, domaine=domaine)
         .select_related("bordereau", "exercice__budget", "collectivite", "tiers")
         .first()
     )
-    if mandat is None:
-        raise Http404("Mandat introuvable.")
-    return mandat
+    if piece is None:
+        raise Http404(missing)
+    return piece
+
+
+def get_mandat(user: User, pk: int) -> Piece:
+    return _get_piece(user, pk, Domaine.DEPENSE, "Mandat introuvable.")
+
+
+def get_titre(user: User, pk: int) -> Piece:
+    return _get_piece(user, pk, Domaine.RECETTE, "Titre introuvable.")
 
 
 def _of_collectivites(user: User, queryset: QuerySet[M], pk: int, missing: str) -> M:

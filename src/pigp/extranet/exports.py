@@ -1,5 +1,9 @@
 """Exports of the Extranet's lists: exactly the rows of the list, filters and sort applied.
 
+An export is a `Table`: its headers and its rows (typed values: str, int, Decimal, date or
+None), produced lazily. The État des paiements, the recouvrement and the restes à recouvrer
+each give theirs; the CSV and XLSX writers below serve them all.
+
 Both formats read the rows in chunks (`iterator`), so that 100 000 mandats never sit in memory:
 the CSV is streamed as it is written; the XLSX (openpyxl in write-only mode) is written to a
 temporary file, then streamed from it.
@@ -11,6 +15,7 @@ import csv
 import datetime
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -81,30 +86,39 @@ class _Line:
         return value
 
 
-def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
-    return table_lines(HEADERS, rows(qs))
+@dataclass(frozen=True)
+class Table:
+    """What an export writes: a sheet name, the headers and the rows (an iterator, read once)."""
+
+    sheet: str
+    headers: list[str]
+    rows: Iterable[list[Any]]
 
 
-def table_lines(headers: list[str], table: Iterable[list[Any]]) -> Iterator[bytes]:
+def mandats_table(qs: QuerySet[Piece]) -> Table:
+    return Table("Mandats", HEADERS, rows(qs))
+
+
+def table_csv_lines(table: Table) -> Iterator[bytes]:
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
-    yield writer.writerow(headers).encode()
-    for row in table:
+    yield writer.writerow(table.headers).encode()
+    for row in table.rows:
         yield writer.writerow([french(v) for v in row]).encode()
 
 
-def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
-    return csv_table_response(HEADERS, rows(qs), filename)
+def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
+    return table_csv_lines(mandats_table(qs))
 
 
-def csv_table_response(
-    headers: list[str], table: Iterable[list[Any]], filename: str
-) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        table_lines(headers, table), content_type="text/csv; charset=utf-8"
-    )
+def table_csv(table: Table, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(table_csv_lines(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
+    return table_csv(mandats_table(qs), filename)
 
 
 def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
@@ -119,17 +133,11 @@ def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
     return cells
 
 
-def xlsx_response(qs: QuerySet[Piece], filename: str) -> FileResponse:
-    return xlsx_table_response(HEADERS, rows(qs), "Mandats", filename)
-
-
-def xlsx_table_response(
-    headers: list[str], table: Iterable[list[Any]], sheet_name: str, filename: str
-) -> FileResponse:
+def table_xlsx(table: Table, filename: str) -> FileResponse:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name)
-    sheet.append(headers)
-    for row in table:
+    sheet = workbook.create_sheet(table.sheet)
+    sheet.append(table.headers)
+    for row in table.rows:
         sheet.append(_cells(sheet, row))
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     workbook.save(out)
@@ -140,3 +148,12 @@ def xlsx_table_response(
         filename=f"{filename}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def xlsx_response(qs: QuerySet[Piece], filename: str) -> FileResponse:
+    return table_xlsx(mandats_table(qs), filename)
+
+
+def table_response(table: Table, filename: str, fmt: str) -> StreamingHttpResponse | FileResponse:
+    """The table in `fmt` (« csv » or « xlsx »)."""
+    return table_csv(table, filename) if fmt == "csv" else table_xlsx(table, filename)

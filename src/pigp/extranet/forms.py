@@ -179,3 +179,9 @@ class TresorerieFilterForm(PortalForm):
         if self.non_field_errors():
             data = {k: v for k, v in data.items() if k == "budget"}
         return data
+
+
+class RestesFilterForm(_CollectiviteFilters):
+    exercice = forms.TypedChoiceField(label="Exercice d'origine", coerce=int, required=False)
+    budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)

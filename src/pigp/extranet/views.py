@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+import datetime
+from typing import NamedTuple, TypedDict
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.extranet import access, exports, views_tresorerie
-from pigp.extranet.forms import MandatFilterForm, TitreFilterForm
+from pigp.extranet.forms import MandatFilterForm, RestesFilterForm, TitreFilterForm
 from pigp.extranet.queries import alertes as aq
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
@@ -97,7 +98,7 @@ def _mandats(
     return collectivite, form, mq.sort(qs, tri), tri
 
 
-def _columns(
+def sort_columns(
     query: QueryDict, tri: str, headers: list[tuple[str, str]] = COLUMNS
 ) -> list[dict[str, str]]:
     """Each column header's link: sort by it, ascending, or descending when it is the sort."""
@@ -134,7 +135,7 @@ def _listing(
     query.pop("page", None)
     return {
         "page_obj": Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
-        "columns": _columns(query, tri, headers),
+        "columns": sort_columns(query, tri, headers),
         "query": query.urlencode(),
     }
 
@@ -195,15 +196,38 @@ TITRE_COLUMNS = [
 ]
 
 
-@require_GET
-def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+class Titres(NamedTuple):
+    collectivite: Collectivite
+    form: TitreFilterForm | RestesFilterForm
+    filtered: QuerySet[Piece]
+    tri: str
+    today: datetime.date
+
+    @property
+    def sorted(self) -> QuerySet[Piece]:
+        return mq.sort(self.filtered, self.tri, rq.SORTS, rq.DEFAULT_SORT)
+
+
+def titres(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    form_class: type[TitreFilterForm | RestesFilterForm] = TitreFilterForm,
+    default_sort: str = rq.DEFAULT_SORT,
+) -> Titres:
+    """The collectivité, the filter form (of the recouvrement list or of the restes à
+    recouvrer) and the filtered titres à recouvrer of the request."""
     collectivite = access.get_collectivite(request.user, pk)
-    form = TitreFilterForm(request.GET or None, collectivite=collectivite)
+    form = form_class(request.GET or None, collectivite=collectivite)
     filters = form.filters()
     today = timezone.localdate()
     qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
-    tri = filters.get("tri") or rq.DEFAULT_SORT
-    listing = _listing(request, mq.sort(qs, tri, rq.SORTS, rq.DEFAULT_SORT), tri, TITRE_COLUMNS)
+    return Titres(collectivite, form, qs, filters.get("tri") or default_sort, today)
+
+
+@require_GET
+def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    collectivite, form, qs, tri, today = found = titres(request, pk)
+    listing = _listing(request, found.sorted, tri, TITRE_COLUMNS)
     return render(
         request,
         "extranet/recouvrement.html",
@@ -250,7 +274,8 @@ def pj(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
             .filter(collectivite_id=item.collectivite_id, pj_refs__id_unique=item.id_unique)
             .first()
         )
-        if owner is not None and owner.domaine == Domaine.DEPENSE:
-            return redirect("extranet:mandat", pk=owner.pk)
+        if owner is not None:
+            page = "extranet:mandat" if owner.domaine == Domaine.DEPENSE else "extranet:titre"
+            return redirect(page, pk=owner.pk)
         return redirect("extranet:tableau_de_bord", pk=item.collectivite_id)
     return pj_response(item)

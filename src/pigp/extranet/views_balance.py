@@ -79,6 +79,4 @@ def balance_export(
     table = _open_data_rows(collectivite, exercice) if exercice is not None else []
     annee = exercice.annee if exercice is not None else ""
     filename = f"balance-{collectivite.siret}-{annee}"
-    if fmt == "csv":
-        return exports.csv_table_response(OPEN_DATA, table, filename)
-    return exports.xlsx_table_response(OPEN_DATA, table, "Balance", filename)
+    return exports.table_response(exports.Table("Balance", OPEN_DATA, table), filename, fmt)

@@ -121,9 +121,7 @@ def tresorerie_export(
         f"{choice.jour or choice.debut:%Y%m%d}-{choice.jour or choice.fin:%Y%m%d}"
     )
     table = tq.rows(choice.mouvements())
-    if fmt == "csv":
-        return exports.csv_table_response(tq.HEADERS, table, filename)
-    return exports.xlsx_table_response(tq.HEADERS, table, "Mouvements", filename)
+    return exports.table_response(exports.Table("Mouvements", tq.HEADERS, table), filename, fmt)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
-from pigp.helios.models import Domaine, EtatPiece, Piece
+from pigp.helios.models import Domaine, EtatPiece, Piece, StadeRecouvrement
 
 # Titres on which something is still due.
 A_RECOUVRER = [EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE]
@@ -53,7 +54,7 @@ def titres_a_recouvrer(collectivite: Collectivite) -> QuerySet[Piece]:
     )
 
 
-def _in_tranche(key: str, today: datetime.date) -> Q:
+def in_tranche(key: str, today: datetime.date) -> Q:
     """Titres whose prise en charge falls in the bucket `key` (age in days, as of `today`)."""
     for k, _label, low, high in TRANCHES:
         if k == key:
@@ -68,11 +69,11 @@ def tranches(qs: QuerySet[Piece], today: datetime.date) -> list[Tranche]:
     """Count and reste à recouvrer by ageing bucket, in one query."""
     agg = qs.aggregate(
         **{
-            f"n{i}": Count("id", filter=_in_tranche(key, today))
+            f"n{i}": Count("id", filter=in_tranche(key, today))
             for i, (key, *_rest) in enumerate(TRANCHES)
         },
         **{
-            f"r{i}": Sum("reste_a_recouvrer", filter=_in_tranche(key, today))
+            f"r{i}": Sum("reste_a_recouvrer", filter=in_tranche(key, today))
             for i, (key, *_rest) in enumerate(TRANCHES)
         },
     )
@@ -94,7 +95,7 @@ def apply_filters(
     elif data.get("stade"):
         qs = qs.filter(stade=data["stade"])
     if data.get("anciennete"):
-        qs = qs.filter(_in_tranche(data["anciennete"], today))
+        qs = qs.filter(in_tranche(data["anciennete"], today))
     if data.get("q"):
         text = " ".join(data["q"].split())
         qs = qs.filter(Q(id_pce=text) | Q(tiers__nom__icontains=text) | Q(objet__icontains=text))
@@ -105,3 +106,27 @@ def age_days(piece: Piece, today: datetime.date) -> int | None:
     if piece.date_prise_en_charge is None:
         return None
     return (today - piece.date_prise_en_charge).days
+
+
+EXPORT_HEADERS = [
+    "N° de titre",
+    "Exercice",
+    "Débiteur",
+    "Montant TTC",
+    "Reste à recouvrer",
+    "Stade",
+    "Pris en charge le",
+    "Ancienneté (jours)",
+]
+_STADES = dict(StadeRecouvrement.choices)
+
+
+def export_rows(qs: QuerySet[Piece], today: datetime.date) -> Iterator[list[Any]]:
+    """The list's rows as typed values, read in chunks."""
+    fields = ("id_pce", "exercice__annee", "tiers__nom", "tiers__prenom", "mt_ttc")
+    for numero, annee, nom, prenom, montant, reste, stade, pec in qs.values_list(
+        *fields, "reste_a_recouvrer", "stade", "date_prise_en_charge"
+    ).iterator(chunk_size=2000):
+        debiteur = f"{nom or ''} {prenom or ''}".strip()
+        age = (today - pec).days if pec is not None else None
+        yield [numero, annee, debiteur, montant, reste, _STADES.get(stade, ""), pec, age]

@@ -42,6 +42,8 @@ from pigp.helios.models import (
 from pigp.helios.money.bulk import BATCH, bulk_transition, chunks, sql_name
 
 DUE = (EtatPiece.PRISE_EN_CHARGE, EtatPiece.PARTIELLE)
+# How a titre's event says it reached a recovery stage (the Extranet lists those events).
+STADE_MESSAGE = "Stade de recouvrement : "
 CENT = Decimal("0.01")
 
 
@@ -335,7 +337,7 @@ def set_stade(piece: Piece, stade: str, *, actor: str, commentaire: str = "") ->
         locked.date_stade = timezone.localdate()
         locked.save(update_fields=["stade", "date_stade", "modifie_le"])
         label = StadeRecouvrement(stade).label
-        message = f"Stade de recouvrement : {label}" + (f" — {commentaire}" if commentaire else "")
+        message = f"{STADE_MESSAGE}{label}" + (f" — {commentaire}" if commentaire else "")
         PieceEvent.objects.create(piece=locked, etat=locked.etat, actor=actor, message=message)
         journal.record(
             "helios_stade_recouvrement",
@@ -363,6 +365,7 @@ def ageing(day_taken: datetime.date | None, today: datetime.date) -> str:
 
 __all__ = [
     "DUE",
+    "STADE_MESSAGE",
     "Apply",
     "RecoveryError",
     "ageing",

@@ -1,0 +1,114 @@
+"""État des restes à recouvrer: the titres still due, per exercice of origin and per debtor,
+with the recouvrement page's ageing buckets."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db.models import Count, F, Min, QuerySet, Sum
+
+from pigp.extranet.queries.recouvrement import TRANCHES, in_tranche
+from pigp.helios.models import Piece
+
+# Columns of the per-debtor list: (sort key, header); the buckets follow « Plus ancienne ».
+DEBITEUR_COLUMNS = [
+    ("tiers", "Débiteur"),
+    ("nombre", "Titres"),
+    ("reste", "Reste à recouvrer"),
+    ("plus_ancienne", "Plus ancienne prise en charge"),
+]
+SORTS: dict[str, tuple[str, ...]] = {
+    "tiers": ("tiers__nom", "tiers__prenom"),
+    "nombre": ("nombre",),
+    "reste": ("reste",),
+    "plus_ancienne": ("plus_ancienne",),
+}
+DEFAULT_SORT = "-reste"
+HEADERS = [
+    "Débiteur",
+    "Identifiant",
+    "Titres",
+    "Reste à recouvrer",
+    "Plus ancienne prise en charge",
+    *(label for _key, label, *_ in TRANCHES),
+]
+
+
+class Total(NamedTuple):
+    nombre: int
+    reste: Decimal
+
+
+def total(qs: QuerySet[Piece]) -> Total:
+    agg = qs.aggregate(nombre=Count("id"), reste=Sum("reste_a_recouvrer"))
+    return Total(agg["nombre"], agg["reste"] or Decimal("0.00"))
+
+
+def _buckets(today: datetime.date) -> dict[str, Any]:
+    return {
+        f"t{i}": Sum("reste_a_recouvrer", filter=in_tranche(key, today))
+        for i, (key, *_rest) in enumerate(TRANCHES)
+    }
+
+
+def par_exercice(qs: QuerySet[Piece]) -> list[Mapping[str, Any]]:
+    """Count and reste à recouvrer per exercice of origin, the most recent first."""
+    return list(
+        qs.order_by()
+        .values("exercice__annee")
+        .annotate(nombre=Count("id"), reste=Sum("reste_a_recouvrer"))
+        .order_by("-exercice__annee")
+    )
+
+
+def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySet[Any]:
+    """One row per debtor (tiers): count, total due, oldest prise en charge and the due amount
+    in each ageing bucket; sorted by `tri` (« -reste »: descending), then by tiers."""
+    key = tri.removeprefix("-")
+    if key not in SORTS:
+        tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
+    descending = tri.startswith("-")
+    rows = (
+        qs.order_by()
+        .values("tiers_id", "tiers__nom", "tiers__prenom", "tiers__id_tiers")
+        .annotate(
+            nombre=Count("id"),
+            reste=Sum("reste_a_recouvrer"),
+            plus_ancienne=Min("date_prise_en_charge"),
+            **_buckets(today),
+        )
+    )
+    # A titre without debtor comes last whichever way the column is sorted.
+    return rows.order_by(
+        *(
+            F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True)
+            for f in (*SORTS[key], "tiers_id")
+        )
+    )
+
+
+def tranches_of(row: dict[str, Any]) -> list[Any]:
+    """A debtor row's amounts per bucket, in the order of TRANCHES (None when nothing is due)."""
+    return [row[f"t{i}"] for i in range(len(TRANCHES))]
+
+
+def nom(row: dict[str, Any]) -> str:
+    if row["tiers_id"] is None:
+        return "Débiteur non renseigné"
+    return f"{row['tiers__nom'] or ''} {row['tiers__prenom'] or ''}".strip()
+
+
+def export_rows(rows: QuerySet[Any]) -> Iterator[list[Any]]:
+    """The per-debtor rows as the list shows them, for the exports."""
+    for row in rows.iterator():
+        yield [
+            nom(row),
+            row["tiers__id_tiers"] or "",
+            row["nombre"],
+            row["reste"],
+            row["plus_ancienne"],
+            *tranches_of(row),
+        ]

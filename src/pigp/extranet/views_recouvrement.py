@@ -1,0 +1,79 @@
+"""The titre's page, the État des restes à recouvrer and the recouvrement's exports (GET only)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from pigp.core.http import AuthenticatedHttpRequest
+from pigp.extranet import access, exports, views
+from pigp.extranet.forms import RestesFilterForm
+from pigp.extranet.queries import recouvrement as rq
+from pigp.extranet.queries import restes as restes_q
+from pigp.extranet.queries import titre as tq
+from pigp.helios.pj import INLINE_TYPES
+
+
+@require_GET
+def titre(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    piece = access.get_titre(request.user, pk)
+    return render(
+        request,
+        "extranet/titre.html",
+        {
+            "title": f"Titre n° {piece.id_pce} — {piece.collectivite.nom}",
+            "collectivite": piece.collectivite,
+            "titre": piece,
+            "detail": tq.detail(piece),
+            "inline_types": INLINE_TYPES,
+            "menu": "recouvrement",
+        },
+    )
+
+
+@require_GET
+def recouvrement_export(
+    request: AuthenticatedHttpRequest, pk: int, fmt: str
+) -> StreamingHttpResponse | FileResponse:
+    found = views.titres(request, pk)
+    table = exports.Table("Titres", rq.EXPORT_HEADERS, rq.export_rows(found.sorted, found.today))
+    return exports.table_response(table, f"recouvrement-{found.collectivite.siret}", fmt)
+
+
+@require_GET
+def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    found = views.titres(request, pk, RestesFilterForm, restes_q.DEFAULT_SORT)
+    debiteurs = restes_q.par_debiteur(found.filtered, found.today, found.tri)
+    query = request.GET.copy()
+    query.pop("page", None)
+    tranches = rq.tranches(found.filtered, found.today)
+    page_obj = Paginator(debiteurs, views.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "extranet/restes.html",
+        {
+            "title": f"État des restes à recouvrer — {found.collectivite.nom}",
+            "collectivite": found.collectivite,
+            "form": found.form,
+            "exercices": restes_q.par_exercice(found.filtered),
+            "tranches": tranches,
+            "total": restes_q.total(found.filtered),
+            "page_obj": page_obj,
+            "rows": [(r, restes_q.nom(r), restes_q.tranches_of(r)) for r in page_obj.object_list],
+            "columns": views.sort_columns(query, found.tri, restes_q.DEBITEUR_COLUMNS),
+            "query": query.urlencode(),
+            "menu": "restes",
+        },
+    )
+
+
+@require_GET
+def restes_export(
+    request: AuthenticatedHttpRequest, pk: int, fmt: str
+) -> StreamingHttpResponse | FileResponse:
+    found = views.titres(request, pk, RestesFilterForm, restes_q.DEFAULT_SORT)
+    debiteurs = restes_q.par_debiteur(found.filtered, found.today, found.tri)
+    table = exports.Table("Restes", restes_q.HEADERS, restes_q.export_rows(debiteurs))
+    return exports.table_response(table, f"restes-a-recouvrer-{found.collectivite.siret}", fmt)
