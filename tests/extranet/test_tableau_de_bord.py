@@ -47,3 +47,20 @@ def test_exercice_choice(data, logged, reader):
 def test_a_collectivite_without_any_flow(logged, reader, collectivite):
     page = logged(reader).get(f"/extranet/collectivites/{collectivite.pk}/").content.decode()
     assert "le tableau de bord se remplira avec le premier flux" in page
+
+
+def test_the_default_exercice_is_where_the_comptable_worked_last(data, logged, reader):
+    from pigp.core.models import Budget
+    from pigp.helios.models import Exercice
+
+    worked = data.mandats[0].exercice
+    # Another budget of the same year, listed first, where nothing was taken in charge.
+    idle_budget = Budget.objects.create(
+        collectivite=data.collectivite, cod_col="054", cod_bud="00", libelle="Annexe sans activité"
+    )
+    idle = Exercice.objects.create(budget=idle_budget, annee=worked.annee)
+    exercices, chosen = dashboard.chosen_exercice(data.collectivite, "")
+    assert exercices[0] == idle and chosen == worked
+    assert dashboard.chosen_exercice(data.collectivite, str(idle.pk))[1] == idle
+    page = logged(reader).get(urls(data)["tableau_de_bord"]).content.decode()
+    assert f'<option value="{worked.pk}" selected' in page

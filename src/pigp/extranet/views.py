@@ -62,11 +62,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     collectivite = access.get_collectivite(request.user, pk)
-    exercices = list(dash.exercices_of(collectivite))
-    chosen = request.GET.get("exercice", "")
-    exercice = next(
-        (e for e in exercices if str(e.pk) == chosen), exercices[0] if exercices else None
-    )
+    exercices, exercice = dash.chosen_exercice(collectivite, request.GET.get("exercice", ""))
     context: dict[str, object] = {
         "title": f"Tableau de bord — {collectivite.nom}",
         "collectivite": collectivite,

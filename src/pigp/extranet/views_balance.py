@@ -29,11 +29,7 @@ def _exercice(
     request: AuthenticatedHttpRequest, pk: int
 ) -> tuple[Collectivite, list[Exercice], Exercice | None]:
     collectivite = access.get_collectivite(request.user, pk)
-    exercices = list(dash.exercices_of(collectivite))
-    chosen = request.GET.get("exercice", "")
-    exercice = next(
-        (e for e in exercices if str(e.pk) == chosen), exercices[0] if exercices else None
-    )
+    exercices, exercice = dash.chosen_exercice(collectivite, request.GET.get("exercice", ""))
     return collectivite, exercices, exercice
 
 

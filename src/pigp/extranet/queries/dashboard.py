@@ -11,6 +11,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
     Q,
     QuerySet,
     Sum,
@@ -55,11 +56,36 @@ class Rejet:
 
 
 def exercices_of(collectivite: Collectivite) -> QuerySet[Exercice]:
+    """The collectivité's exercices, latest first, each with the date of its latest prise en
+    charge (`derniere_prise_en_charge`, None before any)."""
     return (
         Exercice.objects.filter(budget__collectivite=collectivite)
         .select_related("budget")
+        .annotate(derniere_prise_en_charge=Max("pieces__date_prise_en_charge"))
         .order_by("-annee", "budget__cod_bud", "budget__libelle")
     )
+
+
+def chosen_exercice(
+    collectivite: Collectivite, chosen: str
+) -> tuple[list[Exercice], Exercice | None]:
+    """The exercices to choose from and the one asked for (`chosen`, a pk), else the latest
+    year's exercice where the comptable worked last: the budget a user opens the page for."""
+    exercices = list(exercices_of(collectivite))
+    asked = next((e for e in exercices if str(e.pk) == chosen), None)
+    if asked is not None or not exercices:
+        return exercices, asked
+    latest = [e for e in exercices if e.annee == exercices[0].annee]
+    worked = [(day, e) for e in latest if (day := _last_prise_en_charge(e)) is not None]
+    if not worked:
+        return exercices, latest[0]
+    return exercices, max(worked, key=lambda pair: pair[0])[1]
+
+
+def _last_prise_en_charge(exercice: Exercice) -> datetime.date | None:
+    """The annotation `exercices_of` puts on each exercice."""
+    day: datetime.date | None = getattr(exercice, "derniere_prise_en_charge", None)
+    return day
 
 
 def etats(exercice: Exercice) -> dict[str, list[EtatLine]]:
