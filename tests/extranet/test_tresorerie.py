@@ -239,3 +239,18 @@ def test_the_tableau_de_bord_shows_the_balance_today(data, tresor, logged, reade
     assert svg.get("role") == "img"
     link = f"/extranet/collectivites/{data.collectivite.pk}/tresorerie/?budget={tresor.budget.pk}"
     assert f'href="{link}"' in section
+
+
+def test_the_default_budget_is_where_the_comptable_worked_last(data, tresor, logged, reader):
+    from pigp.core.models import Budget
+    from pigp.helios.models import Exercice
+
+    worked = data.mandats[0].exercice.budget
+    idle = Budget.objects.create(
+        collectivite=data.collectivite, cod_col="054", cod_bud="00", libelle="Annexe sans activité"
+    )
+    Exercice.objects.create(budget=idle, annee=data.mandats[0].exercice.annee)
+    response = logged(reader).get(page_url(data))
+    assert response.context["choice"].budget == worked
+    page = response.content.decode()
+    assert f'<option value="{worked.pk}" selected' in page

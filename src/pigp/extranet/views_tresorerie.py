@@ -18,6 +18,7 @@ from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Budget, Collectivite
 from pigp.extranet import access, charts, exports
 from pigp.extranet.forms import TresorerieFilterForm
+from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import tresorerie as tq
 from pigp.helios.models import MouvementTresorerie
 
@@ -46,7 +47,7 @@ def _choice(request: AuthenticatedHttpRequest, pk: int) -> Choice:
     form = TresorerieFilterForm(request.GET or None, collectivite=collectivite)
     filters = form.filters()
     budgets = {b.pk: b for b in collectivite.budgets.order_by("cod_bud", "libelle")}
-    budget = budgets.get(filters.get("budget", 0), next(iter(budgets.values()), None))
+    budget = budgets.get(filters.get("budget", 0)) or _default_budget(collectivite, budgets)
     today = timezone.localdate()
     fin = filters.get("au") or max(today, filters.get("du", today))
     debut = filters.get("du") or tq.default_period(fin)[0]
@@ -60,6 +61,15 @@ def _choice(request: AuthenticatedHttpRequest, pk: int) -> Choice:
     return Choice(
         collectivite, form, budget, debut, fin, jour if jour and debut <= jour <= fin else None
     )
+
+
+def _default_budget(collectivite: Collectivite, budgets: dict[int, Budget]) -> Budget | None:
+    """The budget of the tableau de bord's default exercice (where the comptable worked last),
+    else the first one."""
+    exercice = dash.chosen_exercice(collectivite, "")[1]
+    if exercice is not None and exercice.budget_id in budgets:
+        return budgets[exercice.budget_id]
+    return next(iter(budgets.values()), None)
 
 
 def chart(periode: tq.Periode, *, sparkline: bool = False) -> SafeString:
