@@ -75,7 +75,6 @@ def _tresorerie_page(
             "balance": balance,
             "chart": treasury.chart_svg(balance) if balance else "",
             "solde_form": solde_form,
-            "query": query.urlencode(),
         },
         status=status,
     )
