@@ -75,7 +75,7 @@ def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         context.update(
             etats=dash.etats(exercice),
             delai=dash.delai(exercice),
-            delai_legal=dash.DELAI_LEGAL.days,
+            delai_legal=dash.DELAI_LEGAL_DAYS,
             rejets=dash.rejets(exercice),
             tresorerie=views_tresorerie.apercu(exercice.budget),
         )

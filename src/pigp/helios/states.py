@@ -88,6 +88,14 @@ def check(piece: Piece, to: str, motif_code: str = "") -> None:
             raise TransitionError(f"Motif inconnu : {', '.join(unknown)}.")
 
 
+def payment_delay(received: datetime.datetime | None, paid: datetime.date) -> int:
+    """The global payment delay in days: from the day Hélios received the mandat (local date)
+    to its payment; never negative (a pièce received and paid the same day takes 0)."""
+    if received is None:
+        return 0
+    return max((paid - timezone.localdate(received)).days, 0)
+
+
 def transition(
     piece: Piece,
     to: str,
@@ -116,7 +124,8 @@ def transition(
             fields.append("date_instance")
         elif to == E.PAYEE:
             locked.date_paiement = day
-            fields.append("date_paiement")
+            locked.delai_paiement = payment_delay(locked.date_reception, day)
+            fields += ["date_paiement", "delai_paiement"]
         elif to == E.SOLDEE:
             locked.date_solde = day
             fields.append("date_solde")

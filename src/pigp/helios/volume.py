@@ -490,6 +490,7 @@ class _Seeder:
         paid = _pay_day(paid)
         if p.verrouillee or (paid < today and roll < 0.97):
             p.etat, p.date_paiement = E.PAYEE, min(paid, today - datetime.timedelta(days=1))
+            p.delai_paiement = max((p.date_paiement - received).days, 0)
         else:
             p.etat = E.PRISE_EN_CHARGE
 

@@ -144,6 +144,9 @@ class Piece(models.Model):
     date_rejet = models.DateField("rejeté le", null=True, blank=True)
     date_instance = models.DateField("mis en instance le", null=True, blank=True)
     date_paiement = models.DateField("payé le", null=True, blank=True)
+    # Days from reception in Hélios to payment (the global payment delay), set with the payment
+    # by `states.payment_delay`: the Extranet's dashboard aggregates it without date arithmetic.
+    delai_paiement = models.PositiveIntegerField("délai de paiement (jours)", null=True, blank=True)
     date_solde = models.DateField("soldé le", null=True, blank=True)
     motif_code = models.CharField("motif (ObsEtat)", max_length=20, blank=True)
     motif_commentaire = models.TextField("commentaire du motif", blank=True)
@@ -179,6 +182,8 @@ class Piece(models.Model):
             models.Index(fields=["collectivite", "domaine", "mt_ttc"]),
             models.Index(fields=["collectivite", "domaine", "date_paiement"]),
             models.Index(fields=["collectivite", "id_pce"]),
+            # The dashboard's payment delay: its aggregates and median read this index only.
+            models.Index(fields=["exercice", "domaine", "delai_paiement"]),
         ]
 
     def __str__(self) -> str:

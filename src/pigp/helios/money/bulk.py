@@ -66,9 +66,21 @@ def bulk_transition(
                 "Des pièces ont changé d'état pendant l'opération : rien n'a été enregistré, "
                 "relancez-la."
             )
+        if to == EtatPiece.PAYEE:
+            _set_payment_delays(chunk, day)
         _insert_events(chunk, to, actor, message, now)
         moved += count
     return moved
+
+
+def _set_payment_delays(piece_ids: Sequence[int], day: datetime.date) -> None:
+    """The payment delay of pièces paid on `day`: one UPDATE per distinct delay (a run pays
+    mandats received over a few days, so a handful of statements)."""
+    by_delay: dict[int, list[int]] = {}
+    for pk, received in Piece.objects.filter(pk__in=piece_ids).values_list("pk", "date_reception"):
+        by_delay.setdefault(states.payment_delay(received, day), []).append(pk)
+    for delay, pks in by_delay.items():
+        Piece.objects.filter(pk__in=pks).update(delai_paiement=delay)
 
 
 def sql_name(model: type[Model], field: str | None = None) -> str:
