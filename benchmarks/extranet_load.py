@@ -2,10 +2,12 @@
 """The Extranet under load: 20 users at once on a large ledger, p50 / p95 / p99 per page.
 
 Seeds a database with `manage.py seed_volume` (or reuses one already seeded), starts the portal
-on 127.0.0.1 (Django's threaded server: neither gunicorn nor locust is in uv.lock), opens one
-session per virtual user (a user of the largest collectivité, with an extranet habilitation),
-then a thread pool of `--users` workers requests every page `--rounds` times each, in a
-shuffled order, within `--duration` seconds. Printed per page: requests, errors, p50, p95, p99,
+on 127.0.0.1 as in production (gunicorn, `--workers` processes of 8 threads), opens one session
+per virtual user (a user of the largest collectivité, with an extranet habilitation), then a
+thread pool of `--users` workers requests every page `--rounds` times each, in a shuffled
+order, within `--duration` seconds. Like locust's users, each waits between two requests (a
+person reading the page: `--think` seconds, uniformly drawn between its two bounds; `--think 0
+0` measures the server saturated instead). Printed per page: requests, errors, p50, p95, p99,
 the target and the ratio p95 / target (the anchor: ≤ 1 meets it). The CSV export is timed to
 its first byte.
 
@@ -49,11 +51,36 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="requests per page and user")
     parser.add_argument("--duration", type=float, default=300, help="seconds at most")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX")
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--var-dir", default="/tmp/pigp-bench-extranet")
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
 
+    env = setup_django(args)
+    _load_average("début")
+    targets, cookies = _prepare(args)
+    server = _start_server(args, env)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        for _label, path, _target, first_byte in targets:  # warm-up, and a check of each page
+            status, _s = _get(base + path, cookies[0], first_byte)
+            if status != 200:
+                raise SystemExit(f"{path} : HTTP {status}")
+        results = _load(base, targets, cookies, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    _report(targets, results, args)
+    _load_average("fin")
+
+
+def setup_django(args: argparse.Namespace) -> dict[str, str]:
+    """Point Django at the benchmark's database (created when missing); the environment the
+    server is started with."""
     env = dict(os.environ, PIGP_VAR_DIR=args.var_dir, DJANGO_SETTINGS_MODULE="pigp.settings")
     env.pop("DEBUG", None)
     if args.postgres:
@@ -68,23 +95,9 @@ def main() -> None:
     import django
 
     django.setup()
-    _load_average("début")
     if args.postgres:
         _create_pg_database()
-    targets, cookies = _prepare(args)
-    server = _start_server(args.port, env, Path(args.var_dir))
-    try:
-        base = f"http://127.0.0.1:{args.port}"
-        for _label, path, _target, first_byte in targets:  # warm-up, and a check of each page
-            status, _s = _get(base + path, cookies[0], first_byte)
-            if status != 200:
-                raise SystemExit(f"{path} : HTTP {status}")
-        results = _load(base, targets, cookies, args)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    _report(targets, results, args)
-    _load_average("fin")
+    return env
 
 
 def _load_average(when: str) -> None:
@@ -182,11 +195,22 @@ def _sessions(coll: Collectivite, count: int) -> list[str]:
     return cookies
 
 
-def _start_server(port: int, env: dict[str, str], var_dir: Path) -> subprocess.Popen[bytes]:
-    log = (var_dir / "server.log").open("wb")
+def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    port = args.port
+    log = (Path(args.var_dir) / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "pigp.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={args.workers}",
+            "--threads=8",
+            "--worker-class=gthread",
+            "--timeout=120",
+        ],
+        cwd=REPO / "src",
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -227,10 +251,14 @@ def _load(
     deadline = time.monotonic() + args.duration
     results: dict[str, list[tuple[int, float]]] = {t[0]: [] for t in targets}
 
+    low, high = args.think
+
     def user(n: int) -> None:
+        rng = random.Random(n)
         plan = [t for t in targets for _ in range(args.rounds)]
-        random.Random(n).shuffle(plan)
+        rng.shuffle(plan)
         for label, path, _target, first_byte in plan:
+            time.sleep(rng.uniform(low, high))
             if time.monotonic() > deadline:
                 return
             results[label].append(_get(base + path, cookies[n], first_byte))
@@ -239,7 +267,12 @@ def _load(
     with ThreadPoolExecutor(max_workers=len(cookies)) as pool:
         list(pool.map(user, range(len(cookies))))
     done = sum(len(r) for r in results.values())
-    print(f"{done} requêtes de {len(cookies)} utilisateurs en {time.perf_counter() - start:.1f} s")
+    elapsed = time.perf_counter() - start
+    print(
+        f"{done} requêtes de {len(cookies)} utilisateurs en {elapsed:.1f} s "
+        f"({done / elapsed:.1f} par seconde ; attente entre deux pages : "
+        f"{args.think[0]:g} à {args.think[1]:g} s)"
+    )
     return results
 
 
@@ -250,7 +283,10 @@ def _report(
 ) -> None:
     from django.db import connection
 
-    print(f"\n{connection.vendor}, {args.mandats} mandats, {args.users} utilisateurs simultanés")
+    print(
+        f"\n{connection.vendor}, {args.mandats} mandats, {args.users} utilisateurs simultanés, "
+        f"gunicorn {args.workers} processus × 8 fils"
+    )
     print(
         f"{'page':<26}{'req.':>6}{'err.':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'cible':>8}{'p95/cible':>11}"

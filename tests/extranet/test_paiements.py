@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from pigp.extranet import views
+from pigp.extranet import paging, views
 from pigp.extranet.queries.mandats import SORTS, classify
 from tests.extranet.conftest import urls
 
@@ -158,6 +158,23 @@ def test_paging_keeps_the_filters(data, client_, monkeypatch):
     assert len(first) == 2 and len(second) == 2 and not set(first) & set(second)
     page = client_.get(urls(data)["paiements"], {"tri": "montant"}).content.decode()
     assert "?tri=montant&amp;page=2" in page  # the next page's link keeps the sort
+
+
+def test_pages_follow_the_sort_and_a_long_list_is_counted_up_to_the_cap(
+    data, client_, monkeypatch
+):
+    expected = _expected_order(data, "montant", True)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "CAP", 4)
+    shown = [listed(client_, data, tri="-montant", page=n) for n in (1, 2, 3)]
+    assert shown[0] + shown[1] == expected[:4]
+    assert shown[2] == shown[1]  # beyond the cap: the last page within it
+    page = client_.get(urls(data)["paiements"], {"tri": "-montant"}).content.decode()
+    assert "Plus de 4 mandats" in page
+    assert "exportez la liste" in page
+    monkeypatch.setattr(paging, "CAP", len(expected))
+    page = client_.get(urls(data)["paiements"]).content.decode()
+    assert f"{len(expected)} mandats" in page and "exportez la liste" not in page
 
 
 def _count(client, url, params=None) -> int:

@@ -19,6 +19,7 @@ from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite
 from pigp.extranet import access, exports, views_tresorerie
 from pigp.extranet.forms import MandatFilterForm, RestesFilterForm, TitreFilterForm
+from pigp.extranet.paging import ListPaginator
 from pigp.extranet.queries import alertes as aq
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
@@ -130,7 +131,7 @@ def _listing(
     query = request.GET.copy()
     query.pop("page", None)
     return {
-        "page_obj": Paginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": ListPaginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
         "columns": sort_columns(query, tri, headers),
         "query": query.urlencode(),
     }
