@@ -51,9 +51,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="requests per page and user")
     parser.add_argument("--duration", type=float, default=300, help="seconds at most")
-    parser.add_argument(
-        "--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX")
-    )
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--var-dir", default="/tmp/pigp-bench-extranet")
@@ -138,7 +136,7 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
         print(f"Jeu de volume réutilisé : {have} mandats")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     coll = Collectivite.objects.filter(poste__codique=SEED_CODIQUE).order_by("pk").first()
     assert coll is not None
     mandats = Piece.objects.filter(collectivite=coll, domaine="depense")
@@ -148,7 +146,9 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
     assert paid.tiers is not None
     word = paid.tiers.nom.split()[0]  # a common word of tiers' names
     base = f"/extranet/collectivites/{coll.pk}"
-    deep = max(1, total // 50 // 2)
+    from pigp.extranet import paging, views
+
+    deep = min(total, paging.CAP) // views.PAGE_SIZE  # the last page a list shows
     targets = [
         ("tableau de bord", f"{base}/", TARGET_DASHBOARD, False),
         ("paiements", f"{base}/paiements/", TARGET_PAGE, False),

@@ -160,9 +160,7 @@ def test_paging_keeps_the_filters(data, client_, monkeypatch):
     assert "?tri=montant&amp;page=2" in page  # the next page's link keeps the sort
 
 
-def test_pages_follow_the_sort_and_a_long_list_is_counted_up_to_the_cap(
-    data, client_, monkeypatch
-):
+def test_pages_follow_the_sort_and_a_long_list_is_counted_up_to_the_cap(data, client_, monkeypatch):
     expected = _expected_order(data, "montant", True)
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     monkeypatch.setattr(paging, "CAP", 4)

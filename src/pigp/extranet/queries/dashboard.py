@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
 from pigp.core.models import Collectivite
 from pigp.helios.models import Domaine, EtatPiece, Exercice, Piece
@@ -48,10 +48,17 @@ class Rejet:
 def exercices_of(collectivite: Collectivite) -> QuerySet[Exercice]:
     """The collectivité's exercices, latest first, each with the date of its latest prise en
     charge (`derniere_prise_en_charge`, None before any)."""
+    # One probe per exercice of the index on (exercice, date_prise_en_charge), rather than a
+    # join aggregating every pièce of the collectivité.
+    latest = (
+        Piece.objects.filter(exercice=OuterRef("pk"), date_prise_en_charge__isnull=False)
+        .order_by("-date_prise_en_charge")
+        .values("date_prise_en_charge")[:1]
+    )
     return (
         Exercice.objects.filter(budget__collectivite=collectivite)
         .select_related("budget")
-        .annotate(derniere_prise_en_charge=Max("pieces__date_prise_en_charge"))
+        .annotate(derniere_prise_en_charge=Subquery(latest))
         .order_by("-annee", "budget__cod_bud", "budget__libelle")
     )
 
@@ -84,7 +91,7 @@ def etats(exercice: Exercice) -> dict[str, list[EtatLine]]:
         Piece.objects.filter(exercice=exercice)
         .order_by()
         .values("domaine", "etat")
-        .annotate(nombre=Count("id"), montant=Sum("mt_ttc"))
+        .annotate(nombre=Count("*"), montant=Sum("mt_ttc"))
     )
     found = {(r["domaine"], r["etat"]): r for r in rows}
     out: dict[str, list[EtatLine]] = {Domaine.DEPENSE: [], Domaine.RECETTE: []}
@@ -99,25 +106,32 @@ def etats(exercice: Exercice) -> dict[str, list[EtatLine]]:
 
 
 def delai(exercice: Exercice) -> Delai:
-    """Global payment delay, reception in Hélios → payment, of the exercice's paid mandats
-    (two queries on the index of `Piece.delai_paiement` whatever the volume: the aggregates,
-    then the median row)."""
-    delays = Piece.objects.filter(
-        exercice=exercice, domaine=Domaine.DEPENSE, delai_paiement__isnull=False
-    ).order_by()
-    agg = delays.aggregate(
-        paid=Count("delai_paiement"),
-        beyond=Count("delai_paiement", filter=Q(delai_paiement__gt=DELAI_LEGAL_DAYS)),
-        total=Sum("delai_paiement"),
+    """Global payment delay, reception in Hélios → payment, of the exercice's paid mandats: one
+    query counting the mandats by delay in days (read from the index on `Piece.delai_paiement`,
+    a few hundred groups whatever the volume), from which the average, the median and the
+    share beyond the legal delay follow."""
+    histogram = sorted(
+        Piece.objects.filter(
+            exercice=exercice, domaine=Domaine.DEPENSE, delai_paiement__isnull=False
+        )
+        .order_by()
+        .values_list("delai_paiement")
+        .annotate(nombre=Count("*"))
     )
-    paid = agg["paid"]
+    paid = sum(n for _days, n in histogram)
     if not paid:
         return Delai(0, None, None, 0)
-    average = (Decimal(agg["total"] or 0) / paid).quantize(Decimal("0.1"))
+    total = sum(days * n for days, n in histogram)
+    average = (Decimal(total) / paid).quantize(Decimal("0.1"))
     # The lower median when the count is even: a whole number of days either way.
-    middle = (paid - 1) // 2
-    median = delays.order_by("delai_paiement").values_list("delai_paiement", flat=True)[middle]
-    return Delai(paid, average, median, agg["beyond"])
+    middle, seen, median = (paid - 1) // 2, 0, 0
+    for days, n in histogram:
+        seen += n
+        if seen > middle:
+            median = days
+            break
+    beyond = sum(n for days, n in histogram if days > DELAI_LEGAL_DAYS)
+    return Delai(paid, average, median, beyond)
 
 
 def rejets(exercice: Exercice, limit: int = LATEST_REJECTIONS) -> list[Rejet]:

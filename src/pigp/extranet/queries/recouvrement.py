@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
+from pigp.extranet.queries.mandats import in_year, name_filter
 from pigp.helios.models import Domaine, EtatPiece, Piece, StadeRecouvrement
 
 # Titres on which something is still due.
@@ -69,7 +70,8 @@ def tranches(qs: QuerySet[Piece], today: datetime.date) -> list[Tranche]:
     """Count and reste à recouvrer by ageing bucket, in one query."""
     agg = qs.aggregate(
         **{
-            f"n{i}": Count("id", filter=in_tranche(key, today))
+            # A column of the index of titres still due (not the id): an index-only scan.
+            f"n{i}": Count("date_prise_en_charge", filter=in_tranche(key, today))
             for i, (key, *_rest) in enumerate(TRANCHES)
         },
         **{
@@ -87,7 +89,7 @@ def apply_filters(
     qs: QuerySet[Piece], data: dict[str, Any], today: datetime.date
 ) -> QuerySet[Piece]:
     if data.get("exercice"):
-        qs = qs.filter(exercice__annee=data["exercice"])
+        qs = qs.filter(in_year(data["exercice"]))
     if data.get("budget"):
         qs = qs.filter(exercice__budget_id=data["budget"])
     if data.get("stade") == "aucun":
@@ -98,7 +100,7 @@ def apply_filters(
         qs = qs.filter(in_tranche(data["anciennete"], today))
     if data.get("q"):
         text = " ".join(data["q"].split())
-        qs = qs.filter(Q(id_pce=text) | Q(tiers__nom__icontains=text) | Q(objet__icontains=text))
+        qs = qs.filter(Q(id_pce=text) | name_filter(text))
     return qs
 
 

@@ -174,7 +174,26 @@ class Piece(models.Model):
         ]
         indexes = [
             models.Index(fields=["collectivite", "domaine", "etat"]),
-            models.Index(fields=["exercice", "domaine", "etat"]),
+            # The dashboard's count and amount by state read this index only (PostgreSQL).
+            models.Index(
+                fields=["exercice", "domaine", "etat"],
+                include=["mt_ttc"],
+                name="helios_piece_exercice_etat",
+            ),
+            # The latest prise en charge of an exercice (where the comptable worked last).
+            models.Index(fields=["exercice", "date_prise_en_charge"]),
+            # The titres still to recover, oldest prise en charge first, and their ageing
+            # buckets: the recouvrement page reads this index only (PostgreSQL).
+            models.Index(
+                fields=["collectivite", "date_prise_en_charge"],
+                include=["reste_a_recouvrer"],
+                condition=models.Q(
+                    domaine="recette",
+                    etat__in=["prise_en_charge", "partielle"],
+                    reste_a_recouvrer__gt=0,
+                ),
+                name="helios_piece_a_recouvrer",
+            ),
             models.Index(fields=["tiers", "mt_ttc"]),
             # The Extranet's État des paiements: its default order, the search by number and by
             # amount, the payment dates' filter.
