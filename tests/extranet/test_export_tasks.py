@@ -222,13 +222,16 @@ def _left_by_a_dead_worker(data, user, **fields):
 def test_the_sweep_runs_again_a_request_whose_lease_expired(data, reader, mailoutbox):
     from pigp.extranet import background
     from pigp.extranet.models import EtatExport, ExportDemande
+    from pigp.passerelle.signals import worker_sweep
 
     dead = _left_by_a_dead_worker(data, reader)
     lost = _left_by_a_dead_worker(data, reader, etat=EtatExport.EN_ATTENTE, tentatives=0)
     alive = _left_by_a_dead_worker(
         data, reader, lease_until=timezone.now() + datetime.timedelta(minutes=5)
     )
-    assert "2 export(s) de l'Extranet relancé(s)" in background.sweep()
+    # Through the worker's periodic sweep, as pigp_worker sends it.
+    answers = [answer for _r, answer in worker_sweep.send_robust(sender=None, startup=False)]
+    assert "2 export(s) de l'Extranet relancé(s)" in answers
     for demande in (dead, lost):
         demande.refresh_from_db()
         assert demande.etat == EtatExport.PRET and demande.fichier is not None
