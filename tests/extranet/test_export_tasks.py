@@ -155,6 +155,7 @@ def test_the_progress_is_recorded_every_chunk(data, reader, monkeypatch):
     # Row n is handed out before it is counted: the record moves at rows 2 and 4.
     assert seen == [0, 0, 2, 2, 4]
     assert claimed.rows_done == 5
+    assert ExportDemande.objects.get(pk=demande.pk).rows_done == 5
 
 
 def test_only_the_owner_downloads_his_export(data, logged, reader, entitled, request, small):
@@ -351,3 +352,25 @@ def test_mes_exports_queries_are_bounded(
         response = client.get(mes_exports(data), {"page": 2 if n_rows > 20 else 1})
     assert response.status_code == 200
     assert response.content.decode().count("<progress") == min(n_rows, 20)
+
+
+def test_a_file_shared_with_a_recent_export_is_kept(data, logged, reader, small):
+    """Files are content-addressed: the same export asked twice is one file, kept as long as
+    the recent request needs it."""
+    from pigp.core import files
+    from pigp.extranet import background
+    from pigp.extranet.models import EtatExport, ExportDemande
+
+    client = logged(reader)
+    client.get(urls(data)["csv"])
+    client.get(urls(data)["csv"])
+    old, recent = ExportDemande.objects.order_by("pk")
+    assert old.fichier_id == recent.fichier_id
+    ExportDemande.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=30)
+    )
+    assert background.purge_expired() == 1
+    assert ExportDemande.objects.get(pk=old.pk).etat == EtatExport.EXPIRE
+    recent.refresh_from_db()
+    assert files.object_storage().exists(recent.fichier.storage_name)
+    assert _body(client.get(f"/extranet/exports/{recent.pk}/fichier/")).startswith(b"\xef\xbb\xbf")

@@ -141,6 +141,8 @@ def counted(demande: ExportDemande, rows: Iterable[list[Any]]) -> Iterator[list[
         done += 1
         if done % PROGRESS_EVERY == 0:
             report_progress(demande, done)
+    # Every row is written; the lease is extended once more for the end of the file.
+    report_progress(demande, done)
     demande.rows_done = done
 
 
@@ -247,22 +249,29 @@ def resend_stale(now: datetime.datetime | None = None, limit: int = 200) -> list
 
 def purge_expired(now: datetime.datetime | None = None) -> int:
     """Delete the files of exports produced more than `PIGP_EXTRANET_EXPORT_DAYS` days ago;
-    the request stays, « expiré ». A file still referenced elsewhere (the same bytes kept for
-    another purpose) is left in place."""
+    the requests stay, « expiré ». One transaction per file: its requests and its row go
+    together, then its object (a crash in between leaves an object without a row, which the
+    passerelle's sweep reclaims). A file still referenced elsewhere (the same bytes kept by
+    another request or for another purpose) keeps its row and object."""
     now = now or timezone.now()
     limit = now - datetime.timedelta(days=settings.PIGP_EXTRANET_EXPORT_DAYS)
     old = ExportDemande.objects.filter(etat=EtatExport.PRET, finished_at__lt=limit)
-    file_ids = set(old.exclude(fichier=None).values_list("fichier_id", flat=True))
-    count = old.update(etat=EtatExport.EXPIRE, fichier=None)
-    for stored in StoredFile.objects.filter(pk__in=file_ids):
-        name = stored.storage_name
-        try:
-            with transaction.atomic():
-                stored.delete()
-        except ProtectedError:
-            continue
-        files.object_storage().delete(name)
-    return count
+    expired = 0
+    for file_id in set(old.values_list("fichier_id", flat=True)):
+        name = None
+        with transaction.atomic():
+            expired += old.filter(fichier_id=file_id).update(etat=EtatExport.EXPIRE, fichier=None)
+            stored = StoredFile.objects.filter(pk=file_id).first()
+            if stored is not None:
+                try:
+                    with transaction.atomic():
+                        stored.delete()
+                    name = stored.storage_name
+                except ProtectedError:
+                    pass
+        if name is not None:
+            files.object_storage().delete(name)
+    return expired
 
 
 def sweep(now: datetime.datetime | None = None) -> str:
