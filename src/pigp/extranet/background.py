@@ -59,6 +59,12 @@ class ClaimLost(Exception):
     """The run was replaced by another (its lease had expired): it stops writing."""
 
 
+def lignes(n: int) -> str:
+    """« 12 345 lignes », with the French thousands separator."""
+    number = f"{n:,}".replace(",", "\u202f")
+    return f"{number} ligne{'s' if n > 1 else ''}"
+
+
 def threshold(fmt: str) -> int:
     """The most rows an export in `fmt` is served at once; above, the worker writes it."""
     if fmt == FormatExport.XLSX:
@@ -176,7 +182,7 @@ def _mail_body(demande: ExportDemande) -> str:
     return (
         "Bonjour,\n\n"
         f"Votre export « {demande.get_page_display()} » ({demande.get_format_display()}, "
-        f"{demande.rows_done} lignes) de {demande.collectivite.nom} est prêt.\n\n"
+        f"{lignes(demande.rows_done)}) de {demande.collectivite.nom} est prêt.\n\n"
         f"Le télécharger : {site}{download}\n"
         f"Tous vos exports : {site}{page}\n\n"
         f"Le fichier reste disponible {days} jours ; seul vous pouvez le télécharger.\n"

@@ -19,11 +19,6 @@ from pigp.extranet.models import EtatExport, ExportDemande
 PAGE_SIZE = 20
 
 
-def _lignes(n: int) -> str:
-    number = f"{n:,}".replace(",", "\u202f")  # the French thousands separator
-    return f"{number} ligne{'s' if n > 1 else ''}"
-
-
 @require_GET
 def export(
     request: AuthenticatedHttpRequest, pk: int, fmt: str, page: str
@@ -38,8 +33,8 @@ def export(
     )
     messages.info(
         request,
-        f"Votre export de {_lignes(total)} est en préparation. Il apparaîtra ici une fois prêt, "
-        "et vous recevrez un courriel avec le lien pour le télécharger.",
+        f"Votre export de {background.lignes(total)} est en préparation. Il apparaîtra ici "
+        "une fois prêt, et vous recevrez un courriel avec le lien pour le télécharger.",
     )
     return redirect("extranet:mes_exports", pk=found.collectivite.pk)
 
