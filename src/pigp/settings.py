@@ -240,6 +240,14 @@ PIGP_WORKER_SWEEP_SECONDS = env_int("PIGP_WORKER_SWEEP_SECONDS", 60)
 PIGP_HELIOS_BULK_INLINE_MAX = env_int("PIGP_HELIOS_BULK_INLINE_MAX", 200)
 # The Extranet's daily alert digest goes with the first worker sweep after this hour (local).
 PIGP_EXTRANET_ALERT_HOUR = env_int("PIGP_EXTRANET_ALERT_HOUR", 6)
+# Extranet exports of more rows than this (per format) are produced by the worker and offered
+# on « Mes exports »: the CSV streams cheaply, the XLSX is written whole before its first byte.
+# A request whose run has not reported for LEASE seconds is handed to the worker again; files
+# are deleted DAYS days after they were produced.
+PIGP_EXTRANET_EXPORT_CSV_MAX = env_int("PIGP_EXTRANET_EXPORT_CSV_MAX", 200_000)
+PIGP_EXTRANET_EXPORT_XLSX_MAX = env_int("PIGP_EXTRANET_EXPORT_XLSX_MAX", 20_000)
+PIGP_EXTRANET_EXPORT_LEASE_SECONDS = env_int("PIGP_EXTRANET_EXPORT_LEASE_SECONDS", 600)
+PIGP_EXTRANET_EXPORT_DAYS = env_int("PIGP_EXTRANET_EXPORT_DAYS", 7)
 
 # SFTP server (manage.py sftp_server): host key generated on first start (mode 0600).
 PIGP_SFTP_HOST_KEY = Path(env_str("PIGP_SFTP_HOST_KEY", str(VAR_DIR / "sftp_host_key")))

@@ -108,6 +108,7 @@ def urls(data: Data) -> dict[str, str]:
         "recouvrement": f"/extranet/collectivites/{coll}/recouvrement/",
         "csv": f"/extranet/collectivites/{coll}/paiements/export.csv",
         "xlsx": f"/extranet/collectivites/{coll}/paiements/export.xlsx",
+        "mes_exports": f"/extranet/collectivites/{coll}/mes-exports/",
         "mandat": f"/extranet/mandats/{mandat.pk}/",
         "tiers": f"/extranet/tiers/{mandat.tiers_id}/",
         "pj": f"/extranet/pj/{pj.pk}/",

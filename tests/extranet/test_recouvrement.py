@@ -68,4 +68,5 @@ def test_query_count_is_bounded(data, logged, comptable, monkeypatch):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(urls(data)["recouvrement"]).status_code == 200
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 16, counts
+    # 17: the menu counts the exports ready; a page is read by its ids, then its rows.
+    assert counts[0] == counts[1] <= 17, counts

@@ -6,7 +6,8 @@ each give theirs; the CSV and XLSX writers below serve them all.
 
 Both formats read the rows in chunks (`iterator`), so that 100 000 mandats never sit in memory:
 the CSV is streamed as it is written; the XLSX (openpyxl in write-only mode) is written to a
-temporary file, then streamed from it.
+temporary file, then streamed from it. Past a threshold of rows an export is written by the
+worker instead (`background`), with the same writers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
@@ -28,6 +29,8 @@ from pigp.extranet.queries.mandats import factures_joined
 from pigp.helios.models import EtatPiece, Piece
 
 CHUNK = 2000
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = [
     "N° de mandat",
     "Bordereau",
@@ -112,13 +115,9 @@ def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:
 
 
 def table_csv(table: Table, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(table_csv_lines(table), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(table_csv_lines(table), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
-
-
-def csv_response(qs: QuerySet[Piece], filename: str) -> StreamingHttpResponse:
-    return table_csv(mandats_table(qs), filename)
 
 
 def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
@@ -133,25 +132,32 @@ def _cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
     return cells
 
 
-def table_xlsx(table: Table, filename: str) -> FileResponse:
+def write_xlsx(table: Table, out: IO[bytes]) -> None:
+    """Write the table as a workbook to `out` (a seekable file): openpyxl's write-only mode
+    keeps one row at a time in memory."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.sheet)
     sheet.append(table.headers)
     for row in table.rows:
         sheet.append(_cells(sheet, row))
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     workbook.save(out)
+
+
+def write_csv(table: Table, out: IO[bytes]) -> None:
+    for line in table_csv_lines(table):
+        out.write(line)
+
+
+def table_xlsx(table: Table, filename: str) -> FileResponse:
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+    write_xlsx(table, out)
     out.seek(0)
     return FileResponse(
         out,
         as_attachment=True,
         filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_TYPE,
     )
-
-
-def xlsx_response(qs: QuerySet[Piece], filename: str) -> FileResponse:
-    return table_xlsx(mandats_table(qs), filename)
 
 
 def table_response(table: Table, filename: str, fmt: str) -> StreamingHttpResponse | FileResponse:

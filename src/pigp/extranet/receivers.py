@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from pigp.extranet import alerts
+from pigp.extranet import alerts, background
 from pigp.passerelle.signals import worker_sweep
 
 
@@ -15,3 +15,9 @@ def _on_worker_sweep(sender: Any, startup: bool = False, **kwargs: Any) -> str:
     if alerts.schedule_daily():
         return "Récapitulatif quotidien des alertes de l'Extranet lancé."
     return ""
+
+
+@receiver(worker_sweep, dispatch_uid="extranet_exports")
+def _on_worker_sweep_exports(sender: Any, startup: bool = False, **kwargs: Any) -> str:
+    """Exports left by a dead worker run again; files past their days are deleted."""
+    return background.sweep()

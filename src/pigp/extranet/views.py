@@ -8,7 +8,7 @@ from typing import NamedTuple, TypedDict
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,8 +16,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.core.models import Collectivite
-from pigp.extranet import access, exports, views_tresorerie
+from pigp.core.models import Collectivite, User
+from pigp.extranet import access, views_tresorerie
 from pigp.extranet.forms import MandatFilterForm, RestesFilterForm, TitreFilterForm
 from pigp.extranet.paging import ListPaginator
 from pigp.extranet.queries import alertes as aq
@@ -83,12 +83,13 @@ def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "extranet/tableau_de_bord.html", context)
 
 
-def _mandats(
-    request: AuthenticatedHttpRequest, pk: int
+def mandats_list(
+    user: User, query: QueryDict, pk: int
 ) -> tuple[Collectivite, MandatFilterForm, QuerySet[Piece], str]:
-    """The collectivité, the filter form and the filtered, sorted mandats of the request."""
-    collectivite = access.get_collectivite(request.user, pk)
-    form = MandatFilterForm(request.GET or None, collectivite=collectivite)
+    """The collectivité, the filter form and the filtered, sorted mandats that `query` (the
+    list's query string) asks of the user (an export in the background rebuilds it so)."""
+    collectivite = access.get_collectivite(user, pk)
+    form = MandatFilterForm(query or None, collectivite=collectivite)
     filters = form.filters()
     qs = mq.apply_filters(mq.mandats_of(collectivite), filters)
     tri = filters.get("tri") or mq.DEFAULT_SORT
@@ -139,7 +140,7 @@ def _listing(
 
 @require_GET
 def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    collectivite, form, qs, tri = _mandats(request, pk)
+    collectivite, form, qs, tri = mandats_list(request.user, request.GET, pk)
     return render(
         request,
         "extranet/paiements.html",
@@ -152,17 +153,6 @@ def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "menu": "paiements",
         },
     )
-
-
-@require_GET
-def paiements_export(
-    request: AuthenticatedHttpRequest, pk: int, fmt: str
-) -> StreamingHttpResponse | HttpResponse:
-    collectivite, _form, qs, _tri = _mandats(request, pk)
-    filename = f"etat-des-paiements-{collectivite.siret}"
-    if fmt == "csv":
-        return exports.csv_response(qs, filename)
-    return exports.xlsx_response(qs, filename)
 
 
 @require_GET
@@ -206,15 +196,16 @@ class Titres(NamedTuple):
 
 
 def titres(
-    request: AuthenticatedHttpRequest,
+    user: User,
+    query: QueryDict,
     pk: int,
     form_class: type[TitreFilterForm | RestesFilterForm] = TitreFilterForm,
     default_sort: str = rq.DEFAULT_SORT,
 ) -> Titres:
     """The collectivité, the filter form (of the recouvrement list or of the restes à
-    recouvrer) and the filtered titres à recouvrer of the request."""
-    collectivite = access.get_collectivite(request.user, pk)
-    form = form_class(request.GET or None, collectivite=collectivite)
+    recouvrer) and the filtered titres à recouvrer that `query` asks of the user."""
+    collectivite = access.get_collectivite(user, pk)
+    form = form_class(query or None, collectivite=collectivite)
     filters = form.filters()
     today = timezone.localdate()
     qs = rq.apply_filters(rq.titres_a_recouvrer(collectivite), filters, today)
@@ -223,7 +214,7 @@ def titres(
 
 @require_GET
 def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    collectivite, form, qs, tri, today = found = titres(request, pk)
+    collectivite, form, qs, tri, today = found = titres(request.user, request.GET, pk)
     listing = _listing(request, found.sorted, tri, TITRE_COLUMNS)
     return render(
         request,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.core.models import Collectivite, Nomenclature
-from pigp.extranet import access, exports
+from pigp.core.models import Collectivite, Nomenclature, User
+from pigp.extranet import access
 from pigp.extranet.nomenclature import SOURCE
 from pigp.extranet.queries import balance as bq
 from pigp.extranet.queries import dashboard as dash
@@ -25,17 +25,17 @@ OPEN_DATA = [
 ]  # fmt: skip
 
 
-def _exercice(
-    request: AuthenticatedHttpRequest, pk: int
+def chosen(
+    user: User, query: QueryDict, pk: int
 ) -> tuple[Collectivite, list[Exercice], Exercice | None]:
-    collectivite = access.get_collectivite(request.user, pk)
-    exercices, exercice = dash.chosen_exercice(collectivite, request.GET.get("exercice", ""))
+    collectivite = access.get_collectivite(user, pk)
+    exercices, exercice = dash.chosen_exercice(collectivite, query.get("exercice", ""))
     return collectivite, exercices, exercice
 
 
 @require_GET
 def balance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    collectivite, exercices, exercice = _exercice(request, pk)
+    collectivite, exercices, exercice = chosen(request.user, request.GET, pk)
     context: dict[str, Any] = dict(
         collectivite=collectivite, exercices=exercices, exercice=exercice, source=SOURCE
     )
@@ -49,7 +49,7 @@ def balance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "extranet/balance.html", context)
 
 
-def _open_data_rows(collectivite: Collectivite, exercice: Exercice) -> list[list[Any]]:
+def open_data_rows(collectivite: Collectivite, exercice: Exercice) -> list[list[Any]]:
     """One row per account; the identification columns Hélios does not hold stay empty."""
     budget = exercice.budget
     head = [exercice.annee, collectivite.siret, "", collectivite.nom, "", budget.cod_bud, "", ""]
@@ -65,14 +65,3 @@ def _open_data_rows(collectivite: Collectivite, exercice: Exercice) -> list[list
         ]
         for ligne in bq.balance(exercice).lignes
     ]
-
-
-@require_GET
-def balance_export(
-    request: AuthenticatedHttpRequest, pk: int, fmt: str
-) -> StreamingHttpResponse | FileResponse | HttpResponse:
-    collectivite, _exercices, exercice = _exercice(request, pk)
-    table = _open_data_rows(collectivite, exercice) if exercice is not None else []
-    annee = exercice.annee if exercice is not None else ""
-    filename = f"balance-{collectivite.siret}-{annee}"
-    return exports.table_response(exports.Table("Balance", OPEN_DATA, table), filename, fmt)

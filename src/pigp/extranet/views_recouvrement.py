@@ -1,14 +1,14 @@
-"""The titre's page, the État des restes à recouvrer and the recouvrement's exports (GET only)."""
+"""The titre's page and the État des restes à recouvrer (GET only)."""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.extranet import access, exports, views
+from pigp.extranet import access, views
 from pigp.extranet.forms import RestesFilterForm
 from pigp.extranet.queries import recouvrement as rq
 from pigp.extranet.queries import restes as restes_q
@@ -34,17 +34,8 @@ def titre(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def recouvrement_export(
-    request: AuthenticatedHttpRequest, pk: int, fmt: str
-) -> StreamingHttpResponse | FileResponse:
-    found = views.titres(request, pk)
-    table = exports.Table("Titres", rq.EXPORT_HEADERS, rq.export_rows(found.sorted, found.today))
-    return exports.table_response(table, f"recouvrement-{found.collectivite.siret}", fmt)
-
-
-@require_GET
 def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    found = views.titres(request, pk, RestesFilterForm, restes_q.DEFAULT_SORT)
+    found = views.titres(request.user, request.GET, pk, RestesFilterForm, restes_q.DEFAULT_SORT)
     debiteurs = restes_q.par_debiteur(found.filtered, found.today, found.tri)
     query = request.GET.copy()
     query.pop("page", None)
@@ -67,13 +58,3 @@ def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "menu": "restes",
         },
     )
-
-
-@require_GET
-def restes_export(
-    request: AuthenticatedHttpRequest, pk: int, fmt: str
-) -> StreamingHttpResponse | FileResponse:
-    found = views.titres(request, pk, RestesFilterForm, restes_q.DEFAULT_SORT)
-    debiteurs = restes_q.par_debiteur(found.filtered, found.today, found.tri)
-    table = exports.Table("Restes", restes_q.HEADERS, restes_q.export_rows(debiteurs))
-    return exports.table_response(table, f"restes-a-recouvrer-{found.collectivite.siret}", fmt)

@@ -1,5 +1,5 @@
 """The Trésorerie page of a collectivité: the daily balance of a budget's Trésor account over a
-period (chart and table), the movements behind it, and their export. Read-only (GET)."""
+period (chart and table), the movements behind it. Read-only (GET)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.core.models import Budget, Collectivite
-from pigp.extranet import access, charts, exports
+from pigp.core.models import Budget, Collectivite, User
+from pigp.extranet import access, charts
 from pigp.extranet.forms import TresorerieFilterForm
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import tresorerie as tq
@@ -42,9 +42,10 @@ class Choice:
         return tq.mouvements(self.budget, day or self.debut, day or self.fin)
 
 
-def _choice(request: AuthenticatedHttpRequest, pk: int) -> Choice:
-    collectivite = access.get_collectivite(request.user, pk)
-    form = TresorerieFilterForm(request.GET or None, collectivite=collectivite)
+def choice_for(user: User, query: QueryDict, pk: int) -> Choice:
+    """What `query` (the page's query string) asks of the user."""
+    collectivite = access.get_collectivite(user, pk)
+    form = TresorerieFilterForm(query or None, collectivite=collectivite)
     filters = form.filters()
     budgets = {b.pk: b for b in collectivite.budgets.order_by("cod_bud", "libelle")}
     budget = budgets.get(filters.get("budget", 0)) or _default_budget(collectivite, budgets)
@@ -94,7 +95,7 @@ def chart(periode: tq.Periode, *, sparkline: bool = False) -> SafeString:
 
 @require_GET
 def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    choice = _choice(request, pk)
+    choice = choice_for(request.user, request.GET, pk)
     context: dict[str, object] = {
         "title": f"Trésorerie — {choice.collectivite.nom}",
         "collectivite": choice.collectivite,
@@ -117,21 +118,6 @@ def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             period_query=period_query.urlencode(),
         )
     return render(request, "extranet/tresorerie.html", context)
-
-
-@require_GET
-def tresorerie_export(
-    request: AuthenticatedHttpRequest, pk: int, fmt: str
-) -> StreamingHttpResponse | HttpResponse:
-    choice = _choice(request, pk)
-    if choice.budget is None:
-        raise Http404("Budget introuvable.")
-    filename = (
-        f"mouvements-tresorerie-{choice.collectivite.siret}-{choice.budget.cod_bud}-"
-        f"{choice.jour or choice.debut:%Y%m%d}-{choice.jour or choice.fin:%Y%m%d}"
-    )
-    table = tq.rows(choice.mouvements())
-    return exports.table_response(exports.Table("Mouvements", tq.HEADERS, table), filename, fmt)
 
 
 @dataclass(frozen=True)
