@@ -113,6 +113,7 @@ def _create_pg_database() -> None:
 
 def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool]], list[str]]:
     """Seed (or reuse) the database; the pages to request; one session cookie per user."""
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -146,6 +147,16 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
     assert paid.tiers is not None
     word = paid.tiers.nom.split()[0]  # a common word of tiers' names
     base = f"/extranet/collectivites/{coll.pk}"
+    # The CSV export of the largest list served at once (beyond the threshold it is prepared by
+    # the worker): all mandats when they fit, else one exercice's, else one budget's.
+    export, rows = "", total
+    limit = settings.PIGP_EXTRANET_EXPORT_CSV_MAX
+    if rows > limit:
+        export, rows = f"exercice={year}", mandats.filter(exercice__annee=year).count()
+    if rows > limit:
+        budget = paid.exercice.budget_id
+        export += f"&budget={budget}"
+        rows = mandats.filter(exercice__annee=year, exercice__budget_id=budget).count()
     from pigp.extranet import paging, views
 
     deep = min(total, paging.CAP) // views.PAGE_SIZE  # the last page a list shows
@@ -158,9 +169,14 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
         ("mandat", f"/extranet/mandats/{paid.pk}/", TARGET_PAGE, False),
         ("tiers", f"/extranet/tiers/{paid.tiers_id}/", TARGET_PAGE, False),
         ("recouvrement", f"{base}/recouvrement/", TARGET_PAGE, False),
-        ("export CSV (1er octet)", f"{base}/paiements/export.csv", TARGET_FIRST_BYTE, True),
+        (
+            "export CSV (1er octet)",
+            f"{base}/paiements/export.csv?{export}",
+            TARGET_FIRST_BYTE,
+            True,
+        ),
     ]
-    print(f"Collectivité mesurée : {coll.nom}, {total} mandats (export CSV : {total} lignes)")
+    print(f"Collectivité mesurée : {coll.nom}, {total} mandats (export CSV : {rows} lignes)")
     return targets, _sessions(coll, args.users)
 
 
