@@ -6,7 +6,8 @@ Uses the database `extranet_load.py` seeds (same options: SQLite in --var-dir, o
 --postgres URL for the database x_volume_bench), requests each page of its list once through
 Django's test client as a user of the largest collectivité, captures the queries, then runs
 each one again under EXPLAIN ANALYZE (PostgreSQL) or times it (SQLite). Printed per page: the
-number of queries, their total time and the slowest one (its time as a ratio of the page's
+number of queries, the page's own time in process (one request, after a warm-up pass), their
+total time and the slowest one (its time as a ratio of the page's
 target: the SQL alone must leave room for the rest); then the plan of the `--plans` slowest.
 
     python benchmarks/extranet_explain.py --postgres postgres://postgres@127.0.0.1:5432/x \\
@@ -49,6 +50,8 @@ def main() -> None:
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email="charge0@volume.example.fr"))
+    for _label, path, _target, _first_byte in targets:  # warm-up: templates, URLs, caches
+        client.get(path).close()
     measured: list[tuple[float, str, str]] = []
     print(f"\n{connection.vendor}, {args.mandats} mandats : requêtes SQL de chaque page")
     print(
