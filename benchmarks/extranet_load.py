@@ -5,7 +5,8 @@ Seeds a database with `manage.py seed_volume` (or reuses one already seeded), st
 on 127.0.0.1 as in production (gunicorn, `--workers` processes of 8 threads), opens one session
 per virtual user (a user of the largest collectivité, with an extranet habilitation), then a
 thread pool of `--users` workers requests every page `--rounds` times each, in a shuffled
-order, within `--duration` seconds. Like locust's users, each waits between two requests (a
+order, within `--duration` seconds; the CSV export `--exports` times per user (a download is
+rarer than a page, and each reads the whole file, as a person's does). Like locust's users, each waits between two requests (a
 person reading the page: `--think` seconds, uniformly drawn between its two bounds; `--think 0
 0` measures the server saturated instead). Printed per page: requests, errors, p50, p95, p99,
 the target and the ratio p95 / target (the anchor: ≤ 1 meets it). The CSV export is timed to
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=300, help="seconds at most")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument(
+        "--exports", type=int, default=1, help="CSV exports per user (downloaded whole)"
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--var-dir", default="/tmp/pigp-bench-extranet")
     parser.add_argument("--reseed", action="store_true")
@@ -250,8 +254,14 @@ def _get(url: str, cookie: str, first_byte: bool) -> tuple[int, float]:
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            response.read(1) if first_byte else response.read()
-            return response.status, time.perf_counter() - start
+            if not first_byte:
+                response.read()
+                return response.status, time.perf_counter() - start
+            response.read(1)
+            elapsed = time.perf_counter() - start
+            while response.read(1 << 16):  # the user downloads the whole file
+                pass
+            return response.status, elapsed
     except urllib.error.HTTPError as exc:
         return exc.code, time.perf_counter() - start
     except OSError:
@@ -271,7 +281,7 @@ def _load(
 
     def user(n: int) -> None:
         rng = random.Random(n)
-        plan = [t for t in targets for _ in range(args.rounds)]
+        plan = [t for t in targets for _ in range(args.exports if t[3] else args.rounds)]
         rng.shuffle(plan)
         for label, path, _target, first_byte in plan:
             time.sleep(rng.uniform(low, high))
