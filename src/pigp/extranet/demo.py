@@ -25,7 +25,7 @@ from pigp.passerelle.models import Flux
 
 SUBSCRIBE_AFTER = 5  # days into the history
 # (e-mail, SIRET, the form's fields): what each demo user subscribes to.
-SUBSCRIPTIONS = [
+SUBSCRIPTIONS: list[tuple[str, str, dict[str, str]]] = [
     ("ordonnateur@demo.pigp.fr", "21310555400017", {"kind": KindAlerte.MANDAT_REJETE}),
     (
         "ordonnateur@demo.pigp.fr",

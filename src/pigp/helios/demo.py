@@ -267,10 +267,11 @@ class _Budget:
             opening = max(workday(datetime.date(annee, 1, 2)), start)
             t.add(t.moment(opening, 8, 45 + k), partial(self._opening, annee))
         if self.lead is None:
-            self._runs_and_statements(close_day)
+            self._runs_and_statements()
         t.add(t.moment(close_day, 16, 10 * k), partial(self._close, today.year - 1))
 
-    def _runs_and_statements(self, close_day: datetime.date) -> None:
+    def _runs_and_statements(self) -> None:
+        """Payment runs, monthly statements and relances: per collectivité, by its first budget."""
         t, k = self.timeline, self.rank
         start, end, today = t.start, t.end, t.today
         day = start + (5 + 2 * k) * DAY
