@@ -61,7 +61,7 @@ def load_demo(timeline: Timeline | None = None) -> Detected:
     day = workday(first + datetime.timedelta(days=1))
     while day <= timeline.end:
         hour = settings.PIGP_EXTRANET_ALERT_HOUR
-        timeline.add(timeline.moment(day, hour, 0), partial(_detect, detected))
+        timeline.add(timeline.moment(day, hour, 0), partial(_detect, detected), hooks=False)
         day = workday(day + datetime.timedelta(days=1))
     if own:
         timeline.run()
