@@ -161,6 +161,13 @@ class _Budget:
     def actor(self) -> str:
         return ACTORS[self.coll.poste.codique]
 
+    @property
+    def bord_offset(self) -> int:
+        """The collectivité's other budgets number their bordereaux from 51, 101…: a titre's
+        reference (exercice, bordereau, number) is then unique in the collectivité, as the
+        bank statements' matching needs when a debtor pays part of it."""
+        return 0 if self.lead is None else 50 * (self.lead.followers.index(self) + 1)
+
     def _taken_in_charge(self) -> None:
         (self.lead or self).to_pay = True
 
@@ -204,7 +211,7 @@ class _Budget:
                 cod_bud=self.budget.cod_bud,
                 exercice=exercice,
                 nom_fic=nom_fic,
-                id_bord_start=number,
+                id_bord_start=number + self.bord_offset,
                 emis_le=emis,
             )
             with path.open("rb") as fh:

@@ -25,8 +25,8 @@ ORDONNATEUR = "ordonnateur@demo.pigp.fr"
 SIRET = "21310555400017"
 # All of the current exercice (the previous one is closed by the Hélios demo, which lives
 # through this budget too). IdBord is unique per exercice, type and budget: each flow numbers
-# its bordereaux from its own start, beyond the Hélios demo's year of flows. Then: the fresh
-# day (0 or 1, oldest first) and the time of the deposit.
+# its bordereaux from its own start, beyond the Hélios demo's (51 on for this budget). Then:
+# the fresh day (0 or 1, oldest first) and the time of the deposit.
 SPECS = [
     ("depense", 3, 12, "PES_DEPENSE", 101, 0, (10, 12)),
     ("recette", 1, 8, "PES_RECETTE", 201, 0, (15, 40)),
