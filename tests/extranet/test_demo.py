@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from pigp.core.models import Collectivite, User
+from pigp.core.models import Budget, Collectivite, User
 from pigp.extranet.demo import SUBSCRIPTIONS
 from pigp.extranet.models import Abonnement, Alerte, KindAlerte
 from pigp.helios.models import (
@@ -72,6 +72,11 @@ def test_demo_makes_every_extranet_page_meaningful(client):
         moved = {(d.year, d.month) for d in days}
         assert len(moved & _months_before(today, 12)) >= 10, (coll, sorted(moved))
         assert max(days) <= today
+
+    # The budgets annexes live too: no Extranet page of a demo budget is empty.
+    for budget in Budget.objects.all():
+        assert Paiement.objects.filter(piece__exercice__budget=budget).exists(), budget
+        assert MouvementTresorerie.objects.filter(budget=budget).exists(), budget
 
     # Titres of every age for the ageing table.
     due = Piece.objects.filter(domaine=Domaine.RECETTE, etat__in=DUE).exclude(

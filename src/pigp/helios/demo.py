@@ -1,8 +1,8 @@
 """A year of life for the demo, through the real code paths, each step on the day it describes.
 
-For the budgets principaux of the four demo collectivités (SGC de Muret and SGC d'Albi) and
-Saint-Orens' eau et assainissement, over the demo's history (`core.demo_clock`: about
-thirteen months, the previous and the current exercice), dated and deterministic:
+For every budget of the four demo collectivités (SGC de Muret and SGC d'Albi), over the demo's
+history (`core.demo_clock`: about thirteen months, the previous and the current exercice),
+dated and deterministic:
 - every two months each budget sends a PES_Aller, emitted a few days before; it is deposited
   through the passerelle's intake, processed and taken into the ledger at once (`manage.py
   demo` runs before the worker starts);
@@ -75,6 +75,7 @@ BUDGETS = [
     ("21310555400017", "055", "01", 31),
     ("21310555400017", "055", "00", 41),
     ("22810001200019", "001", "00", 51),
+    ("20005426000019", "426", "02", 61),
 ]
 FLOW_EVERY = 61  # days between two flows of a budget; budgets start 0, 20 or 40 days in
 RUN_EVERY = 14  # days between two payment runs
