@@ -54,7 +54,7 @@ def load_demo(timeline: Timeline | None = None) -> Detected:
     own = timeline is None
     timeline = timeline or Timeline()
     detected = Detected()
-    if Abonnement.objects.exists() or Flux.objects.filter(nom_fic__startswith="PES_DEMO_"):
+    if Abonnement.objects.exists() or Flux.objects.filter(nom_fic__startswith="PES_DEMO_").exists():
         return detected
     first = workday(timeline.start + datetime.timedelta(days=SUBSCRIBE_AFTER))
     timeline.add(timeline.moment(first, 9, 40), partial(_subscribe, detected))

@@ -530,7 +530,9 @@ def load_demo(timeline: Timeline | None = None) -> Summary | None:
     ):
         return None
     summary = Summary()
-    if Flux.objects.filter(collectivite__poste__in=postes, nom_fic__startswith="PES_DEMO_"):
+    if Flux.objects.filter(
+        collectivite__poste__in=postes, nom_fic__startswith="PES_DEMO_"
+    ).exists():
         return summary
     for poste in postes:
         titulaire, iban, bic = TRESORS[poste.codique]
