@@ -84,3 +84,15 @@ def test_steps_play_in_date_order_and_the_journal_follows():
     assert seen == [timezone.localdate(e.timestamp) for e in entries]
     assert journal.verify_chain().intact
     assert timeline.steps == []  # played once
+
+
+def test_a_quiet_step_runs_no_hook():
+    timeline = Timeline()
+    played, hooked = [], []
+    timeline.add(timeline.moment(timeline.start, 9), lambda: played.append("bruyant"))
+    timeline.add(timeline.moment(timeline.end, 9), lambda: played.append("discret"), hooks=False)
+    timeline.after_each(lambda: hooked.append(timezone.localdate()))
+    timeline.run()
+    assert played == ["bruyant", "discret"]
+    assert hooked == [timeline.start]
+    assert timeline.steps == [] and timeline.quiet == set()

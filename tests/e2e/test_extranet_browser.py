@@ -71,7 +71,8 @@ def test_ordonnateur_finds_a_rejected_mandat_and_exports_the_list(
     assert [r[0] for r in rows[1:]] == [n.strip() for n in numbers]
     assert all(re.fullmatch(r"\d+,\d\d", r[5]) and r[6] == "Rejetée" for r in rows[1:])
 
-    page.get_by_role("link", name=rejected.id_pce, exact=True).first.click()
+    # By its address: two rejected mandats of one tiers may bear the same number (two bordereaux).
+    page.locator(f'tbody a[href="/extranet/mandats/{rejected.pk}/"]').first.click()
     page.wait_for_load_state()
     main = page.locator("main").inner_text()
     assert f"Motif {rejected.motif_code.split()[0]}" in main

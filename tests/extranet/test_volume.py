@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -84,6 +86,70 @@ def test_seed_fills_the_ledger_coherently(seeded, client):
     shown = client.get(f"/extranet/mandats/{mandat.pk}/").content.decode()
     assert payment.reference in shown
     assert payment.run.date_execution == payment.date and payment.run.nombre >= 1
+
+
+def test_seed_writes_invoices_and_the_tresor_account(seeded, client):
+    from pigp.core.models import Collectivite
+    from pigp.helios.models import (
+        Encaissement,
+        Exercice,
+        FacturePiece,
+        MouvementTresorerie,
+        Paiement,
+        Piece,
+        SoldeOuverture,
+    )
+    from pigp.helios.money import treasury
+
+    assert "helios_facturepiece" in seeded and "helios_mouvementtresorerie" in seeded
+    # Most mandats pay an invoice of their collectivité, a few two; no titre does.
+    factures = FacturePiece.objects.select_related("piece")
+    assert all(f.piece.domaine == "depense" for f in factures)
+    assert all(f.collectivite_id == f.piece.collectivite_id for f in factures)
+    invoiced = Piece.objects.filter(factures__isnull=False).distinct().count()
+    assert MANDATS * 0.7 < invoiced < MANDATS
+    assert factures.count() > invoiced
+
+    # One movement per payment (negative) and per encaissement (positive), on its date.
+    debits = MouvementTresorerie.objects.filter(paiement__isnull=False)
+    credits = MouvementTresorerie.objects.filter(encaissement__isnull=False)
+    assert debits.count() == Paiement.objects.count()
+    assert credits.count() == Encaissement.objects.count()
+    assert MouvementTresorerie.objects.count() == debits.count() + credits.count()
+
+    def total(qs) -> Decimal:  # summed here: SQLite sums decimals as floats
+        return sum(qs.values_list("montant", flat=True), Decimal(0))
+
+    assert total(debits) == -total(Paiement.objects.all())
+    assert total(credits) == total(Encaissement.objects.all())
+    for m in debits.select_related("paiement__piece__exercice")[:50]:
+        assert m.date == m.paiement.date and m.montant == -m.paiement.montant
+        assert m.budget_id == m.paiement.piece.exercice.budget_id
+        assert m.libelle == f"Paiement {m.paiement.reference}"
+    for m in credits.select_related("encaissement__piece__exercice")[:50]:
+        assert m.date == m.encaissement.date and m.montant == m.encaissement.montant
+        assert m.budget_id == m.encaissement.piece.exercice.budget_id
+        assert m.libelle == f"Encaissement titre {m.encaissement.piece.id_pce}"
+
+    # One opening per budget and exercice; the account stays positive all year.
+    assert SoldeOuverture.objects.count() == Exercice.objects.count()
+    for exercice in Exercice.objects.select_related("budget"):
+        balance = treasury.daily_balance(exercice.budget, exercice.annee)
+        assert balance.date_ouverture == datetime.date(exercice.annee, 1, 1)
+        assert all(day.solde > 0 for day in balance.days)
+
+    # The Extranet finds a mandat by its invoice number, and shows the treasury.
+    coll = Collectivite.objects.order_by("pk").first()
+    user = make_user("volume@example.fr")
+    grant(user, coll, "extranet", "consultation")
+    client.force_login(user)
+    facture = FacturePiece.objects.filter(collectivite=coll).order_by("pk").last()
+    listing = client.get(f"/extranet/collectivites/{coll.pk}/paiements/", {"q": facture.numero})
+    assert f'href="/extranet/mandats/{facture.piece_id}/"' in listing.content.decode()
+    page = client.get(f"/extranet/collectivites/{coll.pk}/tresorerie/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "<svg" in html
+    assert "Paiement VOL" in html or "Encaissement titre" in html
 
 
 def test_seed_refuses_a_database_with_other_data(seeded):

@@ -50,6 +50,11 @@ ACCOUNTS = [
     DemoAccount(
         "comptable@demo.pigp.fr", "Comptable du SGC de Muret (double authentification)", True
     ),
+    DemoAccount(
+        "comptable.albi@demo.pigp.fr",
+        "Comptable du SGC d'Albi, Département du Tarn (double authentification)",
+        True,
+    ),
     DemoAccount("juge@demo.pigp.fr", "Juge des comptes, CRC Occitanie"),
     DemoAccount("admin@demo.pigp.fr", "Administrateur national (double authentification)", True),
 ]

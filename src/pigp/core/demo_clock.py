@@ -55,6 +55,7 @@ class Timeline:
     now: datetime.datetime = field(default_factory=timezone.now)
     steps: list[tuple[datetime.datetime, int, Step]] = field(default_factory=list)
     hooks: list[Step] = field(default_factory=list)
+    quiet: set[int] = field(default_factory=set)  # steps after which no hook runs
     last: datetime.datetime | None = None
 
     @property
@@ -88,7 +89,11 @@ class Timeline:
         when = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
         return min(when, self.now - datetime.timedelta(minutes=5))
 
-    def add(self, when: datetime.datetime, step: Step) -> None:
+    def add(self, when: datetime.datetime, step: Step, *, hooks: bool = True) -> None:
+        """Play `step` at `when`; `hooks=False` for a step that only reads or touches nothing
+        the hooks look after (they run after the next step)."""
+        if not hooks:
+            self.quiet.add(len(self.steps))
         self.steps.append((when, len(self.steps), step))
 
     def after_each(self, hook: Step) -> None:
@@ -108,8 +113,9 @@ class Timeline:
 
     def run(self) -> None:
         steps, self.steps = sorted(self.steps, key=lambda s: (s[0], s[1])), []
-        for when, _seq, step in steps:
+        quiet, self.quiet = self.quiet, set()
+        for when, seq, step in steps:
             with self.at(when):
                 step()
-                for hook in self.hooks:
+                for hook in self.hooks if seq not in quiet else ():
                     hook()

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from pigp.core.models import User
+from pigp.core import journal
+from pigp.core.models import Collectivite, User
 from pigp.core.tasks import send_notification
 from pigp.extranet import access
 from pigp.extranet.models import DELAI_RETARD_DEFAUT, Abonnement, Alerte, DigestRun, KindAlerte
@@ -59,6 +62,38 @@ def events_of(abonnement: Abonnement, today: datetime.date) -> QuerySet[Piece]:
     )
 
 
+def subscribe(
+    user: User,
+    collectivite: Collectivite,
+    *,
+    kind: str,
+    seuil: Decimal | None = None,
+    delai_jours: int | None = None,
+    request: HttpRequest | None = None,
+) -> Abonnement:
+    """Subscribe the user to one kind of alert about the collectivité, journaled; raises
+    `IntegrityError` when he already has that kind there (the form's values, as cleaned)."""
+    with transaction.atomic():
+        abonnement = Abonnement.objects.create(
+            user=user,
+            collectivite=collectivite,
+            kind=kind,
+            seuil=seuil,
+            delai_jours=delai_jours,
+            # The field's default holds the real clock; the demo replays dates (`demo_clock`).
+            cree_le=timezone.now(),
+        )
+        journal.record(
+            "extranet_alerte_abonnement",
+            actor=user,
+            obj=abonnement,
+            collectivite=collectivite.pk,
+            request=request,
+            details={"alerte": kind},
+        )
+    return abonnement
+
+
 def _subscriptions_in_force() -> QuerySet[Abonnement]:
     """Subscriptions of active users; each one's collectivité is checked against the user's
     perimeter (habilitation in force, or comptable of the poste) by `_perimeters`."""
@@ -75,13 +110,16 @@ def detect(today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     subscriptions = list(_subscriptions_in_force())
     perimeters = _perimeters(list({s.user_id: s.user for s in subscriptions}.values()))
-    created = 0
+    created, now = 0, timezone.now()
     for sub in subscriptions:
         if sub.collectivite_id not in perimeters[sub.user_id]:
             continue  # revoked, or moved to another poste: nothing is detected nor sent
         known = Alerte.objects.filter(abonnement=sub).values("piece_id")
         ids = list(events_of(sub, today).exclude(pk__in=known).values_list("pk", flat=True))
-        rows = [Alerte(abonnement=sub, piece_id=pk, kind=sub.kind) for pk in dict.fromkeys(ids)]
+        rows = [
+            Alerte(abonnement=sub, piece_id=pk, kind=sub.kind, detectee_le=now)
+            for pk in dict.fromkeys(ids)
+        ]
         # Another worker may insert the same events meanwhile: the constraint keeps one.
         created += len(Alerte.objects.bulk_create(rows, ignore_conflicts=True))
     return created

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pigp.core import journal
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.extranet import access
+from pigp.extranet import access, alerts
 from pigp.extranet.forms_alertes import AbonnementForm
 from pigp.extranet.models import Abonnement, KindAlerte
 from pigp.extranet.queries import alertes as aq
@@ -35,15 +35,14 @@ def alertes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                abonnement = Abonnement.objects.create(
-                    user=request.user,
-                    collectivite=collectivite,
-                    kind=data["kind"],
-                    seuil=data["seuil"],
-                    delai_jours=data["delai_jours"],
-                )
-                _journal(request, "extranet_alerte_abonnement", abonnement)
+            abonnement = alerts.subscribe(
+                request.user,
+                collectivite,
+                kind=data["kind"],
+                seuil=data["seuil"],
+                delai_jours=data["delai_jours"],
+                request=request,
+            )
         except IntegrityError:
             messages.error(
                 request,

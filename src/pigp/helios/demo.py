@@ -1,7 +1,8 @@
 """A year of life for the demo, through the real code paths, each step on the day it describes.
 
-For three budgets of the SGC de Muret, over the demo's history (`core.demo_clock`: about
-thirteen months, the previous and the current exercice), dated and deterministic:
+For every budget of the four demo collectivités (SGC de Muret and SGC d'Albi), over the demo's
+history (`core.demo_clock`: about thirteen months, the previous and the current exercice),
+dated and deterministic:
 - every two months each budget sends a PES_Aller, emitted a few days before; it is deposited
   through the passerelle's intake, processed and taken into the ledger at once (`manage.py
   demo` runs before the worker starts);
@@ -9,6 +10,8 @@ thirteen months, the previous and the current exercice), dated and deterministic
   rejects some with a motif and puts some in instance, taken in charge two to three weeks on;
 - a payment run every two weeks pays what is taken in charge (pain.001), none in the first
   three weeks of August: most mandats are paid within the legal 30 days, some after;
+- a collectivité's budgets share its payment runs and its bank statements (both are per
+  collectivité), each budget keeps its own Trésor account (opening balance) and PES_Retour;
 - the bank's monthly camt.053 books the runs as debits (detailed per transfer in the previous
   exercice, one batch in the current one; bank fees left for manual handling at each year's
   end) and the credits that recover titres: in full after weeks or months, in part, or not
@@ -58,22 +61,35 @@ DAY = datetime.timedelta(days=1)
 
 ACTOR = "comptable@demo.pigp.fr"
 POSTE = "031042"
-# (SIRET, CodCol, CodBud, seed): budgets whose two exercices the demo lives through.
-# (Saint-Orens' budget principal is left to the passerelle's demo flows.)
+# The comptable who works each poste's budgets, and the poste's account at the Trésor.
+ACTORS = {POSTE: ACTOR, "081013": "comptable.albi@demo.pigp.fr"}
+TRESORS = {
+    POSTE: ("SGC DE MURET - COMPTE AU TRESOR", "FR7630001000000000003104224", "BDFEFRPP"),
+    "081013": ("SGC D'ALBI - COMPTE AU TRESOR", "FR7630001000000000081013266", "BDFEFRPP"),
+}
+# (SIRET, CodCol, CodBud, seed): budgets whose two exercices the demo lives through. The
+# passerelle's demo adds its fresh flows to Saint-Orens' budget principal.
 BUDGETS = [
     ("21310395500018", "395", "00", 11),
     ("20005426000019", "426", "00", 21),
     ("21310555400017", "055", "01", 31),
+    ("21310555400017", "055", "00", 41),
+    ("22810001200019", "001", "00", 51),
+    ("20005426000019", "426", "02", 61),
 ]
-TRESOR = ("SGC DE MURET - COMPTE AU TRESOR", "FR7630001000000000003104224", "BDFEFRPP")
-FLOW_EVERY = 61  # days between two flows of a budget; budgets are 20 days apart
+FLOW_EVERY = 61  # days between two flows of a budget; budgets start 0, 20 or 40 days in
 RUN_EVERY = 14  # days between two payment runs
 SUMMER_BREAK = ((8, 1), (8, 21))  # no payment run then
 RELANCE_AFTER = 45  # days a titre is due before its relance, and from relance to mise en demeure
 # How titres are recovered, by their rank in the budget's history (the oldest is never paid):
-# (days after the prise en charge, "full" | "half" | "rest") for each credit.
+# (days after the prise en charge, "full" | "half" | "twelfth" | "rest") for each credit.
+# The debtor who pays by monthly twelfths (a plan de règlement, from the budget's second
+# titre on) credits the Trésor account every month, so the treasury moves each month even
+# when no payment run does.
+INSTALMENTS = [(30 * month, "twelfth") for month in range(1, 12)] + [(360, "rest")]
 RECOVERY: list[list[tuple[int, str]]] = [
     [],
+    INSTALMENTS,
     [(12, "full")],
     [(35, "full")],
     [(20, "half"), (75, "rest")],
@@ -134,10 +150,27 @@ class _Budget:
     numbers: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     to_pay: bool = False  # mandats were taken in charge since the last run
+    # The collectivité's first budget pays and books the statements for all its budgets.
+    lead: _Budget | None = None
+    followers: list[_Budget] = field(default_factory=list)
 
     @property
     def coll(self) -> Collectivite:
         return self.budget.collectivite
+
+    @property
+    def actor(self) -> str:
+        return ACTORS[self.coll.poste.codique]
+
+    @property
+    def bord_offset(self) -> int:
+        """The collectivité's other budgets number their bordereaux from 51, 101…: a titre's
+        reference (exercice, bordereau, number) is then unique in the collectivité, as the
+        bank statements' matching needs when a debtor pays part of it."""
+        return 0 if self.lead is None else 50 * (self.lead.followers.index(self) + 1)
+
+    def _taken_in_charge(self) -> None:
+        (self.lead or self).to_pay = True
 
     def flow(self, day: datetime.date, exercice: int, *, decide_by: datetime.date | None) -> None:
         """A flow received on `day`; decided 2 to 5 days later, its instances two to three
@@ -179,7 +212,7 @@ class _Budget:
                 cod_bud=self.budget.cod_bud,
                 exercice=exercice,
                 nom_fic=nom_fic,
-                id_bord_start=number,
+                id_bord_start=number + self.bord_offset,
                 emis_le=emis,
             )
             with path.open("rb") as fh:
@@ -211,36 +244,44 @@ class _Budget:
                     rejets = REJETS_DEPENSE if dep else REJETS_RECETTE
                     motif, comment = rejets[i // 6 % len(rejets)]
                     states.transition(
-                        piece, E.REJETEE, actor=ACTOR, motif_code=motif, commentaire=comment
+                        piece, E.REJETEE, actor=self.actor, motif_code=motif, commentaire=comment
                     )
                     self.summary.rejected += 1
                 elif i % 6 == 1:
                     states.transition(
                         piece,
                         E.EN_INSTANCE,
-                        actor=ACTOR,
+                        actor=self.actor,
                         motif_code="02" if dep else "19",
                         commentaire="Pièce justificative demandée à l'ordonnateur.",
                     )
                 else:
-                    states.transition(piece, E.PRISE_EN_CHARGE, actor=ACTOR)
-                    self.to_pay = True
+                    states.transition(piece, E.PRISE_EN_CHARGE, actor=self.actor)
+                    self._taken_in_charge()
                 self.summary.decided += 1
             except states.TransitionError as exc:  # pragma: no cover - the demo data is known
                 log.warning("démo Hélios : %s", exc)
 
     def _settle(self, nom_fic: str) -> None:
         for piece in self._pieces(nom_fic, E.EN_INSTANCE):
-            states.transition(piece, E.PRISE_EN_CHARGE, actor=ACTOR)
-            self.to_pay = True
+            states.transition(piece, E.PRISE_EN_CHARGE, actor=self.actor)
+            self._taken_in_charge()
 
     def money(self, close_day: datetime.date) -> None:
         """Openings, payment runs, monthly statements, relances, PES_Retour, clôture."""
         t, k = self.timeline, self.rank
-        start, end, today = t.start, t.end, t.today
+        start, today = t.start, t.today
         for annee in (today.year - 1, today.year):
             opening = max(workday(datetime.date(annee, 1, 2)), start)
             t.add(t.moment(opening, 8, 45 + k), partial(self._opening, annee))
+        if self.lead is None:
+            self._runs_and_statements()
+        t.add(t.moment(close_day, 16, 10 * k), partial(self._close, today.year - 1))
+
+    def _runs_and_statements(self) -> None:
+        """Payment runs, monthly statements and relances: per collectivité, by its first budget."""
+        t, k = self.timeline, self.rank
+        start, end, today = t.start, t.end, t.today
         day = start + (5 + 2 * k) * DAY
         while day <= end:
             run = workday(day)
@@ -263,15 +304,15 @@ class _Budget:
             if start <= follow_up <= end:
                 t.add(t.moment(follow_up, 16, 10 * k), partial(self._follow_up, follow_up))
             if first.month % 6 == 0 or last == end:
-                t.add(at + datetime.timedelta(minutes=30), self._retour)
+                for part in (self, *self.followers):
+                    t.add(at + datetime.timedelta(minutes=30), part._retour)
             first = following
-        t.add(t.moment(close_day, 16, 10 * k), partial(self._close, today.year - 1))
 
     def _opening(self, annee: int) -> None:
         budget = self.budget
         if not SoldeOuverture.objects.filter(exercice__budget=budget, exercice__annee=annee):
             treasury.set_opening(
-                budget, annee, Decimal("250000.00"), datetime.date(annee, 1, 1), actor=ACTOR
+                budget, annee, Decimal("250000.00"), datetime.date(annee, 1, 1), actor=self.actor
             )
 
     def _pay(self, day: datetime.date) -> None:
@@ -280,7 +321,7 @@ class _Budget:
         self.to_pay = False
         try:
             result = payments.run_payments(
-                self.coll, day, actor=ACTOR, created=timezone.localtime()
+                self.coll, day, actor=self.actor, created=timezone.localtime()
             )
         except payments.PaymentError as exc:
             self.summary.skipped.append(f"paiements {self.coll.nom} : {exc}")
@@ -311,16 +352,17 @@ class _Budget:
             )
         if not lines:
             return
+        owner, iban, _bic = TRESORS[coll.poste.codique]
         content = sepa.write_camt(
-            TRESOR[1],
+            iban,
             lines,
             statement_id=f"RELEVE-{coll.pk}-{last:%Y-%m}",
             created=timezone.localtime(),
-            account_owner=TRESOR[0],
+            account_owner=owner,
         )
         name = f"releve_{coll.pk}_{last:%Y_%m}.xml"
         try:
-            imported = statements.import_camt(coll, content, name, actor=ACTOR)
+            imported = statements.import_camt(coll, content, name, actor=self.actor)
         except recovery.RecoveryError as exc:  # pragma: no cover - imported once
             log.info("démo Hélios : %s", exc)
             return
@@ -364,9 +406,10 @@ class _Budget:
         return lines
 
     def _credit_lines(self, first: datetime.date, last: datetime.date) -> list:
+        budgets = [self.budget] + [f.budget for f in self.followers]
         titres = (
             Piece.objects.filter(
-                exercice__budget=self.budget,
+                exercice__budget__in=budgets,
                 domaine=Domaine.RECETTE,
                 etat__in=recovery.DUE,
                 date_prise_en_charge__isnull=False,
@@ -374,26 +417,31 @@ class _Budget:
             .select_related("tiers", "bordereau", "exercice")
             .order_by("id")
         )
-        ranks = titre_ranks(self.budget)
+        ranks = {pk: rank for budget in budgets for pk, rank in titre_ranks(budget).items()}
         lines = []
         for titre in titres:
             reste = titre.reste_a_recouvrer
             for day, part in recovery_plan(titre, ranks[titre.pk]):
                 if not first <= day <= last:
                     continue
-                half = (titre.mt_ttc / 2).quantize(Decimal("0.01"))
-                amount = min(half, reste) if part == "half" else reste
+                share = {"half": 2, "twelfth": 12}.get(part)
+                amount = (titre.mt_ttc / share).quantize(Decimal("0.01")) if share else reste
+                amount = min(amount, reste)
                 if amount <= 0:
                     continue
                 reste -= amount
                 payer = titre.tiers
+                reference = f"T{titre.exercice.annee}-{titre.bordereau.id_bord}-{titre.id_pce}"
+                # A plan de règlement's instalment quotes the full reference: the amount
+                # alone would fit several titres of the same number.
+                what = f"ECHEANCE {reference}" if part == "twelfth" else f"TITRE {titre.id_pce}"
                 lines.append(
                     sepa.StatementLine(
                         amount=amount,
                         direction=sepa.CreditDebit.CREDIT,
                         booking_date=day,
-                        remittance=f"TITRE {titre.id_pce} {payer.nom if payer else ''}"[:140],
-                        reference=f"T{titre.exercice.annee}-{titre.bordereau.id_bord}-{titre.id_pce}",
+                        remittance=f"{what} {payer.nom if payer else ''}"[:140],
+                        reference=reference,
                         counterparty=sepa.Party(name=payer.nom[:70], iban=payer.iban)
                         if payer and payer.iban
                         else None,
@@ -420,10 +468,10 @@ class _Budget:
                 stade, comment = StadeRecouvrement.MISE_EN_DEMEURE, "Mise en demeure de payer."
             else:
                 continue
-            recovery.set_stade(titre, stade, actor=ACTOR, commentaire=comment)
+            recovery.set_stade(titre, stade, actor=self.actor, commentaire=comment)
 
     def _retour(self) -> None:
-        self.summary.retours += len(retours.generate_for_budget(self.budget, actor=ACTOR))
+        self.summary.retours += len(retours.generate_for_budget(self.budget, actor=self.actor))
 
     def _close(self, annee: int) -> None:
         exercice = Exercice.objects.filter(budget=self.budget, annee=annee).first()
@@ -431,9 +479,9 @@ class _Budget:
             return
         # What a short history left undecided is taken in charge before the clôture.
         for piece in exercice.pieces.filter(etat__in=[E.RECUE, E.EN_INSTANCE]).order_by("id"):
-            states.transition(piece, E.PRISE_EN_CHARGE, actor=ACTOR)
+            states.transition(piece, E.PRISE_EN_CHARGE, actor=self.actor)
         try:
-            cloture.close(exercice, actor=ACTOR)
+            cloture.close(exercice, actor=self.actor)
             self.summary.closed.append(f"{self.budget} {annee}")
         except cloture.ClotureError as exc:  # pragma: no cover - decided just above
             self.summary.skipped.append(str(exc))
@@ -476,22 +524,29 @@ def load_demo(timeline: Timeline | None = None) -> Summary | None:
     core demo is not loaded. The summary counts what was done once the timeline has run."""
     own = timeline is None
     timeline = timeline or Timeline()
-    poste = PosteComptable.objects.filter(codique=POSTE).first()
-    if poste is None or not User.objects.filter(email=ACTOR).exists():
+    postes = list(PosteComptable.objects.filter(codique__in=ACTORS))
+    if len(postes) < len(ACTORS) or User.objects.filter(email__in=ACTORS.values()).count() < len(
+        ACTORS
+    ):
         return None
     summary = Summary()
-    if Flux.objects.filter(collectivite__poste=poste, nom_fic__startswith="PES_DEMO_").exists():
+    if Flux.objects.filter(
+        collectivite__poste__in=postes, nom_fic__startswith="PES_DEMO_"
+    ).exists():
         return summary
-    CompteTresor.objects.get_or_create(
-        poste=poste, defaults={"titulaire": TRESOR[0], "iban": TRESOR[1], "bic": TRESOR[2]}
-    )
-    colls = list(poste.collectivites.values_list("pk", flat=True))
+    for poste in postes:
+        titulaire, iban, bic = TRESORS[poste.codique]
+        CompteTresor.objects.get_or_create(
+            poste=poste, defaults={"titulaire": titulaire, "iban": iban, "bic": bic}
+        )
+    colls = list(Collectivite.objects.filter(poste__in=postes).values_list("pk", flat=True))
     timeline.after_each(lambda: _take_in_waiting(colls))
     today, end = timeline.today, timeline.end
     previous = today.year - 1
     # The previous exercice is closed around 20 January (earlier if the history ends before).
     close_day = min(workday(datetime.date(today.year, 1, 19)), end)
-    parts = []
+    parts: list[_Budget] = []
+    leads: dict[int, _Budget] = {}
     for rank, (siret, cod_col, cod_bud, seed) in enumerate(BUDGETS):
         budget = (
             Budget.objects.filter(collectivite__siret=siret, cod_col=cod_col, cod_bud=cod_bud)
@@ -499,9 +554,15 @@ def load_demo(timeline: Timeline | None = None) -> Summary | None:
             .first()
         )
         if budget is not None:
-            parts.append(_Budget(budget, seed, rank, timeline, summary))
+            part = _Budget(budget, seed, rank, timeline, summary)
+            part.lead = leads.setdefault(budget.collectivite_id, part)
+            if part.lead is part:
+                part.lead = None
+            else:
+                part.lead.followers.append(part)
+            parts.append(part)
     for part in parts:
-        day = timeline.start + 20 * part.rank * DAY
+        day = timeline.start + 20 * (part.rank % 3) * DAY
         while day <= end - 7 * DAY:
             received = workday(day)
             exercice = received.year

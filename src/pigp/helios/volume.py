@@ -2,7 +2,8 @@
 
 Several collectivités of one seed poste, two budgets each, three exercices (the oldest closed),
 mandats and titres in realistic states, tiers reused by many pièces, payments grouped in runs
-with their EndToEndId, encaissements, rejections with their motifs. Deterministic for a seed.
+with their EndToEndId, encaissements, rejections with their motifs; invoice numbers and the
+Trésor account's movements and openings (`volume_money`). Deterministic for a seed.
 
 Rows are written with explicit ids, in one transaction, by batches: `executemany` on SQLite,
 COPY on PostgreSQL (whose sequences are reset at the end). Django's `auto_now_add` dates are
@@ -42,6 +43,7 @@ from pigp.helios.models import (
     Tiers,
 )
 from pigp.helios.motifs import motifs_for
+from pigp.helios.volume_money import Invoices, Treasury
 from pigp.passerelle.models import Flux
 
 SEED_CODIQUE = "099999"
@@ -243,6 +245,9 @@ class _Seeder:
         self.runs: dict[tuple[int, datetime.date], _Run] = {}
         self.done = 0
         self.motifs = {d: sorted(motifs_for(d)) for d in Domaine.values}
+        self.invoices = Invoices(self.sink, plan.seed)
+        self.treasury = Treasury(self.sink)
+        self.exercices: list[Exercice] = []
 
     def run(self) -> None:
         plan = self.plan
@@ -269,12 +274,14 @@ class _Seeder:
                 for b in budgets
                 for y in years
             ]
+            self.exercices += exercices
             tiers = self._tiers(coll, mandats[i] + titres[i])
             self._pieces(coll, exercices, tiers, Domaine.DEPENSE, mandats[i])
             self._pieces(coll, exercices, tiers, Domaine.RECETTE, titres[i])
         for r in self.runs.values():
             r.run.nombre, r.run.total = r.nombre, r.total
             self.sink.keep(PaymentRun, r.run)
+        self.treasury.openings(self.exercices)
         self.sink.flush_all()
         self.sink.reset_sequences()
 
@@ -337,6 +344,8 @@ class _Seeder:
             # Some tiers come back very often (the canteen's supplier), most rarely.
             who = tiers[int(len(tiers) * rng.random() ** 2)]
             self._piece(coll, exercice, current, who, domaine, numbers[exercice.pk], emission)
+            if domaine == Domaine.DEPENSE:  # the mandat `_piece` just numbered
+                self.invoices.add(coll, exercice.annee, who, self.sink.next_id[Piece] - 1)
             self.done += 1
             if self.done % 100_000 == 0:
                 self.progress.report(f"{self.done} pièces écrites")
@@ -458,7 +467,7 @@ class _Seeder:
             self._paiement(coll, piece)
         source = rng.choice(list(Encaissement.Source))
         for day, amount in encaissements:
-            self.sink.new(
+            encaissement = self.sink.new(
                 Encaissement,
                 piece_id=piece.pk,
                 date=day,
@@ -468,6 +477,7 @@ class _Seeder:
                 cree_le=_at(day),
                 cree_par=SEED_ACTOR,
             )
+            self.treasury.recovered(exercice.budget_id, encaissement, piece.id_pce)
 
     def _mandat_life(self, p: Piece, received: datetime.date, today: datetime.date) -> None:
         rng = self.rng
@@ -553,7 +563,7 @@ class _Seeder:
             )
         r.nombre, r.total = r.nombre + 1, r.total + p.mt_ttc
         assert p.tiers is not None
-        self.sink.new(
+        paiement = self.sink.new(
             Paiement,
             piece_id=p.pk,
             run=r.run,
@@ -563,6 +573,7 @@ class _Seeder:
             iban=p.tiers.iban,
             cree_le=_at(p.date_paiement - datetime.timedelta(days=1)),
         )
+        self.treasury.paid(p.exercice.budget_id, paiement)
 
     def _recovered(self, p: Piece) -> list[tuple[datetime.date, Decimal]]:
         """The titre's encaissements (date, amount); sets its reste à recouvrer and solde."""

@@ -23,13 +23,14 @@ from pigp.passerelle.models import Flux, MailboxItem
 
 ORDONNATEUR = "ordonnateur@demo.pigp.fr"
 SIRET = "21310555400017"
-# IdBord is unique per exercice, type and budget: each demo flow uses its own exercice
-# (successive flows of one exercice would pass `id_bord_start`). Last: the fresh day (0 or
-# 1, oldest first) and the time of the deposit.
+# All of the current exercice (the previous one is closed by the Hélios demo, which lives
+# through this budget too). IdBord is unique per exercice, type and budget: each flow numbers
+# its bordereaux from its own start, beyond the Hélios demo's (51 on for this budget). Then:
+# the fresh day (0 or 1, oldest first) and the time of the deposit.
 SPECS = [
-    ("depense", 3, 12, "PES_DEPENSE_2026_001", 2026, 0, (10, 12)),
-    ("recette", 1, 8, "PES_RECETTE_2025_001", 2025, 0, (15, 40)),
-    ("mixte", 1, 5, "PES_MIXTE_2024_001", 2024, 1, (9, 5)),
+    ("depense", 3, 12, "PES_DEPENSE", 101, 0, (10, 12)),
+    ("recette", 1, 8, "PES_RECETTE", 201, 0, (15, 40)),
+    ("mixte", 1, 5, "PES_MIXTE", 301, 1, (9, 5)),
 ]
 REFUSED = (1, (11, 30))
 
@@ -53,7 +54,7 @@ def load_demo(timeline: Timeline | None = None) -> Deposits:
         day, (hour, minute) = spec[5], spec[6]
         timeline.add(
             timeline.moment(timeline.fresh[day], hour, minute),
-            partial(_deposit, coll, ordo, seed, spec, deposits),
+            partial(_deposit, coll, ordo, seed, spec, timeline.today.year, deposits),
         )
     day, (hour, minute) = REFUSED
     timeline.add(
@@ -66,10 +67,13 @@ def load_demo(timeline: Timeline | None = None) -> Deposits:
     return deposits
 
 
-def _deposit(coll: Collectivite, ordo: User, seed: int, spec: tuple, deposits: Deposits) -> None:
+def _deposit(
+    coll: Collectivite, ordo: User, seed: int, spec: tuple, exercice: int, deposits: Deposits
+) -> None:
     from pigp.formats.pes.generator import generate_pes_aller
 
-    domaine, bordereaux, pieces, nom_fic, exercice = spec[:5]
+    domaine, bordereaux, pieces, prefix, id_bord_start = spec[:5]
+    nom_fic = f"{prefix}_{exercice}_001"
     budget = coll.budgets.get(cod_col="055", cod_bud="00")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{nom_fic}.xml"
@@ -87,6 +91,7 @@ def _deposit(coll: Collectivite, ordo: User, seed: int, spec: tuple, deposits: D
             cod_bud=budget.cod_bud,
             exercice=exercice,
             nom_fic=nom_fic,
+            id_bord_start=id_bord_start,
         )
         with path.open("rb") as fh:
             results = intake.receive(

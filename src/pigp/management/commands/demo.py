@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pigp.core.demo import DEMO_PASSWORD, load_demo
 from pigp.core.demo_clock import Timeline
+from pigp.extranet.demo import load_demo as load_extranet_demo
 from pigp.helios.demo import load_demo as load_helios_demo
 from pigp.passerelle.demo import load_demo as load_passerelle_demo
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         accounts = load_demo(timeline)
         flows = load_passerelle_demo(timeline)
         helios = load_helios_demo(timeline)
+        extranet = load_extranet_demo(timeline)
         timeline.run()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         if flows.created:
@@ -39,6 +41,11 @@ class Command(BaseCommand):
                 f"{helios.recovered} encaissements rapprochés, {helios.retours} PES_Retour, "
                 f"exercices clos : {', '.join(helios.closed) or 'aucun'}."
             )
+            if extranet.abonnements:
+                self.stdout.write(
+                    f"Extranet : {extranet.abonnements} abonnements aux alertes, "
+                    f"{extranet.alertes} alertes détectées."
+                )
             self.stdout.write(
                 f"Historique daté du {timeline.start:%d/%m/%Y} au {timeline.today:%d/%m/%Y}."
             )
