@@ -148,6 +148,8 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
     total = mandats.count()
     paid = mandats.filter(etat="payee").select_related("tiers").order_by("pk")[total // 3]
     year = paid.exercice.annee
+    titres = Piece.objects.filter(collectivite=coll, domaine="recette", etat="partielle")
+    titre = titres.order_by("pk")[titres.count() // 2]
     assert paid.tiers is not None
     word = paid.tiers.nom.split()[0]  # a common word of tiers' names
     base = f"/extranet/collectivites/{coll.pk}"
@@ -173,6 +175,11 @@ def _prepare(args: argparse.Namespace) -> tuple[list[tuple[str, str, float, bool
         ("mandat", f"/extranet/mandats/{paid.pk}/", TARGET_PAGE, False),
         ("tiers", f"/extranet/tiers/{paid.tiers_id}/", TARGET_PAGE, False),
         ("recouvrement", f"{base}/recouvrement/", TARGET_PAGE, False),
+        ("titre", f"/extranet/titres/{titre.pk}/", TARGET_PAGE, False),
+        ("restes à recouvrer", f"{base}/restes-a-recouvrer/", TARGET_PAGE, False),
+        ("trésorerie", f"{base}/tresorerie/", TARGET_PAGE, False),
+        ("balance des comptes", f"{base}/balance/", TARGET_PAGE, False),
+        ("alertes", f"{base}/alertes/", TARGET_PAGE, False),
         (
             "export CSV (1er octet)",
             f"{base}/paiements/export.csv?{export}",

@@ -169,3 +169,24 @@ class ExportDemande(models.Model):
     @property
     def running(self) -> bool:
         return self.etat in (EtatExport.EN_ATTENTE, EtatExport.EN_COURS)
+
+
+class BalanceCalculee(models.Model):
+    """The balance's movements by account of one exercice, as last computed, with the version of
+    the ledger they were computed from (the latest `modifie_le` of the exercice's pièces).
+    Read instead of recomputing while the version holds: exact, since every write that moves
+    the balance moves that date (`helios.models.Piece.modifie_le`)."""
+
+    exercice = models.OneToOneField(
+        "helios.Exercice", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    version = models.CharField("version du grand livre", max_length=40)
+    mouvements = models.JSONField("mouvements par compte")
+    calculee_le = models.DateTimeField("calculée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "balance calculée"
+        verbose_name_plural = "balances calculées"
+
+    def __str__(self) -> str:
+        return f"Balance de l'exercice {self.exercice_id} ({self.version})"

@@ -10,25 +10,30 @@ How the ledger maps to the DGFiP open-data columns (docs/extranet.md, « Balance
 - BEDEB / BECRE, entry balances: zero. Hélios does not carry the previous exercice's closing
   balance sheet forward; the page says so (and gives the 515's opening balance, when recorded,
   as information only: without its counterparts it would unbalance the balance).
-Three aggregate queries whatever the volume.
+Three aggregate queries whatever the volume, kept by exercice (`BalanceCalculee`) and read back
+while the ledger's version — the latest change of the exercice's pièces — holds.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from django.db.models import F, QuerySet, Sum
+from django.db import transaction
+from django.db.models import F, Max, QuerySet, Sum
 
+from pigp.extranet.models import BalanceCalculee
 from pigp.extranet.nomenclature import CLASSES, Compte, compte
 from pigp.formats.balance import ZERO, Mouvements, total, totaux_soldes
-from pigp.helios.models import Domaine, Encaissement, EtatPiece, Exercice, Ligne, Paiement
+from pigp.helios.models import Domaine, Encaissement, EtatPiece, Exercice, Ligne, Paiement, Piece
 
 CENT = Decimal("0.01")
+CLOCK_MARGIN = datetime.timedelta(minutes=1)
 FOURNISSEURS = "401"
 REDEVABLES = "411"
 TRESOR = "515"
@@ -116,10 +121,36 @@ def _movements(exercice: Exercice) -> Iterator[tuple[str, Mouvements]]:
         yield TRESOR, Mouvements(onbdeb=encaisse)
 
 
-def balance(exercice: Exercice) -> Balance:
+def _by_account(exercice: Exercice) -> dict[str, Mouvements]:
+    """The exercice's movements summed by account: computed from the ledger (three aggregates
+    over every line, payment and encaissement of the exercice), or read from the last
+    computation while the ledger's version holds."""
+    latest = Piece.objects.filter(exercice=exercice).aggregate(v=Max("modifie_le"))["v"]
+    version = latest.isoformat() if latest else "vide"
+    kept = BalanceCalculee.objects.filter(exercice=exercice, version=version).first()
+    # Trusted only when computed well after that change: a write stamped by a server whose
+    # clock lags could otherwise carry a date before the version and go unseen.
+    if kept is not None and (latest is None or kept.calculee_le >= latest + CLOCK_MARGIN):
+        return {
+            numero: Mouvements(*(Decimal(v) for v in values))
+            for numero, values in kept.mouvements.items()
+        }
     by_account: dict[str, Mouvements] = defaultdict(Mouvements)
     for numero, mouvements in _movements(exercice):
         by_account[numero] = by_account[numero] + mouvements
+    stored = {
+        numero: [str(getattr(m, f.name)) for f in fields(Mouvements)]
+        for numero, m in by_account.items()
+    }
+    with transaction.atomic():  # a concurrent reader may store the same: either wins
+        BalanceCalculee.objects.update_or_create(
+            exercice=exercice, defaults={"version": version, "mouvements": stored}
+        )
+    return dict(by_account)
+
+
+def balance(exercice: Exercice) -> Balance:
+    by_account = _by_account(exercice)
     lignes = sorted(
         (LigneBalance(compte(numero), m) for numero, m in by_account.items()),
         key=lambda ligne: (ligne.compte.classe, ligne.compte.chapitre, ligne.compte.numero),

@@ -162,6 +162,8 @@ class Piece(models.Model):
     date_signature_mandat = models.DateField("mandat SEPA signé le", null=True, blank=True)
     sequence_prelevement = models.CharField("séquence de prélèvement", max_length=4, blank=True)
     verrouillee = models.BooleanField("verrouillée (exercice clos)", default=False)
+    # Every write a reader may see (state, reste, amounts) moves it, bulk ones included: the
+    # Extranet's computed balance is keyed by the latest of an exercice's pièces.
     modifie_le = models.DateTimeField("modifiée le", auto_now=True, db_index=True)
 
     class Meta:
@@ -182,11 +184,13 @@ class Piece(models.Model):
             ),
             # The latest prise en charge of an exercice (where the comptable worked last).
             models.Index(fields=["exercice", "date_prise_en_charge"]),
+            # The latest change of an exercice's pièces (the version of its balance).
+            models.Index(fields=["exercice", "modifie_le"]),
             # The titres still to recover, oldest prise en charge first, and their ageing
             # buckets: the recouvrement page reads this index only (PostgreSQL).
             models.Index(
                 fields=["collectivite", "date_prise_en_charge"],
-                include=["reste_a_recouvrer"],
+                include=["reste_a_recouvrer", "tiers", "exercice", "id"],
                 condition=models.Q(
                     domaine="recette",
                     etat__in=["prise_en_charge", "partielle"],

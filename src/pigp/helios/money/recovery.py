@@ -124,7 +124,9 @@ def record_encaissement(
             encaissement=enc,
         )
         reste = locked.reste_a_recouvrer - montant
-        Piece.objects.filter(pk=locked.pk).update(reste_a_recouvrer=reste)
+        Piece.objects.filter(pk=locked.pk).update(
+            reste_a_recouvrer=reste, modifie_le=timezone.now()
+        )
         target = EtatPiece.SOLDEE if reste == 0 else EtatPiece.PARTIELLE
         note = f"Encaissement de {euros(montant)} le {day:%d/%m/%Y}"
         if target != locked.etat:
@@ -260,14 +262,15 @@ def _update_titres(
     transition for the others."""
     # Soldée titres get their reste (0) in the UPDATE that moves them; only partial payments
     # need a value per titre (bulk_update, a CASE per row: kept for the rarer case).
+    now = timezone.now()
     Piece.objects.bulk_update(
         [
-            Piece(pk=pk, reste_a_recouvrer=reste[pk])
+            Piece(pk=pk, reste_a_recouvrer=reste[pk], modifie_le=now)
             for (_, target), pks in groups.items()
             if target == EtatPiece.PARTIELLE
             for pk in pks
         ],
-        ["reste_a_recouvrer"],
+        ["reste_a_recouvrer", "modifie_le"],
         batch_size=500,
     )
     label = dict(Encaissement.Source.choices)[source].lower()
