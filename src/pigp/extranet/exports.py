@@ -25,8 +25,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from pigp.extranet.queries.mandats import factures_joined
-from pigp.helios.models import EtatPiece, Piece
+from pigp.helios.models import EtatPiece, FacturePiece, Piece
 
 CHUNK = 2000
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -56,17 +55,32 @@ _FIELDS = (
     "date_emission",
     "date_prise_en_charge",
     "date_paiement",
-    "numeros_facture",
 )
 _ETATS = dict(EtatPiece.choices)
 
 
 def rows(qs: QuerySet[Piece]) -> Iterator[list[Any]]:
-    """The list's rows as typed values (str, int, Decimal, date or None), read in chunks."""
-    values = qs.annotate(numeros_facture=factures_joined()).values_list(*_FIELDS)
+    """The list's rows as typed values (str, int, Decimal, date or None), read in chunks; each
+    chunk's invoice numbers by one query on their pièces (a subquery per row in the main query
+    would run for every row before the database sorts the first one)."""
+    values = qs.values_list("pk", *_FIELDS)
+    chunk: list[tuple[Any, ...]] = []
     for row in values.iterator(chunk_size=CHUNK):
-        numero, bord, annee, nom, prenom, objet, montant, etat, emis, pec, paye, factures = row
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            yield from _with_factures(chunk)
+            chunk = []
+    yield from _with_factures(chunk)
+
+
+def _with_factures(chunk: list[tuple[Any, ...]]) -> Iterator[list[Any]]:
+    numeros: dict[int, list[str]] = {}
+    found = FacturePiece.objects.filter(piece__in=[row[0] for row in chunk]).order_by("id")
+    for piece, numero in found.values_list("piece", "numero"):
+        numeros.setdefault(piece, []).append(numero)
+    for pk, numero, bord, annee, nom, prenom, objet, montant, etat, emis, pec, paye in chunk:
         tiers = f"{nom or ''} {prenom or ''}".strip()
+        factures = ", ".join(numeros.get(pk, [])) or None
         etat_label = _ETATS.get(etat, etat)
         yield [numero, bord, annee, tiers, objet, montant, etat_label, emis, pec, paye, factures]
 

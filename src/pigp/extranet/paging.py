@@ -45,7 +45,7 @@ class ListPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         qs: QuerySet[Any] = self.object_list  # type: ignore[assignment]
         ids = list(qs.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(_in_order(qs, ids), number, self)
+        return Page(_in_order(qs, ids), number, self)
 
 
 def _in_order(qs: QuerySet[Any], ids: Sequence[int]) -> list[Model]:

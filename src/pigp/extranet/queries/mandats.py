@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Aggregate, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
@@ -146,37 +146,6 @@ def facture_filter(numero: str) -> Q:
             )
         )
     )
-
-
-class _Joined(Aggregate):
-    """Strings joined by « , » in the order of their rows: GROUP_CONCAT on SQLite (which
-    concatenates in scan order, here the pièce's index), STRING_AGG on PostgreSQL."""
-
-    function = "GROUP_CONCAT"
-    template = "%(function)s(%(expressions)s, ', ')"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(%(expressions)s, ', ' ORDER BY id)",
-            **extra,
-        )
-
-
-def factures_joined() -> Subquery:
-    """A mandat's invoice numbers as one text (« FA1, FA2 »; NULL without any), to annotate a
-    list: one subquery on the pièce's index per row, no query more."""
-    numeros = (
-        FacturePiece.objects.filter(piece=OuterRef("pk"))
-        .order_by()
-        .values("piece")
-        .annotate(numeros=_Joined("numero"))
-        .values("numeros")
-    )
-    return Subquery(numeros, output_field=CharField())
 
 
 def tiers_filter(text: str) -> Q:
