@@ -25,6 +25,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from pigp.extranet.queries.streaming import reading
 from pigp.helios.models import EtatPiece, FacturePiece, Piece
 
 CHUNK = 2000
@@ -65,12 +66,13 @@ def rows(qs: QuerySet[Piece]) -> Iterator[list[Any]]:
     would run for every row before the database sorts the first one)."""
     values = qs.values_list("pk", *_FIELDS)
     chunk: list[tuple[Any, ...]] = []
-    for row in values.iterator(chunk_size=CHUNK):
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            yield from _with_factures(chunk)
-            chunk = []
-    yield from _with_factures(chunk)
+    with reading():
+        for row in values.iterator(chunk_size=CHUNK):
+            chunk.append(row)
+            if len(chunk) == CHUNK:
+                yield from _with_factures(chunk)
+                chunk = []
+        yield from _with_factures(chunk)
 
 
 def _with_factures(chunk: list[tuple[Any, ...]]) -> Iterator[list[Any]]:

@@ -411,7 +411,8 @@ class _Seeder:
         rng, today = self.rng, self.plan.today
         ttc = min(Decimal(math.exp(rng.gauss(6.5, 1.5))), Decimal(2_000_000)).quantize(CENT)
         ht = (ttc / Decimal("1.2")).quantize(CENT)
-        received = emission + datetime.timedelta(days=rng.randint(0, 3))
+        # Received a few days after its emission, never after today.
+        received = min(emission + datetime.timedelta(days=rng.randint(0, 3)), today)
         piece = self.sink.deferred(
             Piece,
             bordereau=b.bordereau,
@@ -438,9 +439,8 @@ class _Seeder:
         else:
             self._titre_life(piece, received, today)
             encaissements = self._recovered(piece)
-        piece.modifie_le = _at(
-            max(d for d in (received, piece.date_paiement, piece.date_solde, piece.date_rejet) if d)
-        )
+        dates = (received, piece.date_paiement, piece.date_solde, piece.date_rejet)
+        piece.modifie_le = _at(min(max(d for d in dates if d), today))
         self.sink.keep(Piece, piece)
         b.nombre, b.ht, b.tva = b.nombre + 1, b.ht + ht, b.tva + ttc - ht
         natures = _NATURES_DEP if domaine == Domaine.DEPENSE else _NATURES_REC
@@ -538,7 +538,7 @@ class _Seeder:
     def _reject(self, p: Piece, received: datetime.date) -> None:
         p.etat, p.date_rejet = (
             E.REJETEE,
-            received + datetime.timedelta(days=self.rng.randint(2, 15)),
+            min(received + datetime.timedelta(days=self.rng.randint(2, 15)), self.plan.today),
         )
         p.motif_code = self.rng.choice(self.motifs[p.domaine])
         p.motif_commentaire = "Pièce justificative absente ou incohérente avec le montant."

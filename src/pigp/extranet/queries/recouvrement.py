@@ -13,6 +13,7 @@ from django.db.models.functions import Length
 
 from pigp.core.models import Collectivite
 from pigp.extranet.queries.mandats import in_year, name_filter
+from pigp.extranet.queries.streaming import reading
 from pigp.helios.models import Domaine, EtatPiece, Piece, StadeRecouvrement
 
 # Titres on which something is still due.
@@ -126,9 +127,11 @@ _STADES = dict(StadeRecouvrement.choices)
 def export_rows(qs: QuerySet[Piece], today: datetime.date) -> Iterator[list[Any]]:
     """The list's rows as typed values, read in chunks."""
     fields = ("id_pce", "exercice__annee", "tiers__nom", "tiers__prenom", "mt_ttc")
-    for numero, annee, nom, prenom, montant, reste, stade, pec in qs.values_list(
-        *fields, "reste_a_recouvrer", "stade", "date_prise_en_charge"
-    ).iterator(chunk_size=2000):
-        debiteur = f"{nom or ''} {prenom or ''}".strip()
-        age = (today - pec).days if pec is not None else None
-        yield [numero, annee, debiteur, montant, reste, _STADES.get(stade, ""), pec, age]
+    values = qs.values_list(*fields, "reste_a_recouvrer", "stade", "date_prise_en_charge")
+    with reading():
+        for numero, annee, nom, prenom, montant, reste, stade, pec in values.iterator(
+            chunk_size=2000
+        ):
+            debiteur = f"{nom or ''} {prenom or ''}".strip()
+            age = (today - pec).days if pec is not None else None
+            yield [numero, annee, debiteur, montant, reste, _STADES.get(stade, ""), pec, age]
