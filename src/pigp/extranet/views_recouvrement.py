@@ -40,7 +40,10 @@ def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     tranches = rq.tranches(found.filtered, found.today)
-    page_obj = Paginator(debiteurs, views.PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(debiteurs, views.PAGE_SIZE)
+    paginator.count = restes_q.debiteurs_count(found.filtered)  # no aggregate to count rows
+    page_obj = paginator.get_page(request.GET.get("page"))
+    exercices = restes_q.par_exercice(found.filtered)
     return render(
         request,
         "extranet/restes.html",
@@ -48,9 +51,9 @@ def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "title": f"État des restes à recouvrer — {found.collectivite.nom}",
             "collectivite": found.collectivite,
             "form": found.form,
-            "exercices": restes_q.par_exercice(found.filtered),
+            "exercices": exercices,
             "tranches": tranches,
-            "total": restes_q.total(found.filtered),
+            "total": restes_q.total_of(exercices),
             "page_obj": page_obj,
             "rows": [(r, restes_q.nom(r), restes_q.tranches_of(r)) for r in page_obj.object_list],
             "columns": views.sort_columns(query, found.tri, restes_q.DEBITEUR_COLUMNS),

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from django.db.models import Count, F, Min, QuerySet, Sum
 
 from pigp.extranet.queries.recouvrement import TRANCHES, in_tranche
-from pigp.helios.models import Piece
+from pigp.helios.models import Exercice, Piece
 
 # Columns of the per-debtor list: (sort key, header); the buckets follow « Plus ancienne ».
 DEBITEUR_COLUMNS = [
@@ -42,9 +42,18 @@ class Total(NamedTuple):
     reste: Decimal
 
 
-def total(qs: QuerySet[Piece]) -> Total:
-    agg = qs.aggregate(nombre=Count("id"), reste=Sum("reste_a_recouvrer"))
-    return Total(agg["nombre"], agg["reste"] or Decimal("0.00"))
+def total_of(exercices: list[Mapping[str, Any]]) -> Total:
+    """The total of the per-exercice rows (each titre is of one exercice): no query."""
+    return Total(
+        sum(e["nombre"] for e in exercices),
+        sum((e["reste"] for e in exercices), Decimal("0.00")),
+    )
+
+
+def debiteurs_count(qs: QuerySet[Piece]) -> int:
+    """How many rows the per-debtor list has (debtors, and « non renseigné » once), without
+    computing their aggregates."""
+    return qs.order_by().values("tiers_id").distinct().count()
 
 
 def _buckets(today: datetime.date) -> dict[str, Any]:
@@ -55,13 +64,26 @@ def _buckets(today: datetime.date) -> dict[str, Any]:
 
 
 def par_exercice(qs: QuerySet[Piece]) -> list[Mapping[str, Any]]:
-    """Count and reste à recouvrer per exercice of origin, the most recent first."""
-    return list(
+    """Count and reste à recouvrer per exercice of origin, the most recent first (grouped by
+    exercice id on the index of titres still due, then by year: a year may hold several
+    budgets' exercices)."""
+    rows = list(
         qs.order_by()
-        .values("exercice__annee")
+        .values("exercice_id")
         .annotate(nombre=Count("id"), reste=Sum("reste_a_recouvrer"))
-        .order_by("-exercice__annee")
     )
+    years = dict(
+        Exercice.objects.filter(pk__in=[r["exercice_id"] for r in rows]).values_list("pk", "annee")
+    )
+    by_year: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        annee = years[r["exercice_id"]]
+        line = by_year.setdefault(
+            annee, {"exercice__annee": annee, "nombre": 0, "reste": Decimal("0.00")}
+        )
+        line["nombre"] += r["nombre"]
+        line["reste"] += r["reste"] or Decimal("0.00")
+    return [by_year[annee] for annee in sorted(by_year, reverse=True)]
 
 
 def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySet[Any]:
