@@ -55,7 +55,10 @@ def restes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "tranches": tranches,
             "total": restes_q.total_of(exercices),
             "page_obj": page_obj,
-            "rows": [(r, restes_q.nom(r), restes_q.tranches_of(r)) for r in page_obj.object_list],
+            "rows": [
+                (r, restes_q.nom(r), restes_q.tranches_of(r))
+                for r in restes_q.with_names(list(page_obj.object_list))
+            ],
             "columns": views.sort_columns(query, found.tri, restes_q.DEBITEUR_COLUMNS),
             "query": query.urlencode(),
             "menu": "restes",

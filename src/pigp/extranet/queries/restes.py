@@ -11,7 +11,10 @@ from typing import Any, NamedTuple
 from django.db.models import Count, F, Min, QuerySet, Sum
 
 from pigp.extranet.queries.recouvrement import TRANCHES, in_tranche
-from pigp.helios.models import Exercice, Piece
+from pigp.extranet.queries.streaming import reading
+from pigp.helios.models import Exercice, Piece, Tiers
+
+CHUNK = 2000
 
 # Columns of the per-debtor list: (sort key, header); the buckets follow « Plus ancienne ».
 DEBITEUR_COLUMNS = [
@@ -93,9 +96,12 @@ def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySe
     if key not in SORTS:
         tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
     descending = tri.startswith("-")
+    # Grouped by the tiers' id alone (read from the index of titres still due); the names are
+    # joined only to sort by them, else looked up for the rows shown (`with_names`).
+    grouping = ("tiers_id", *NAMES) if key == "tiers" else ("tiers_id",)
     rows = (
         qs.order_by()
-        .values("tiers_id", "tiers__nom", "tiers__prenom", "tiers__id_tiers")
+        .values(*grouping)
         .annotate(
             nombre=Count("id"),
             reste=Sum("reste_a_recouvrer"),
@@ -112,6 +118,24 @@ def par_debiteur(qs: QuerySet[Piece], today: datetime.date, tri: str) -> QuerySe
     )
 
 
+NAMES = ("tiers__nom", "tiers__prenom", "tiers__id_tiers")
+
+
+def with_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with their debtor's name and identifier (one query for all of them)."""
+    missing = [r["tiers_id"] for r in rows if r["tiers_id"] is not None and NAMES[0] not in r]
+    found = {
+        pk: dict(zip(NAMES, values, strict=True))
+        for pk, *values in Tiers.objects.filter(pk__in=missing).values_list(
+            "pk", "nom", "prenom", "id_tiers"
+        )
+    }
+    for r in rows:
+        if NAMES[0] not in r:
+            r.update(found.get(r["tiers_id"], dict.fromkeys(NAMES)))
+    return rows
+
+
 def tranches_of(row: dict[str, Any]) -> list[Any]:
     """A debtor row's amounts per bucket, in the order of TRANCHES (None when nothing is due)."""
     return [row[f"t{i}"] for i in range(len(TRANCHES))]
@@ -125,7 +149,18 @@ def nom(row: dict[str, Any]) -> str:
 
 def export_rows(rows: QuerySet[Any]) -> Iterator[list[Any]]:
     """The per-debtor rows as the list shows them, for the exports."""
-    for row in rows.iterator():
+    chunk: list[dict[str, Any]] = []
+    with reading():
+        for row in rows.iterator(chunk_size=CHUNK):
+            chunk.append(row)
+            if len(chunk) == CHUNK:
+                yield from _export_chunk(chunk)
+                chunk = []
+        yield from _export_chunk(chunk)
+
+
+def _export_chunk(chunk: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    for row in with_names(chunk):
         yield [
             nom(row),
             row["tiers__id_tiers"] or "",
