@@ -125,6 +125,15 @@ def french_message(message: str) -> str:
     return "le document n'est pas conforme au schéma"
 
 
+def _path(path: str | None, root_name: str) -> str:
+    """libxml2 writes an element of the default namespace as ``*``: name the UBL root."""
+    if not path:
+        return "/"
+    if path == "/*" or path.startswith("/*/"):
+        return f"/{root_name}{path[2:]}"
+    return path
+
+
 def validate_xsd(root: etree._Element, syntax: str, profile: str | None) -> tuple[Finding, ...]:
     """XSD findings (errors, with libxml2's path and line) for one parsed invoice."""
     rel = schema_file(syntax, profile)
@@ -133,11 +142,12 @@ def validate_xsd(root: etree._Element, syntax: str, profile: str | None) -> tupl
         ok = target.schema.validate(root)
         entries = list(target.schema.error_log) if not ok else []
     name = rel.rsplit("/", 1)[-1]
+    root_name = etree.QName(root).localname
     return tuple(
         Finding(
             "xsd",
             "error",
-            entry.path or "/",
+            _path(entry.path, root_name),
             f"Non conforme au schéma {name} : {french_message(entry.message)}.",
             entry.line or None,
         )
