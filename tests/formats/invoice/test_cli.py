@@ -73,3 +73,32 @@ def test_not_an_invoice_or_missing_exits_2(
 def test_invoice_is_a_registered_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "invoice" in capsys.readouterr().out
+
+
+def test_validate_runs_the_schematron_of_a_facturx_pdf(
+    tmp_path: Path, facturx_pdf: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf = tmp_path / "facture.pdf"
+    pdf.write_bytes(facturx_pdf)
+    assert main(["invoice", "validate", str(pdf), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["format"], data["syntax"], data["profile"]) == ("facturx", "cii", "EN 16931")
+    assert data["checks"] == [
+        "xsd",
+        "schematron:FACTUR-X_EN16931",
+        "schematron:BR-FR (avertissements)",
+    ]
+    assert data["totals"]["ttc"] == "529.87"
+    assert {f["severity"] for f in data["findings"]} == {"warning"}
+
+
+def test_a_plain_pdf_is_valid_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .conftest import blank_pdf
+
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(blank_pdf())
+    assert main(["invoice", "validate", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    assert "format pdf" in out and "AVERTISSEMENT pdf-sans-donnees" in out

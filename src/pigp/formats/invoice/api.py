@@ -9,6 +9,7 @@ from .detect import Detected, detect
 from .model import Finding, Invoice, Report
 from .safety import DEFAULT_MAX_SIZE
 from .schemas import validate_xsd
+from .schematron import validate_schematron
 
 log = logging.getLogger("pigp.formats.invoice")
 
@@ -66,4 +67,26 @@ def validate(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE, schematron: bool 
         return _report(detected, (), ())
     findings = validate_xsd(detected.root, detected.syntax, detected.profile)
     checks: tuple[str, ...] = ("xsd",)
+    # The Schematron rules presuppose the structure the XSD guarantees: run them on a
+    # schema-valid document only (their failures would otherwise repeat the XSD's).
+    if schematron and not findings:
+        try:
+            more, names = validate_schematron(detected.root, detected.syntax, detected.profile)
+        except Exception as exc:
+            log.warning("invoice schematron interrupted", exc_info=exc)
+            more, names = (
+                (
+                    Finding(
+                        "controle-interrompu",
+                        "error",
+                        "/",
+                        "Contrôle interrompu : les règles Schematron n'ont pas pu être "
+                        f"appliquées ({type(exc).__name__}) ; la facture ne peut pas être "
+                        "déclarée valide.",
+                    ),
+                ),
+                (),
+            )
+        findings += more
+        checks += names
     return _report(detected, findings, checks)

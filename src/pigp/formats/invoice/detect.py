@@ -24,6 +24,7 @@ log = logging.getLogger("pigp.formats.invoice")
 UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDITNOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CII_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 RAM_NS = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 
 ROOTS = {
@@ -75,7 +76,9 @@ def cii_profile(guideline: str | None) -> str:
 
 def _profile(syntax: str, root: etree._Element) -> str:
     if syntax != "cii":
-        return EN16931
+        found = root.find(f"{{{CBC_NS}}}CustomizationID")
+        text = (found.text or "").lower() if found is not None else ""
+        return EXTENDED_CTC_FR if "extended-ctc-fr" in text else EN16931
     found = root.find(
         f"{{{CII_NS}}}ExchangedDocumentContext/{{{RAM_NS}}}GuidelineSpecifiedDocumentContextParameter/{{{RAM_NS}}}ID"
     )

@@ -20,7 +20,7 @@ from lxml import etree
 from .detect import BASIC, BASIC_WL, D16B, EN16931, EXTENDED, EXTENDED_CTC_FR, MINIMUM
 from .model import Finding
 
-_LEVEL = {
+LEVELS = {
     MINIMUM: "minimum",
     BASIC_WL: "basicwl",
     BASIC: "basic",
@@ -37,7 +37,7 @@ def schema_file(syntax: str, profile: str | None) -> str:
         return str(UBL_21_xsd["ubl-2.1-invoice"])
     if syntax == "ubl-creditnote":
         return str(UBL_21_xsd["ubl-2.1-creditnote"])
-    return str(FACTURX_LEVEL2xsd[_LEVEL.get(profile or D16B, "extended")])
+    return str(FACTURX_LEVEL2xsd[LEVELS.get(profile or D16B, "extended")])
 
 
 @dataclass(frozen=True, slots=True)
