@@ -63,3 +63,35 @@ def test_a_malformed_invoice_is_an_error_finding_with_its_line() -> None:
     assert [f.rule for f in report.findings] == ["xml-mal-forme"]
     assert report.findings[0].line is not None
     assert "mal formé" in report.findings[0].message_fr
+
+
+def test_a_cii_with_a_doctype_keeps_its_format() -> None:
+    data = (
+        b'<!DOCTYPE x [<!ENTITY e "e">]>\n'
+        b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:'
+        b'CrossIndustryInvoice:100">&e;</rsm:CrossIndustryInvoice>'
+    )
+    report = read(data)
+    assert (report.format, report.syntax) == ("cii", "cii")
+    assert [f.rule for f in report.findings] == ["dtd-interdite"]
+
+
+def test_the_xml_inside_a_pdf_is_held_to_the_same_rules() -> None:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment(
+        "factur-x.xml",
+        BOMB.replace(
+            UBL_ROOT,
+            b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"',
+        ).replace(b"</Invoice>", b"</rsm:CrossIndustryInvoice>"),
+    )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    report = validate(buffer.getvalue())
+    assert (report.format, report.syntax, report.invoice) == ("facturx", "cii", None)
+    assert [f.rule for f in report.findings] == ["dtd-interdite"]

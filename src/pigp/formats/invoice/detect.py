@@ -96,6 +96,10 @@ def _not_invoice_root(local: str | None, namespace: str | None) -> InvoiceError:
     return InvoiceError(f"l'élément racine est « {local} »{where}.")
 
 
+def _format(syntax: str, fmt: str | None) -> str:
+    return fmt or ("cii" if syntax == "cii" else "ubl")
+
+
 def _xml(data: bytes, fmt: str | None = None) -> Detected:
     """An XML invoice (``fmt`` is ``facturx`` for the XML of a Factur-X PDF)."""
     sniffed = sniff_xml(data)
@@ -105,11 +109,7 @@ def _xml(data: bytes, fmt: str | None = None) -> Detected:
         if syntax is None:
             raise _not_invoice_root(sniffed.root, sniffed.namespace)
         return Detected(
-            fmt or ("cii" if syntax == "cii" else "ubl"),
-            syntax,
-            None,
-            None,
-            (doctype_finding(sniffed.root_line),),
+            _format(syntax, fmt), syntax, None, None, (doctype_finding(sniffed.root_line),)
         )
     try:
         root = etree.fromstring(data, make_parser())
@@ -122,24 +122,20 @@ def _xml(data: bytes, fmt: str | None = None) -> Detected:
         finding = Finding(
             "xml-mal-forme", "error", "/", f"Le XML est mal formé : {detail}.", line or None
         )
-        return Detected(
-            fmt or ("cii" if syntax == "cii" else "ubl"), syntax, None, None, (finding,)
-        )
+        return Detected(_format(syntax, fmt), syntax, None, None, (finding,))
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         syntax = ROOTS.get(key)
         if syntax is None:
             raise _not_invoice_root(sniffed.root, sniffed.namespace)
-        return Detected(fmt or "ubl", syntax, None, None, (doctype_finding(),))
+        return Detected(_format(syntax, fmt), syntax, None, None, (doctype_finding(),))
     qname = etree.QName(root)
     syntax = ROOTS.get((qname.localname, qname.namespace or ""))
     if syntax is None:
         raise _not_invoice_root(qname.localname, qname.namespace)
     if fmt == "facturx" and syntax != "cii":
         raise InvoiceError("le XML joint au PDF Factur-X n'est pas une facture CII.")
-    return Detected(
-        fmt or ("cii" if syntax == "cii" else "ubl"), syntax, _profile(syntax, root), root
-    )
+    return Detected(_format(syntax, fmt), syntax, _profile(syntax, root), root)
 
 
 def _embedded_xml(data: bytes) -> tuple[str, bytes] | None:
@@ -156,7 +152,7 @@ def _embedded_xml(data: bytes) -> tuple[str, bytes] | None:
     return None
 
 
-def _pdf(data: bytes) -> Detected:
+def _pdf(data: bytes, max_size: int) -> Detected:
     try:
         embedded = _embedded_xml(data)
     except Exception as exc:
@@ -172,6 +168,8 @@ def _pdf(data: bytes) -> Detected:
     if embedded is None:
         return Detected("pdf", None, None, None)
     name, xml = embedded
+    if len(xml) > max_size:  # a compressed attachment can be much larger than its PDF
+        return Detected("facturx", "cii", None, None, (size_finding(len(xml), max_size),), name)
     detected = _xml(xml, "facturx")
     return Detected(
         "facturx",
@@ -199,5 +197,5 @@ def detect(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Detected:
         fmt = "cii" if syntax == "cii" else "ubl"
         return Detected(fmt, syntax, None, None, (size_finding(len(data), max_size),))
     if is_pdf:
-        return _pdf(data)
+        return _pdf(data, max_size)
     return _xml(data)
