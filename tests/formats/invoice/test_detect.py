@@ -104,3 +104,8 @@ def test_a_pes_flow_is_not_an_invoice() -> None:
     data = pes_sample("aller/sicoval_mandat_sur_marche.xml").read_bytes()
     with pytest.raises(InvoiceError, match="flux PES"):
         read(data)
+
+
+def test_an_xml_that_mentions_pdf_is_still_xml() -> None:
+    with pytest.raises(InvoiceError, match="Commande"):
+        detect(b"<Commande><!-- %PDF-1.7 --></Commande>")

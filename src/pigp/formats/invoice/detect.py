@@ -113,12 +113,13 @@ def _xml(data: bytes, fmt: str | None = None) -> Detected:
         )
     try:
         root = etree.fromstring(data, make_parser())
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, ValueError, LookupError) as exc:
         syntax = ROOTS.get(key)
         if syntax is None:
             raise InvoiceError("ce n'est ni un XML lisible ni un PDF.") from exc
-        detail = parser_message(str(exc.msg)) or "XML mal formé"
-        line = exc.lineno if isinstance(exc.lineno, int) else None
+        detail = parser_message(str(getattr(exc, "msg", exc))) or "XML illisible"
+        line = getattr(exc, "lineno", None)
+        line = line if isinstance(line, int) else None
         finding = Finding(
             "xml-mal-forme", "error", "/", f"Le XML est mal formé : {detail}.", line or None
         )
@@ -186,7 +187,8 @@ def detect(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Detected:
     if not data.strip():
         raise InvoiceError("le fichier est vide.")
     head = data[:1024]
-    is_pdf = PDF_MAGIC in head
+    # A PDF may have junk before its header (PDF 1.7, 7.5.2); an XML file never starts so.
+    is_pdf = PDF_MAGIC in head and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
     if len(data) > max_size:
         if is_pdf:
             return Detected("pdf", None, None, None, (size_finding(len(data), max_size),))
