@@ -86,3 +86,14 @@ def test_stylesheets_are_compiled_once() -> None:
     rel = stylesheets("cii", "BASIC")[0].rel
     with _lock:
         assert _executable(rel) is _executable(rel)
+
+
+def test_concurrent_validations_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rels = ["ubl/ubl-tc434-example1.xml", "cii/CII_example3.xml"] * 3
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda rel: validate(sample_bytes(rel)), rels))
+    assert all(r.valid for r in reports)
+    assert reports[0].findings == reports[2].findings == reports[4].findings
+    assert reports[1].findings == reports[3].findings == reports[5].findings
