@@ -13,6 +13,7 @@ import pytest
 REFERENCE = (Path(__file__).resolve().parents[1].parent / "shared" / "reference").resolve()
 PES_SAMPLES = REFERENCE / "pes" / "samples"
 SEPA_SAMPLES = REFERENCE / "sepa" / "samples"
+EINVOICE_SAMPLES = REFERENCE / "einvoice"
 
 
 def reference(path: Path) -> Path:
@@ -30,3 +31,8 @@ def pes_sample(rel: str) -> Path:
 def sepa_sample(name: str) -> Path:
     """A real SEPA sample, e.g. ``sepa_sample("camt054.v2.xml")``."""
     return reference(SEPA_SAMPLES / name)
+
+
+def einvoice_sample(rel: str) -> Path:
+    """A real e-invoice sample, e.g. ``einvoice_sample("ubl/ubl-tc434-example1.xml")``."""
+    return reference(EINVOICE_SAMPLES / rel)

@@ -11,6 +11,10 @@ import sys
 from collections.abc import Sequence
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "invoice": (
+        "pigp.formats.invoice.cli",
+        "factures électroniques (UBL, CII, Factur-X) : inspecter, valider",
+    ),
     "pes": ("pigp.formats.pes.cli", "flux PES V2 : valider, inspecter, extraire les PJ…"),
 }
 
