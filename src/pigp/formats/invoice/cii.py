@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .model import Address, Invoice, Line, Party, Totals, VatBreakdown, kind_of
-from .values import Reader, compact_date, siret_siren
+from .values import Reader, compact_date
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -32,15 +32,9 @@ def _address(node: etree._Element | None) -> Address | None:
 def _party(node: etree._Element | None) -> Party | None:
     if node is None:
         return None
-    legal = r.one(node, "ram:SpecifiedLegalOrganization/ram:ID")
-    legal_id = r.text(node, "ram:SpecifiedLegalOrganization/ram:ID")
-    scheme = legal.get("schemeID") if legal is not None else None
-    siret, siren = siret_siren(scheme, legal_id)
-    if siret is None and siren is None:
-        for identification in r.all(node, "ram:GlobalID"):
-            siret, siren = siret_siren(identification.get("schemeID"), identification.text)
-            if siret or siren:
-                break
+    siret, siren, scheme, legal_id = r.identity(
+        node, "ram:SpecifiedLegalOrganization/ram:ID", "ram:GlobalID"
+    )
     return Party(
         name=r.text(node, "ram:Name"),
         siret=siret,

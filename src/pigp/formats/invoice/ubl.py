@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .model import Address, Invoice, Line, Party, Totals, VatBreakdown, kind_of
-from .values import Reader, iso_date, siret_siren
+from .values import Reader, iso_date
 
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -37,15 +37,9 @@ def _address(node: etree._Element | None) -> Address | None:
 def _party(node: etree._Element | None) -> Party | None:
     if node is None:
         return None
-    legal = r.one(node, "cac:PartyLegalEntity/cbc:CompanyID")
-    legal_id = r.text(node, "cac:PartyLegalEntity/cbc:CompanyID")
-    scheme = legal.get("schemeID") if legal is not None else None
-    siret, siren = siret_siren(scheme, legal_id)
-    if siret is None and siren is None:
-        for identification in r.all(node, "cac:PartyIdentification/cbc:ID"):
-            siret, siren = siret_siren(identification.get("schemeID"), identification.text)
-            if siret or siren:
-                break
+    siret, siren, scheme, legal_id = r.identity(
+        node, "cac:PartyLegalEntity/cbc:CompanyID", "cac:PartyIdentification/cbc:ID"
+    )
     return Party(
         name=r.text(node, "cac:PartyLegalEntity/cbc:RegistrationName")
         or r.text(node, "cac:PartyName/cbc:Name"),

@@ -43,6 +43,22 @@ class Reader:
     def decimal(self, node: etree._Element | None, path: str) -> Decimal | None:
         return to_decimal(self.text(node, path))
 
+    def identity(
+        self, node: etree._Element, legal_path: str, others_path: str
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """(SIRET, SIREN, scheme, legal id) of a party: from its legal registration (BT-30),
+        else from the first of its other identifiers that is a SIRET or a SIREN."""
+        legal = self.one(node, legal_path)
+        legal_id = self.text(node, legal_path)
+        scheme = legal.get("schemeID") if legal is not None else None
+        siret, siren = siret_siren(scheme, legal_id)
+        if siret is None and siren is None:
+            for identification in self.all(node, others_path):
+                siret, siren = siret_siren(identification.get("schemeID"), identification.text)
+                if siret or siren:
+                    break
+        return siret, siren, scheme, legal_id
+
 
 def to_decimal(text: str | None) -> Decimal | None:
     if text is None:
