@@ -88,7 +88,7 @@ class Treasury:
             budget_id,
             paiement.date,
             -paiement.montant,
-            libelle=f"Paiement {paiement.reference}",
+            libelle=f"{MouvementTresorerie.LIBELLE_PAIEMENT}{paiement.reference}",
             paiement=paiement,
         )
 
@@ -97,7 +97,7 @@ class Treasury:
             budget_id,
             encaissement.date,
             encaissement.montant,
-            libelle=f"Encaissement titre {id_pce}"[:200],
+            libelle=f"{MouvementTresorerie.LIBELLE_ENCAISSEMENT}{id_pce}"[:200],
             encaissement=encaissement,
         )
 

@@ -278,6 +278,10 @@ class SoldeOuverture(models.Model):
 class MouvementTresorerie(models.Model):
     """One movement of the Trésor account (compte 515): negative for payments."""
 
+    # Label prefixes: the payment's EndToEndId, the titre's number follow.
+    LIBELLE_PAIEMENT = "Paiement "
+    LIBELLE_ENCAISSEMENT = "Encaissement titre "
+
     budget = models.ForeignKey("core.Budget", on_delete=models.PROTECT, related_name="+")
     date = models.DateField(db_index=True)
     montant = models.DecimalField(max_digits=16, decimal_places=2)

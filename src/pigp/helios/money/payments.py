@@ -445,7 +445,7 @@ def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -
         f"WHERE pa.{sql_name(Pa, 'run')} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ["Paiement ", run.pk])
+        cursor.execute(sql, [MouvementTresorerie.LIBELLE_PAIEMENT, run.pk])
     bulk_transition(
         [row["pk"] for row in rows],
         EtatPiece.PAYEE,

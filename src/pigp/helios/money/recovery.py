@@ -120,7 +120,7 @@ def record_encaissement(
             budget_id=locked.exercice.budget_id,
             date=day,
             montant=montant,
-            libelle=f"Encaissement titre {locked.id_pce}"[:200],
+            libelle=f"{MouvementTresorerie.LIBELLE_ENCAISSEMENT}{locked.id_pce}"[:200],
             encaissement=enc,
         )
         reste = locked.reste_a_recouvrer - montant
@@ -323,7 +323,7 @@ def _insert_movements(encaissement_ids: list[int]) -> None:
         f"WHERE e.{sql_name(E, 'id')} IN ({marks})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ["Encaissement titre ", *encaissement_ids])
+        cursor.execute(sql, [MouvementTresorerie.LIBELLE_ENCAISSEMENT, *encaissement_ids])
 
 
 # --- recovery stage -----------------------------------------------------------------------
