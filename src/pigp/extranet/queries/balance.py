@@ -24,7 +24,6 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F, Max, QuerySet, Sum
 
 from pigp.extranet.models import BalanceCalculee
@@ -142,10 +141,10 @@ def _by_account(exercice: Exercice) -> dict[str, Mouvements]:
         numero: [str(getattr(m, f.name)) for f in fields(Mouvements)]
         for numero, m in by_account.items()
     }
-    with transaction.atomic():  # a concurrent reader may store the same: either wins
-        BalanceCalculee.objects.update_or_create(
-            exercice=exercice, defaults={"version": version, "mouvements": stored}
-        )
+    # A concurrent reader may store the same at once: update_or_create lets either win.
+    BalanceCalculee.objects.update_or_create(
+        exercice=exercice, defaults={"version": version, "mouvements": stored}
+    )
     return dict(by_account)
 
 
