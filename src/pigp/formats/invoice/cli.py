@@ -157,6 +157,17 @@ def _human(path: Path, report: Report, out: IO[str], *, summary: bool) -> None:
         print(f"  {SEVERITY_LABEL[f.severity]} {f.rule}{place} : {f.message_fr}", file=out)
 
 
+def _why(exc: OSError) -> str:
+    """Why a file could not be read, in French."""
+    if isinstance(exc, FileNotFoundError):
+        return "introuvable"
+    if isinstance(exc, IsADirectoryError):
+        return "c'est un dossier"
+    if isinstance(exc, PermissionError):
+        return "lecture non autorisée"
+    return "erreur de lecture du disque"
+
+
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
@@ -167,7 +178,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
             report = validate(data, max_size=args.taille_max, schematron=args.schematron)
         except (OSError, InvoiceError) as exc:
             message = (
-                str(exc) if isinstance(exc, InvoiceError) else f"fichier illisible ({exc.strerror})"
+                str(exc) if isinstance(exc, InvoiceError) else f"fichier illisible ({_why(exc)})"
             )
             if args.json:
                 print(
