@@ -47,7 +47,7 @@ def _new_document(invoice: Invoice) -> _Doc:
 
 
 def _heading(pdf: FPDF, text: str, size: int = 12) -> None:
-    if pdf.get_y() > pdf.h - 45:  # no heading alone at the foot of a page
+    if pdf.will_page_break(40):  # no heading alone at the foot of a page
         pdf.add_page()
     pdf.ln(3)
     pdf.set_font(FONT, "B", size)
