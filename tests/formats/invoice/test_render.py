@@ -129,6 +129,11 @@ def test_every_value_is_escaped_in_the_html() -> None:
 def test_a_hostile_invoice_still_renders_as_pdf() -> None:
     text = _pdf_text(to_pdf(_invoice(_hostile_ubl())))
     assert _flat(HOSTILE) in text
+    # Characters the font lacks (CJK, emoji) are left blank, with a logged warning, no error.
+    data = sample_bytes("ubl/ubl-tc434-example1.xml").replace(
+        b"De Koksmaat", "株式会社 😀 Koksmaat".encode()
+    )
+    assert "Koksmaat" in _pdf_text(to_pdf(_invoice(data)))
 
 
 def test_an_invoice_with_nothing_but_its_format_renders() -> None:
@@ -188,7 +193,7 @@ def test_the_xml_inside_a_facturx_pdf_renders(facturx_pdf: bytes) -> None:
     report = read(facturx_pdf)
     assert report.format == "facturx" and report.invoice is not None
     page = to_html(report.invoice)
-    assert "Document lu dans le fichier FACTURX, profil EN 16931" in page
+    assert "lue dans un fichier Factur-X (XML CII joint au PDF), profil EN 16931" in page
     assert escape(report.invoice.number or "") in page
     assert _flat(report.invoice.number or "") in _pdf_text(to_pdf(report.invoice))
 

@@ -158,12 +158,10 @@ def to_html(invoice: Invoice, *, document: bool = True, level: int = 1) -> str:
     level = min(max(level, 1), 5)
     sub = level + 1
     heading = L.title(invoice)
-    profile = f", profil {invoice.profile}" if invoice.profile else ""
     parts = [
         '<article class="pigp-facture" aria-labelledby="facture-titre" lang="fr">',
         f'<h{level} id="facture-titre">{_e(heading)}</h{level}>',
-        f"<p>Document lu dans le fichier {_e(invoice.format.upper())}{_e(profile)} "
-        "et présenté pour lecture ; le fichier d'origine fait foi.</p>",
+        f"<p>{_e(L.origin(invoice))}</p>",
         _section("facture-references", "Références", sub, _dl(L.references(invoice))),
         '<div class="parties">',
         _party("facture-vendeur", "Vendeur (fournisseur)", invoice.seller, sub),

@@ -99,6 +99,8 @@ COUNTRIES = {
 
 CURRENCY_SYMBOLS = {"EUR": "€"}
 
+FORMATS = {"ubl": "UBL 2.1", "cii": "UN/CEFACT CII", "facturx": "Factur-X (XML CII joint au PDF)"}
+
 
 def _group(digits: str) -> str:
     """``1234567`` → ``1 234 567`` (no-break spaces, the French way)."""
@@ -156,6 +158,16 @@ def iban(value: str | None) -> str:
         return DASH
     compact = "".join(value.split())
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def origin(invoice: Invoice) -> str:
+    """Where the data was read, said under the title."""
+    profile = f", profil {invoice.profile}" if invoice.profile else ""
+    syntax = FORMATS.get(invoice.format, invoice.format)
+    return (
+        f"Facture lue dans un fichier {syntax}{profile} et présentée pour lecture ; "
+        "le fichier d'origine fait foi."
+    )
 
 
 def title(invoice: Invoice) -> str:

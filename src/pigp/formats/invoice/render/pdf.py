@@ -118,15 +118,7 @@ def to_pdf(invoice: Invoice) -> bytes:
     pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(0, 8, L.title(invoice), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=8)
-    profile = f", profil {invoice.profile}" if invoice.profile else ""
-    pdf.multi_cell(
-        0,
-        4,
-        f"Document lu dans le fichier {invoice.format.upper()}{profile} et présenté pour "
-        "lecture ; le fichier d'origine fait foi.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    pdf.multi_cell(0, 4, L.origin(invoice), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     _heading(pdf, "Références")
     _pairs(pdf, L.references(invoice), pdf.l_margin, pdf.epw)
