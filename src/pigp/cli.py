@@ -13,7 +13,7 @@ from collections.abc import Sequence
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "invoice": (
         "pigp.formats.invoice.cli",
-        "factures électroniques (UBL, CII, Factur-X) : inspecter, valider",
+        "factures électroniques (UBL, CII, Factur-X) : inspecter, valider, présenter",
     ),
     "pes": ("pigp.formats.pes.cli", "flux PES V2 : valider, inspecter, extraire les PJ…"),
 }

@@ -1,8 +1,9 @@
-"""``pigp invoice …``: inspect and validate e-invoices (UBL, CII, Factur-X).
+"""``pigp invoice …``: inspect, validate and render e-invoices (UBL, CII, Factur-X).
 
-Both commands take several files and check each one against the XSD and the Schematron of
-its syntax and profile. Exit codes: 0 every file valid, 1 at least one invalid, 2 at least one
-unreadable or not an e-invoice (the worst wins).
+``inspect`` and ``validate`` take several files and check each one against the XSD and the
+Schematron of its syntax and profile. Exit codes: 0 every file valid, 1 at least one invalid,
+2 at least one unreadable or not an e-invoice (the worst wins). ``render`` writes the readable
+HTML and / or PDF of one invoice: 0 written, 2 unreadable, no e-invoice or no data to show.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from .api import validate
+from .api import read, validate
 from .errors import InvoiceError
 from .model import Party, Report
 from .safety import DEFAULT_MAX_SIZE
@@ -52,6 +53,19 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
             metavar="OCTETS",
             help=f"taille maximale d'un fichier (défaut : {DEFAULT_MAX_SIZE})",
         )
+    p = sub.add_parser(
+        "render", help="présenter une facture en HTML ou en PDF lisibles, sans XML à lire"
+    )
+    p.add_argument("file", type=Path, metavar="FICHIER")
+    p.add_argument("--html", type=Path, metavar="SORTIE.html", help="écrire la facture en HTML")
+    p.add_argument("--pdf", type=Path, metavar="SORTIE.pdf", help="écrire la facture en PDF")
+    p.add_argument(
+        "--taille-max",
+        type=int,
+        default=DEFAULT_MAX_SIZE,
+        metavar="OCTETS",
+        help=f"taille maximale d'un fichier (défaut : {DEFAULT_MAX_SIZE})",
+    )
     return parser
 
 
@@ -168,9 +182,53 @@ def _why(exc: OSError) -> str:
     return "erreur de lecture du disque"
 
 
-def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
+def render(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``pigp invoice render FICHIER --html SORTIE | --pdf SORTIE``."""
+    from .render import to_html, to_pdf  # fpdf2 is loaded only when a rendering is asked for
+
+    if args.html is None and args.pdf is None:
+        print("render : indiquez --html SORTIE.html, --pdf SORTIE.pdf ou les deux.", file=err)
+        return EXIT_UNREADABLE
+    path: Path = args.file
+    try:
+        report = read(path.read_bytes(), max_size=args.taille_max)
+    except (OSError, InvoiceError) as exc:
+        message = str(exc) if isinstance(exc, InvoiceError) else f"fichier illisible ({_why(exc)})"
+        print(f"{path} : ILLISIBLE — {message}", file=err)
+        return EXIT_UNREADABLE
+    if report.invoice is None:
+        why = "; ".join(f.message_fr for f in report.errors) or (
+            "aucune donnée de facture à présenter (PDF simple, sans XML Factur-X joint)"
+        )
+        print(f"{path} : rien à présenter — {why}", file=err)
+        return EXIT_UNREADABLE
+    outputs: list[tuple[Path, bytes]] = []
+    if args.html is not None:
+        outputs.append((args.html, to_html(report.invoice).encode("utf-8")))
+    if args.pdf is not None:
+        outputs.append((args.pdf, to_pdf(report.invoice)))
+    for target, content in outputs:
+        try:
+            target.write_bytes(content)
+        except OSError as exc:
+            why = (
+                "dossier de destination introuvable"
+                if isinstance(exc, FileNotFoundError)
+                else _why(exc)
+            )
+            print(f"{target} : écriture impossible ({why})", file=err)
+            return EXIT_UNREADABLE
+        print(f"{target} : écrit ({len(content)} octets)", file=out)
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None
+) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
+    if args.command == "render":
+        return render(args, out, err or sys.stderr)
     code = EXIT_OK
     for path in args.files:
         try:
