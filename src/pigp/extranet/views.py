@@ -25,6 +25,7 @@ from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import mandats as mq
 from pigp.extranet.queries import recouvrement as rq
 from pigp.extranet.queries import tiers as tq
+from pigp.helios import documents
 from pigp.helios.models import Domaine, Piece
 from pigp.helios.pj import INLINE_TYPES, pj_response
 
@@ -158,6 +159,7 @@ def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def mandat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     piece = access.get_mandat(request.user, pk)
+    extra = documents.documents_for([piece], user=request.user, audience=documents.EXTRANET)
     return render(
         request,
         "extranet/mandat.html",
@@ -167,6 +169,8 @@ def mandat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "mandat": piece,
             "detail": mq.detail(piece),
             "inline_types": INLINE_TYPES,
+            "documents": extra.of(piece),
+            "documents_failed": bool(extra.failed),
             "menu": "paiements",
         },
     )

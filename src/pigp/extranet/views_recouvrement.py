@@ -13,12 +13,14 @@ from pigp.extranet.forms import RestesFilterForm
 from pigp.extranet.queries import recouvrement as rq
 from pigp.extranet.queries import restes as restes_q
 from pigp.extranet.queries import titre as tq
+from pigp.helios import documents
 from pigp.helios.pj import INLINE_TYPES
 
 
 @require_GET
 def titre(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     piece = access.get_titre(request.user, pk)
+    extra = documents.documents_for([piece], user=request.user, audience=documents.EXTRANET)
     return render(
         request,
         "extranet/titre.html",
@@ -28,6 +30,8 @@ def titre(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "titre": piece,
             "detail": tq.detail(piece),
             "inline_types": INLINE_TYPES,
+            "documents": extra.of(piece),
+            "documents_failed": bool(extra.failed),
             "menu": "recouvrement",
         },
     )

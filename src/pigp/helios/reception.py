@@ -36,6 +36,7 @@ from pigp.helios.models import (
     PjRef,
     Tiers,
 )
+from pigp.helios.signals import pieces_received
 from pigp.passerelle import integration
 from pigp.passerelle.models import Flux
 
@@ -197,6 +198,17 @@ class _Writer:
         FacturePiece.objects.bulk_create(factures, batch_size=BATCH)
         PjRef.objects.bulk_create(refs, batch_size=BATCH)
         PieceEvent.objects.bulk_create(events, batch_size=BATCH)
+        # The pending pièces are all of one bordereau: a flush ends every bordereau.
+        first = pieces[0]
+        pieces_received.send(
+            sender=Piece,
+            piece_ids=sorted(p.pk for p in pieces),
+            collectivite_id=self.coll_id,
+            domaine=first.domaine,
+            bordereau_id=first.bordereau_id,
+            flux_id=self.flux.pk,
+            lived=False,
+        )
         self.result.pieces += len(pieces)
         self.result.lignes += len(lignes)
         self.pending.clear()

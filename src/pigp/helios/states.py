@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from pigp.core import journal
-from pigp.helios.models import Domaine, EtatPiece, Piece, PieceEvent
+from pigp.helios.models import Domaine, EtatPiece, Paiement, Piece, PieceEvent
 from pigp.helios.motifs import motifs_for
+from pigp.helios.signals import PaymentRef, pieces_moved
 
 E = EtatPiece
 
@@ -110,6 +111,7 @@ def transition(
     with transaction.atomic():
         locked = Piece.objects.select_for_update().get(pk=piece.pk)
         check(locked, to, motif_code)
+        from_ = locked.etat
         day = when or timezone.localdate()
         locked.etat = to
         fields = ["etat", "modifie_le"]
@@ -149,8 +151,28 @@ def transition(
                 "commentaire": commentaire[:300],
             },
         )
+        pieces_moved.send(
+            sender=Piece,
+            piece_ids=[locked.pk],
+            to=to,
+            from_=from_,
+            domaine=locked.domaine,
+            day=day,
+            actor=actor,
+            motif_code=locked.motif_code if to in NEEDS_MOTIF else "",
+            commentaire=commentaire,
+            payments=_payments_of(locked) if to == E.PAYEE else {},
+        )
     piece.refresh_from_db()
     return piece
+
+
+def _payments_of(piece: Piece) -> dict[int, PaymentRef]:
+    """The latest `Paiement` of a pièce paid one by one, if any (a run pays in bulk)."""
+    paid = Paiement.objects.filter(piece=piece).order_by("-date", "-pk").first()
+    if paid is None:
+        return {}
+    return {piece.pk: PaymentRef(paid.run_id, paid.date, paid.reference)}
 
 
 def transition_many(

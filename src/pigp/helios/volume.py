@@ -43,6 +43,7 @@ from pigp.helios.models import (
     Tiers,
 )
 from pigp.helios.motifs import motifs_for
+from pigp.helios.signals import pieces_received
 from pigp.helios.volume_money import Invoices, Treasury
 from pigp.passerelle.models import Flux
 
@@ -225,7 +226,43 @@ def seed(plan: Plan, progress: Progress | None = None) -> dict[str, int]:
     with transaction.atomic():
         seeder = _Seeder(plan, progress)
         seeder.run()
+        announce(plan.batch)
     return {m._meta.db_table: n for m, n in seeder.sink.written.items()}
+
+
+def announce(batch: int) -> None:
+    """`pieces_received` (with `lived=True`) for every seeded pièce, one per bordereau chunk of
+    at most `batch` pièces, in the seed's transaction; nothing is read when nobody listens."""
+    if not pieces_received.has_listeners(Piece):
+        return
+    rows = (
+        Piece.objects.filter(collectivite__poste__codique=SEED_CODIQUE)
+        .order_by("bordereau_id", "pk")
+        .values_list("pk", "bordereau_id", "collectivite_id", "domaine", "bordereau__flux_id")
+    )
+    current: tuple | None = None
+    ids: list[int] = []
+
+    def send() -> None:
+        if current and ids:
+            bordereau_id, collectivite_id, domaine, flux_id = current
+            pieces_received.send(
+                sender=Piece,
+                piece_ids=list(ids),
+                collectivite_id=collectivite_id,
+                domaine=domaine,
+                bordereau_id=bordereau_id,
+                flux_id=flux_id,
+                lived=True,
+            )
+        ids.clear()
+
+    for pk, *key in rows.iterator(chunk_size=batch):
+        if tuple(key) != current or len(ids) >= batch:
+            send()
+            current = tuple(key)
+        ids.append(pk)
+    send()
 
 
 def _shares(total: int, parts: int) -> list[int]:

@@ -10,7 +10,7 @@ entry for the whole batch to its caller.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from pigp.helios import states
 from pigp.helios.models import EtatPiece, Piece, PieceEvent
+from pigp.helios.signals import PaymentRef, pieces_moved
 
 BATCH = 2000
 
@@ -39,6 +40,7 @@ def bulk_transition(
     message: str,
     date_field: str | None = None,
     extra: dict | None = None,
+    payments: Mapping[int, PaymentRef] | None = None,
 ) -> int:
     """Move many pièces of one state to `to` in batches; PieceEvent rows, no journal entry.
 
@@ -47,6 +49,10 @@ def bulk_transition(
     transaction rolls back. Pièces of a closed exercice (`verrouillee`) move too: these are
     payments and encaissements, which the clôture does not stop (see `states.check`). The caller writes one journal entry for the whole batch.
     `extra` fields are set by the same UPDATE (e.g. the reste à recouvrer of soldée titres).
+
+    Each chunk sends `signals.pieces_moved` once its rows are written, in the caller's
+    transaction; `payments` (for a payment run) gives each pièce's run, date and EndToEndId
+    to that signal.
     """
     probe = Piece(domaine=domaine, etat=expected)
     if to in states.MANUAL or not states.allowed(probe, to):
@@ -69,6 +75,18 @@ def bulk_transition(
         if to == EtatPiece.PAYEE:
             _set_payment_delays(chunk, day)
         _insert_events(chunk, to, actor, message, now)
+        pieces_moved.send(
+            sender=Piece,
+            piece_ids=list(chunk),
+            to=to,
+            from_=expected,
+            domaine=domaine,
+            day=day,
+            actor=actor,
+            motif_code="",
+            commentaire=message,
+            payments={pk: payments[pk] for pk in chunk if pk in payments} if payments else {},
+        )
         moved += count
     return moved
 

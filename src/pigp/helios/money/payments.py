@@ -48,6 +48,7 @@ from pigp.helios.models import (
 from pigp.helios.money import treasury
 from pigp.helios.money.accounts import PaymentError, compte_tresor
 from pigp.helios.money.bulk import BATCH, bulk_transition, chunks, sql_name
+from pigp.helios.signals import PaymentRef, pieces_moved
 
 TRANSFER_MODES = ("03", "04", "05", "06", "11")
 VERSIONS = {"001.09": sepa.PAIN_001_09, "001.03": sepa.PAIN_001_03}
@@ -455,4 +456,8 @@ def _record(run: PaymentRun, rows: list[dict], day: datetime.date, actor: str) -
         actor=actor,
         message=f"Payée le {day:%d/%m/%Y} (campagne n° {run.pk})",
         date_field="date_paiement",
+        # Built only when someone listens: a run of 100 000 mandats would build as many.
+        payments={row["pk"]: PaymentRef(run.pk, day, row["reference"]) for row in rows}
+        if pieces_moved.has_listeners(Piece)
+        else None,
     )

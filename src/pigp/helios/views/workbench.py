@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.helios import controls, workbench
+from pigp.helios import controls, documents, workbench
 from pigp.helios.access import (
     get_bordereau_for_agent,
     get_collectivite_for_agent,
@@ -168,6 +168,7 @@ def bordereau_action_reprendre(
 def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p = get_piece_for_agent(request.user, pk)
     events = list(p.events.order_by("at", "id"))
+    extra = documents.documents_for([p], user=request.user, audience=documents.HELIOS)
     return render(
         request,
         "helios/workbench_piece.html",
@@ -179,6 +180,8 @@ def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "lignes": list(p.lignes.order_by("id")),
             "pj_rows": pj_rows(p),
             "inline_types": INLINE_TYPES,
+            "documents": extra.of(p),
+            "documents_failed": bool(extra.failed),
             "events": events,
             "reception_event": any(e.etat == EtatPiece.RECUE for e in events),
             "hints": controls.hints_for_piece(p),
