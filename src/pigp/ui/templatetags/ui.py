@@ -66,7 +66,7 @@ def jour(value: object) -> str:
     the local time zone, as the ``date`` filter does), without its formatter's cost."""
     if type(value) is datetime.date:
         return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-    return str(date_filter(value, "d/m/Y"))
+    return str(date_filter(value, "d/m/Y"))  # type: ignore[arg-type]
 
 
 @register.simple_tag(takes_context=True)
