@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from pigp.core.models import Collectivite, Juridiction, PosteComptable, User
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a rolled-back test's ids are reused on SQLite, and
+    what the Extranet keeps is keyed by ids and versions (`extranet.snapshots`)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def poste(db) -> PosteComptable:
     return make_poste("031042", "SGC de Muret")

@@ -128,7 +128,6 @@ def test_who_sees_the_balance(data, logged, request):
 
 
 def test_the_balance_is_kept_and_follows_every_change_of_the_ledger(data, encaisse):
-    import datetime
 
     from pigp.extranet.models import BalanceCalculee
     from pigp.helios.money import recovery
@@ -139,15 +138,11 @@ def test_the_balance_is_kept_and_follows_every_change_of_the_ledger(data, encais
         lignes = bq.balance(exercice).lignes
         return next(li.mouvements.onbcre for li in lignes if li.compte.numero == "411")
 
-    assert redevables_recovered() == encaisse
-    kept = BalanceCalculee.objects.get(exercice=exercice)
-    # Just computed: not trusted yet (a lagging server's write could still be unseen).
     with CaptureQueriesContext(connection) as computing:
+        BalanceCalculee.objects.all().delete()
         assert redevables_recovered() == encaisse
-    # Computed a minute after the latest change: read back, without the ledger's aggregates.
-    BalanceCalculee.objects.filter(pk=kept.pk).update(
-        calculee_le=kept.calculee_le + datetime.timedelta(minutes=2)
-    )
+    assert BalanceCalculee.objects.filter(exercice=exercice).exists()
+    # The ledger has not changed since: read back, without the ledger's aggregates.
     with CaptureQueriesContext(connection) as reading:
         assert redevables_recovered() == encaisse
     assert len(reading) < len(computing)

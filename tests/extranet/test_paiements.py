@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -176,6 +177,7 @@ def test_pages_follow_the_sort_and_a_long_list_is_counted_up_to_the_cap(data, cl
 
 
 def _count(client, url, params=None) -> int:
+    cache.clear()  # the cold page: what it computes, not what it kept (extranet.snapshots)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params or {})
         response.close()
@@ -198,8 +200,9 @@ def test_query_counts_are_bounded_whatever_the_page_size(data, logged, request, 
             _count(client, tiers),
         ]
     assert counts[1] == counts[50]
-    # Session, user, second factor and menu (with its count of exports ready) take about ten.
-    assert max(counts[50]) <= 14, counts
+    # Session, user, second factor and menu (with its count of exports ready) take about ten;
+    # one reads the ledger's versions (extranet.snapshots).
+    assert max(counts[50]) <= 15, counts
     # The tableau de bord's treasury reads two exercices (the last twelve months): four more.
     assert _count(client, pages["tableau_de_bord"]) <= 19
     assert _count(client, pages["mandat"]) <= 15

@@ -64,3 +64,29 @@ def test_the_default_exercice_is_where_the_comptable_worked_last(data, logged, r
     assert dashboard.chosen_exercice(data.collectivite, str(idle.pk))[1] == idle
     page = logged(reader).get(urls(data)["tableau_de_bord"]).content.decode()
     assert f'<option value="{worked.pk}" selected' in page
+
+
+def test_the_figures_are_kept_until_the_ledger_moves(data, logged, reader):
+    """Read back while the exercice's version holds (fewer queries, no aggregate over the
+    pièces); a decision moves the version and the page shows it at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pigp.helios import states
+    from pigp.helios.models import EtatPiece
+
+    client = logged(reader)
+    url = urls(data)["tableau_de_bord"]
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(url)
+    assert len(again) < len(first)
+    assert not any("GROUP BY" in q["sql"] for q in again.captured_queries)
+    rejected_before = page.context["etats"]["depense"]
+    before = {line.etat: line.nombre for line in rejected_before}
+    states.transition(
+        data.mandats[5], EtatPiece.REJETEE, actor="comptable@example.fr", motif_code="09"
+    )
+    after = {line.etat: line.nombre for line in client.get(url).context["etats"]["depense"]}
+    assert after[EtatPiece.REJETEE] == before[EtatPiece.REJETEE] + 1

@@ -10,20 +10,41 @@ Two costs grow with the list: counting it, and skipping the rows before the page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 
 CAP = 10_000
 
+T = TypeVar("T")
+
+
+class Keep(Protocol):
+    """Memoizes a result under a name and key (`extranet.snapshots.Keeper`)."""
+
+    def __call__(self, name: str, key: Hashable, compute: Callable[[], T]) -> T: ...
+
+
+def _compute(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    return compute()
+
 
 class ListPaginator(Paginator):
-    def __init__(self, object_list: QuerySet[Any], per_page: int, cap: int | None = None) -> None:
+    """`keep`: where the count and the pages' ids are kept (by default nowhere)."""
+
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        cap: int | None = None,
+        keep: Keep = _compute,
+    ) -> None:
         super().__init__(object_list, per_page)
         self.cap = CAP if cap is None else cap
+        self.keep = keep
 
     @cached_property
     def count(self) -> int:
@@ -33,7 +54,7 @@ class ListPaginator(Paginator):
     @cached_property
     def _counted(self) -> int:
         qs: QuerySet[Any] = self.object_list  # type: ignore[assignment]
-        return qs.order_by()[: self.cap + 1].count()
+        return self.keep("compte", self.cap, lambda: qs.order_by()[: self.cap + 1].count())
 
     @property
     def capped(self) -> bool:
@@ -44,7 +65,9 @@ class ListPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         qs: QuerySet[Any] = self.object_list  # type: ignore[assignment]
-        ids = list(qs.values_list("pk", flat=True)[bottom:top])
+        ids = self.keep(
+            "ids", (bottom, top), lambda: list(qs.values_list("pk", flat=True)[bottom:top])
+        )
         return Page(_in_order(qs, ids), number, self)
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Collectivite, User
-from pigp.extranet import access, views_tresorerie
+from pigp.extranet import access, snapshots, views_tresorerie
 from pigp.extranet.forms import MandatFilterForm, RestesFilterForm, TitreFilterForm
 from pigp.extranet.paging import ListPaginator
 from pigp.extranet.queries import alertes as aq
@@ -74,12 +74,15 @@ def tableau_de_bord(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "alertes": aq.latest(request.user, collectivite),
     }
     if exercice is not None:
+        # The exercice's figures and the budget's treasury, kept while their ledger holds.
+        budget = snapshots.of_budget(exercice.budget_id)
+        version = tuple(v for v in budget if v[0] == exercice.pk)
         context.update(
-            etats=dash.etats(exercice),
-            delai=dash.delai(exercice),
+            etats=snapshots.kept("etats", exercice.pk, version, lambda: dash.etats(exercice)),
+            delai=snapshots.kept("delai", exercice.pk, version, lambda: dash.delai(exercice)),
             delai_legal=dash.DELAI_LEGAL_DAYS,
-            rejets=dash.rejets(exercice),
-            tresorerie=views_tresorerie.apercu(exercice.budget),
+            rejets=snapshots.kept("rejets", exercice.pk, version, lambda: dash.rejets(exercice)),
+            tresorerie=views_tresorerie.apercu(exercice.budget, budget),
         )
     return render(request, "extranet/tableau_de_bord.html", context)
 
@@ -127,13 +130,16 @@ def _listing(
     request: AuthenticatedHttpRequest,
     qs: QuerySet[Piece],
     tri: str,
+    keep: snapshots.Keeper,
     headers: list[tuple[str, str]] = COLUMNS,
 ) -> Listing:
-    """The page of the sorted list `qs`, its column headers and the query string of its links."""
+    """The page of the sorted list `qs`, its column headers and the query string of its links;
+    its count and its pages' ids kept by `keep`."""
     query = request.GET.copy()
     query.pop("page", None)
+    paginator = ListPaginator(mq.for_list(qs), PAGE_SIZE, keep=keep)
     return {
-        "page_obj": ListPaginator(mq.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": paginator.get_page(request.GET.get("page")),
         "columns": sort_columns(query, tri, headers),
         "query": query.urlencode(),
     }
@@ -150,7 +156,7 @@ def paiements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "collectivite": collectivite,
             "form": form,
             "search": mq.classify(form.cleaned_data.get("q", "")) if form.is_bound else None,
-            **_listing(request, qs, tri),
+            **_listing(request, qs, tri, snapshots.Keeper(collectivite.pk, request.GET)),
             "menu": "paiements",
         },
     )
@@ -219,7 +225,8 @@ def titres(
 @require_GET
 def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     collectivite, form, qs, tri, today = found = titres(request.user, request.GET, pk)
-    listing = _listing(request, found.sorted, tri, TITRE_COLUMNS)
+    keep = snapshots.Keeper(collectivite.pk, request.GET, today)
+    listing = _listing(request, found.sorted, tri, keep, TITRE_COLUMNS)
     return render(
         request,
         "extranet/recouvrement.html",
@@ -227,7 +234,7 @@ def recouvrement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "title": f"Recouvrement — {collectivite.nom}",
             "collectivite": collectivite,
             "form": form,
-            "tranches": rq.tranches(qs, today),
+            "tranches": keep("tranches", None, lambda: rq.tranches(qs, today)),
             **listing,
             "rows": [(t, rq.age_days(t, today)) for t in listing["page_obj"].object_list],
             "menu": "recouvrement",

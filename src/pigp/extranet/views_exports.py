@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core import files
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.extranet import access, background, export_lists, exports
+from pigp.extranet import access, background, export_lists, exports, snapshots
 from pigp.extranet.models import EtatExport, ExportDemande
 
 PAGE_SIZE = 20
@@ -25,7 +25,9 @@ def export(
 ) -> StreamingHttpResponse | FileResponse | HttpResponse:
     """List `page` of the collectivité in `fmt`, filters and sort of the query string applied."""
     found = export_lists.build(page, request.user, request.GET, pk)
-    total = found.count()
+    # Counted once per ledger version: the list's own pages ask for the same rows.
+    keep = snapshots.Keeper(found.collectivite.pk, request.GET, page, timezone.localdate())
+    total = keep("export_compte", None, found.count)
     if total <= background.threshold(fmt):
         return exports.table_response(found.table(), found.filename, fmt)
     background.request_export(

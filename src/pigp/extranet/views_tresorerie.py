@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Budget, Collectivite, User
-from pigp.extranet import access, charts
+from pigp.extranet import access, charts, snapshots
 from pigp.extranet.forms import TresorerieFilterForm
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import tresorerie as tq
@@ -104,15 +104,26 @@ def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "menu": "tresorerie",
     }
     if choice.budget is not None:
-        periode = tq.periode(choice.budget, choice.debut, choice.fin)
+        budget = choice.budget
+        version = snapshots.of_budget(budget.pk)
+        key = (budget.pk, choice.debut, choice.fin)
+
+        def compute() -> tuple[tq.Periode, SafeString]:
+            periode = tq.periode(budget, choice.debut, choice.fin)
+            return periode, chart(periode)
+
+        periode, svg = snapshots.kept("tresorerie", key, version, compute)
         query = request.GET.copy()
         query.pop("page", None)
         period_query = query.copy()
         period_query.pop("jour", None)  # the balance table's links add their own day
         paginator = Paginator(choice.mouvements(), PAGE_SIZE)
+        paginator.count = snapshots.kept(
+            "mouvements", (*key, choice.jour), version, lambda: choice.mouvements().count()
+        )
         context.update(
             periode=periode,
-            chart=chart(periode),
+            chart=svg,
             page_obj=paginator.get_page(request.GET.get("page")),
             query=query.urlencode(),
             period_query=period_query.urlencode(),
@@ -128,7 +139,12 @@ class Apercu:
     chart: SafeString
 
 
-def apercu(budget: Budget) -> Apercu:
+def apercu(budget: Budget, version: snapshots.Version) -> Apercu:
+    """`version`: the budget's (`snapshots.of_budget`)."""
     debut, fin = tq.default_period(timezone.localdate())
-    periode = tq.periode(budget, debut, fin)
-    return Apercu(periode, chart(periode, sparkline=True))
+
+    def compute() -> Apercu:
+        periode = tq.periode(budget, debut, fin)
+        return Apercu(periode, chart(periode, sparkline=True))
+
+    return snapshots.kept("apercu", (budget.pk, debut, fin), version, compute)

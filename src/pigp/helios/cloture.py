@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from pigp.core import journal
+from pigp.helios import versions
 from pigp.helios.models import Domaine, EtatPiece, Exercice, Paiement, Piece
 from pigp.helios.signals import exercice_closed
 from pigp.ui.text import pluriel
@@ -95,6 +96,7 @@ def close(exercice: Exercice, *, actor: str) -> Exercice:
         reasons = blockers(locked)
         if reasons:
             raise ClotureError(" ".join(reasons))
+        versions.touch([locked.pk])
         pieces = Piece.objects.filter(exercice=locked).update(verrouillee=True)
         locked.cloture = True
         locked.closed_at = timezone.now()

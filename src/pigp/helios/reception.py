@@ -23,6 +23,7 @@ from pigp.core import files, journal
 from pigp.core.models import Budget
 from pigp.formats.pes import read_pes_aller
 from pigp.formats.pes import records as r
+from pigp.helios import versions
 from pigp.helios.models import (
     Bordereau,
     Domaine,
@@ -163,6 +164,7 @@ class _Writer:
         for piece, _rec, key in self.pending:
             piece.tiers_id = self.tiers_ids.get(key) if key else None
             pieces.append(piece)
+        versions.touch({piece.exercice_id for piece in pieces})
         Piece.objects.bulk_create(pieces, batch_size=BATCH)
         lignes, refs, events = [], [], []
         factures: list[FacturePiece] = []

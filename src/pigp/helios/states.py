@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pigp.core import journal
+from pigp.helios import versions
 from pigp.helios.models import Domaine, EtatPiece, Paiement, Piece, PieceEvent
 from pigp.helios.motifs import motifs_for
 from pigp.helios.signals import PaymentRef, pieces_moved
@@ -109,6 +110,7 @@ def transition(
 ) -> Piece:
     """Move one pièce to `to`, or raise TransitionError and change nothing."""
     with transaction.atomic():
+        versions.touch([piece.exercice_id])
         locked = Piece.objects.select_for_update().get(pk=piece.pk)
         check(locked, to, motif_code)
         from_ = locked.etat

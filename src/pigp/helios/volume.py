@@ -28,6 +28,7 @@ from stdnum import luhn
 
 from pigp.core.models import Budget, Collectivite, PosteComptable
 from pigp.core.models.files import StoredFile
+from pigp.helios import versions
 from pigp.helios.models import (
     Bordereau,
     Domaine,
@@ -226,6 +227,11 @@ def seed(plan: Plan, progress: Progress | None = None) -> dict[str, int]:
     with transaction.atomic():
         seeder = _Seeder(plan, progress)
         seeder.run()
+        versions.touch(
+            Exercice.objects.filter(budget__collectivite__poste__codique=SEED_CODIQUE).values_list(
+                "pk", flat=True
+            )
+        )
         announce(plan.batch)
     return {m._meta.db_table: n for m, n in seeder.sink.written.items()}
 

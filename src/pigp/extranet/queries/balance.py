@@ -11,12 +11,11 @@ How the ledger maps to the DGFiP open-data columns (docs/extranet.md, « Balance
   balance sheet forward; the page says so (and gives the 515's opening balance, when recorded,
   as information only: without its counterparts it would unbalance the balance).
 Three aggregate queries whatever the volume, kept by exercice (`BalanceCalculee`) and read back
-while the ledger's version — the latest change of the exercice's pièces — holds.
+while the ledger's version (`helios.versions`, moved by every write to the exercice) holds.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -24,15 +23,15 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from django.db.models import F, Max, QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 
 from pigp.extranet.models import BalanceCalculee
 from pigp.extranet.nomenclature import CLASSES, Compte, compte
 from pigp.formats.balance import ZERO, Mouvements, total, totaux_soldes
-from pigp.helios.models import Domaine, Encaissement, EtatPiece, Exercice, Ligne, Paiement, Piece
+from pigp.helios import versions
+from pigp.helios.models import Domaine, Encaissement, EtatPiece, Exercice, Ligne, Paiement
 
 CENT = Decimal("0.01")
-CLOCK_MARGIN = datetime.timedelta(minutes=1)
 FOURNISSEURS = "401"
 REDEVABLES = "411"
 TRESOR = "515"
@@ -124,12 +123,11 @@ def _by_account(exercice: Exercice) -> dict[str, Mouvements]:
     """The exercice's movements summed by account: computed from the ledger (three aggregates
     over every line, payment and encaissement of the exercice), or read from the last
     computation while the ledger's version holds."""
-    latest = Piece.objects.filter(exercice=exercice).aggregate(v=Max("modifie_le"))["v"]
-    version = latest.isoformat() if latest else "vide"
+    # Read before computing: a write during the computation moves it, and the next reader
+    # computes again.
+    version = str(versions.of([exercice.pk])[0][1])
     kept = BalanceCalculee.objects.filter(exercice=exercice, version=version).first()
-    # Trusted only when computed well after that change: a write stamped by a server whose
-    # clock lags could otherwise carry a date before the version and go unseen.
-    if kept is not None and (latest is None or kept.calculee_le >= latest + CLOCK_MARGIN):
+    if kept is not None:
         return {
             numero: Mouvements(*(Decimal(v) for v in values))
             for numero, values in kept.mouvements.items()

@@ -11,6 +11,7 @@ from pigp.helios.models.ledger import (
     PjRef,
     StadeRecouvrement,
     Tiers,
+    VersionExercice,
 )
 from pigp.helios.models.money import (
     CamtDebit,
@@ -62,4 +63,5 @@ __all__ = [
     "StadeRecouvrement",
     "StatutActionGroupee",
     "Tiers",
+    "VersionExercice",
 ]

@@ -28,6 +28,26 @@ class Exercice(models.Model):
         return f"{self.budget} — {self.annee}"
 
 
+class VersionExercice(models.Model):
+    """The version of an exercice's ledger: a counter Hélios moves, in the transaction of the
+    write, each time the exercice's pièces change (reception, state, reste à recouvrer, stage,
+    clôture; payments and encaissements with them). Readers key what they compute from the
+    ledger on it (`helios.versions`): exact whatever the clocks and however long a
+    transaction lasts, since a counter is only seen once the write that moved it commits."""
+
+    exercice = models.OneToOneField(
+        Exercice, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    numero = models.BigIntegerField("version", default=0)
+
+    class Meta:
+        verbose_name = "version du grand livre"
+        verbose_name_plural = "versions du grand livre"
+
+    def __str__(self) -> str:
+        return f"{self.exercice_id} v{self.numero}"
+
+
 class Tiers(models.Model):
     """A creditor (dépense) or debtor (recette) of a collectivité, with bank details."""
 

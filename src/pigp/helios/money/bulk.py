@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from pigp.helios import states
+from pigp.helios import states, versions
 from pigp.helios.models import EtatPiece, Piece, PieceEvent
 from pigp.helios.signals import PaymentRef, pieces_moved
 
@@ -60,9 +60,11 @@ def bulk_transition(
             f"Impossible de passer de « {EtatPiece(expected).label.lower()} » "
             f"à « {EtatPiece(to).label.lower()} »."
         )
+    ids = list(piece_ids)
+    versions.touch_pieces(ids)  # before the pièces are locked, as every writer does
     now = timezone.now()
     moved = 0
-    for chunk in chunks(list(piece_ids)):
+    for chunk in chunks(ids):
         values = {"etat": to, "modifie_le": now, **(extra or {})}
         if date_field:
             values[date_field] = day

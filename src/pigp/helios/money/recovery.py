@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from pigp.core import journal
 from pigp.core.models import Collectivite
-from pigp.helios import states
+from pigp.helios import states, versions
 from pigp.helios.models import (
     CamtLine,
     Domaine,
@@ -98,6 +98,7 @@ def record_encaissement(
 ) -> Encaissement:
     """Record one encaissement on one titre, or raise RecoveryError and change nothing."""
     with transaction.atomic():
+        versions.touch([piece.exercice_id])
         locked = Piece.objects.select_for_update().select_related("exercice").get(pk=piece.pk)
         if locked.domaine != Domaine.RECETTE:
             raise RecoveryError("Un encaissement ne s'enregistre que sur un titre de recette.")
@@ -262,6 +263,7 @@ def _update_titres(
     transition for the others."""
     # Soldée titres get their reste (0) in the UPDATE that moves them; only partial payments
     # need a value per titre (bulk_update, a CASE per row: kept for the rarer case).
+    versions.touch_pieces(pk for pks in groups.values() for pk in pks)
     now = timezone.now()
     Piece.objects.bulk_update(
         [
@@ -333,6 +335,7 @@ def set_stade(piece: Piece, stade: str, *, actor: str, commentaire: str = "") ->
     if stade not in StadeRecouvrement.values:
         raise RecoveryError("Stade de recouvrement inconnu.")
     with transaction.atomic():
+        versions.touch([piece.exercice_id])
         locked = Piece.objects.select_for_update().get(pk=piece.pk)
         if locked.domaine != Domaine.RECETTE or locked.etat not in DUE:
             raise RecoveryError(f"Le {_label(locked)} n'est pas en cours de recouvrement.")
