@@ -1,0 +1,5 @@
+"""Chorus Pro access, mounted at /chorus/."""
+
+app_name = "chorus"
+
+urlpatterns: list = []
