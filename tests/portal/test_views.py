@@ -190,12 +190,16 @@ def test_switch_is_post_only(client, entitled, collectivite):
 @pytest.mark.parametrize("app", APPS)
 def test_application_entry_for_entitled_user(client, entitled, collectivite, app):
     client.force_login(entitled)
-    # The passerelle's and the extranet's cards lead to their own pages (a redirect).
+    # The passerelle's, the extranet's and chorus' cards lead to their own pages (a redirect).
     response = client.get(f"/applications/{app}/{collectivite.pk}/", follow=True)
     assert response.status_code == 200
     assert collectivite.nom in text(response)
     if app == "extranet":
         assert response.redirect_chain[-1][0] == f"/extranet/collectivites/{collectivite.pk}/"
+    elif app == "chorus":
+        assert (
+            response.redirect_chain[-1][0] == f"/chorus/collectivites/{collectivite.pk}/factures/"
+        )
     else:
         assert "profil « Transmission »" in text(response)
 

@@ -110,6 +110,7 @@ ACTION_LABELS = {
     "chorus_depot": "Chorus : dépôt de facture",
     "chorus_facture_deposee": "Chorus : facture déposée",
     "chorus_facture_statut": "Chorus : statut de facture modifié",
+    "chorus_service": "Chorus : service destinataire modifié",
     "chorus_structure": "Chorus : paramètres de la structure modifiés",
     "compte_cree": "Compte créé",
     "compte_service_cree": "Compte de service créé",
