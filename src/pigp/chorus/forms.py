@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,6 +11,15 @@ from django import forms
 from pigp.chorus.models import ServiceDestinataire, StatutFacture
 from pigp.core.models import Collectivite
 from pigp.ui.forms import PortalForm
+
+
+class MontantField(forms.DecimalField):
+    """An amount as typed in French: « 1 234,56 », « 1234.56 »."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u00a0\u202f€]", "", value).replace(",", ".")
+        return super().to_python(value)
 
 
 class InboxFilterForm(PortalForm):
@@ -25,12 +36,8 @@ class InboxFilterForm(PortalForm):
     recue_au = forms.DateField(
         label="Reçue au", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    montant_min = forms.DecimalField(
-        label="Montant TTC minimum", required=False, decimal_places=2, localize=True
-    )
-    montant_max = forms.DecimalField(
-        label="Montant TTC maximum", required=False, decimal_places=2, localize=True
-    )
+    montant_min = MontantField(label="Montant TTC minimum", required=False, decimal_places=2)
+    montant_max = MontantField(label="Montant TTC maximum", required=False, decimal_places=2)
     service = forms.ModelChoiceField(
         label="Service", required=False, queryset=ServiceDestinataire.objects.none()
     )
