@@ -108,13 +108,15 @@ def inbox_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
 def facture(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_facture(request.user, pk)
     can_process = access.can_process(request.user, item.collectivite_id)
+    supplier = access.compte_fournisseur(request.user) is not None
     now = timezone.now()
     return render(
         request,
         "chorus/facture.html",
         {
             "title": f"{item} — {item.fournisseur.raison_sociale}",
-            "collectivite": item.collectivite,
+            # The recipient's menu, for the recipient's users only.
+            "collectivite": None if supplier else item.collectivite,
             "facture": item,
             "events": item.events.select_related("actor").order_by("at", "pk"),
             "depots": item.depots.order_by("recu_le", "pk"),
