@@ -235,12 +235,12 @@ def test_typed_fields_that_are_not_valid_are_refused(deposit, collectivite):
         "date_emission": "31/02/2026",
         "siret_acheteur": collectivite.siret,
         "montant_ht": "cent",
-        "montant_tva": "0",
+        "montant_tva": "1e40",
         "montant_ttc": "100",
     }
     depot = deposit(samples.blank_pdf(), "scan.pdf", champs_saisis=fields)
     assert_refused(depot, "Facture lisible")
-    assert "date d'émission, montant HT" in message(depot, "Facture lisible")
+    assert "date d'émission, montant HT, montant TVA." in message(depot, "Facture lisible")
 
 
 def test_a_pes_file_is_refused(deposit):

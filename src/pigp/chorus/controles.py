@@ -48,6 +48,10 @@ def findings_json(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     ]
 
 
+# The amounts' columns hold 16 digits, 2 of them decimals.
+LIMIT = Decimal("1e12")
+
+
 def _euros(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",") + " €"
 
@@ -67,6 +71,8 @@ def totals_problems(
     profiles they do not (MINIMUM, BASIC WL) and the amounts typed with a plain PDF."""
     if ht is None or ttc is None:
         return ["Les montants HT et TTC de la facture sont absents."]
+    if any(abs(v) >= LIMIT for v in (ht, tva, ttc, payable, prepaid) if v is not None):
+        return ["Un montant de la facture dépasse la limite admise (mille milliards d'euros)."]
     problems = []
     if lines and lines_total is not None and sum(lines, Decimal(0)) != lines_total:
         problems.append(

@@ -136,9 +136,9 @@ def _decimal(value: object) -> Decimal | None:
     text = str(value or "").strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
     try:
         number = Decimal(text)
-    except InvalidOperation:
+        return number.quantize(Decimal("0.01")) if number.is_finite() else None
+    except InvalidOperation:  # not a number, or too many digits to be an amount
         return None
-    return number.quantize(Decimal("0.01")) if number.is_finite() else None
 
 
 def _date(value: object) -> datetime.date | None:
