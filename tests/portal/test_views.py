@@ -628,7 +628,8 @@ def test_grant(client, comptable, demande, django_capture_on_commit_callbacks):
     # The beneficiary can now open the application.
     client.logout()
     client.force_login(demande.user)
-    assert client.get(f"/applications/chorus/{demande.collectivite_id}/").status_code == 200
+    response = client.get(f"/applications/chorus/{demande.collectivite_id}/", follow=True)
+    assert response.status_code == 200  # the Chorus inbox
 
 
 def test_refuse(client, comptable, demande, django_capture_on_commit_callbacks):
