@@ -170,6 +170,23 @@ def test_invoice_page_for_the_entitled_user(client, entitled, facture):
     assert "Délai global de paiement (30 jours)" in html and "30 jours restants" in html
 
 
+def test_the_page_of_a_deposited_facturx_invoice(
+    client, entitled, supplier, fournisseur, collectivite
+):
+    from pigp.chorus.depot import deposer
+    from tests.chorus.samples import CII_EN16931, addressed, facturx
+
+    pdf = facturx(addressed(CII_EN16931, fournisseur.siret, collectivite.siret))
+    item = deposer(fournisseur, supplier, pdf, "facture.pdf").facture
+    html = page(login(client, entitled).get(f"/chorus/factures/{item.pk}/"))
+    assert "Factur-X, profil EN 16931" in html
+    assert f'<iframe class="fr-mt-2w" src="/chorus/factures/{item.pk}/pdf/"' in html
+    assert "Trennblätter A4" in html  # a line's description
+    assert "Dépôt du" in html and "Règles métier (Schematron)" in html
+    assert "BR-FR-05_BT-22_PMT" in html  # a warning of the validation
+    assert "En cours d&#x27;acheminement" in html and supplier.email in html
+
+
 def test_invoice_page_read_only_users_see_no_action(client, reader, comptable, facture):
     for user in (reader, comptable):
         response = login(client, user).get(f"/chorus/factures/{facture.pk}/")

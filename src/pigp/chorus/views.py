@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from pigp.chorus import access, inbox, statuts
-from pigp.chorus.forms import InboxFilterForm, MandatForm, MotifForm
+from pigp.chorus.forms import InboxFilterForm, MandatForm
 from pigp.chorus.models import Facture, StatutFacture
 from pigp.chorus.models.factures import DELAI_GLOBAL
 from pigp.core import files
@@ -122,7 +122,6 @@ def facture(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "depots": item.depots.order_by("recu_le", "pk"),
             "can_process": can_process,
             "actions": _actions(item) if can_process else {},
-            "motif_form": MotifForm(),
             "mandat_form": MandatForm(),
             "jours_ecoules": item.jours_ecoules(now),
             "jours_restants": item.jours_restants(now),
