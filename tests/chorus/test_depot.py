@@ -369,3 +369,18 @@ def test_only_a_recycled_invoice_may_be_resubmitted(deposit, fournisseur, suppli
     facture = deposit(addressed(UBL, fournisseur.siret, collectivite.siret)).facture
     with pytest.raises(TransitionError, match="n'est pas à recycler"):
         resoumettre(facture, supplier, code_service="X")
+
+
+def test_the_supplier_completes_a_suspended_invoice(collectivite, fournisseur, supplier):
+    from pigp.chorus.depot import completer
+    from tests.chorus.factories import make_facture
+
+    facture = make_facture(collectivite, fournisseur, statut=S.SUSPENDUE)
+    with pytest.raises(TransitionError, match="Dites ce que vous apportez"):
+        completer(facture, supplier, commentaire=" ")
+    completer(facture, supplier, commentaire="Bon de livraison joint")
+    facture.refresh_from_db()
+    assert (facture.statut, facture.motif) == (S.COMPLETEE, "Bon de livraison joint")
+    assert facture.events.latest("pk").actor == supplier
+    with pytest.raises(TransitionError, match="n'est pas suspendue"):
+        completer(facture, supplier, commentaire="encore")

@@ -460,3 +460,16 @@ def resoumettre(
             details={"issue": depot.issue, "facture": facture.pk, "resoumission": True},
         )
     return depot
+
+
+def completer(facture: Facture, user: User | None, *, commentaire: str) -> Facture:
+    """The supplier completes an invoice the recipient suspended (06 → 12 Complétée), saying
+    what it brings; the delay clock runs again from where it stopped."""
+    commentaire = (commentaire or "").strip()
+    if facture.statut != StatutFacture.SUSPENDUE:
+        raise statuts.TransitionError(
+            f"La facture n° {facture.numero} n'est pas suspendue : il n'y a rien à compléter."
+        )
+    if not commentaire:
+        raise statuts.TransitionError("Dites ce que vous apportez pour compléter la facture.")
+    return statuts.transition(facture, StatutFacture.COMPLETEE, actor=user, motif=commentaire)
