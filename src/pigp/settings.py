@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "pigp.passerelle",
     "pigp.helios",
     "pigp.extranet",
+    "pigp.chorus",
     "pigp.portal",
     # The project itself, for the commands that assemble every app (manage.py demo).
     "pigp",

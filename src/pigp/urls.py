@@ -47,5 +47,6 @@ urlpatterns = [
     path("api/", include("pigp.api.urls")),
     path("helios/", include("pigp.helios.urls")),
     path("extranet/", include("pigp.extranet.urls")),
+    path("chorus/", include("pigp.chorus.urls")),
     path("", include("pigp.portal.urls")),
 ]

@@ -190,12 +190,16 @@ def test_switch_is_post_only(client, entitled, collectivite):
 @pytest.mark.parametrize("app", APPS)
 def test_application_entry_for_entitled_user(client, entitled, collectivite, app):
     client.force_login(entitled)
-    # The passerelle's and the extranet's cards lead to their own pages (a redirect).
+    # The passerelle's, the extranet's and chorus' cards lead to their own pages (a redirect).
     response = client.get(f"/applications/{app}/{collectivite.pk}/", follow=True)
     assert response.status_code == 200
     assert collectivite.nom in text(response)
     if app == "extranet":
         assert response.redirect_chain[-1][0] == f"/extranet/collectivites/{collectivite.pk}/"
+    elif app == "chorus":
+        assert (
+            response.redirect_chain[-1][0] == f"/chorus/collectivites/{collectivite.pk}/factures/"
+        )
     else:
         assert "profil « Transmission »" in text(response)
 
@@ -624,7 +628,8 @@ def test_grant(client, comptable, demande, django_capture_on_commit_callbacks):
     # The beneficiary can now open the application.
     client.logout()
     client.force_login(demande.user)
-    assert client.get(f"/applications/chorus/{demande.collectivite_id}/").status_code == 200
+    response = client.get(f"/applications/chorus/{demande.collectivite_id}/", follow=True)
+    assert response.status_code == 200  # the Chorus inbox
 
 
 def test_refuse(client, comptable, demande, django_capture_on_commit_callbacks):

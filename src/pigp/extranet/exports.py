@@ -12,7 +12,6 @@ worker instead (`background`), with the same writers.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -27,9 +26,10 @@ from openpyxl.cell import WriteOnlyCell
 
 from pigp.extranet.queries.streaming import reading
 from pigp.helios.models import EtatPiece, FacturePiece, Piece
+from pigp.ui import csv as ui_csv
+from pigp.ui.csv import CSV_TYPE
 
 CHUNK = 2000
-CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = [
     "N° de mandat",
@@ -87,24 +87,6 @@ def _with_factures(chunk: list[tuple[Any, ...]]) -> Iterator[list[Any]]:
         yield [numero, bord, annee, tiers, objet, montant, etat_label, emis, pec, paye, factures]
 
 
-def french(value: Any) -> str:
-    """A cell as a French spreadsheet reads it: 1234,56 and 31/01/2026."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    if isinstance(value, datetime.date):
-        return f"{value:%d/%m/%Y}"
-    return str(value)
-
-
-class _Line:
-    """A file-like object whose `write` hands back what the csv writer gives it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @dataclass(frozen=True)
 class Table:
     """What an export writes: a sheet name, the headers and the rows (an iterator, read once)."""
@@ -119,11 +101,7 @@ def mandats_table(qs: QuerySet[Piece]) -> Table:
 
 
 def table_csv_lines(table: Table) -> Iterator[bytes]:
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
-    yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
-    yield writer.writerow(table.headers).encode()
-    for row in table.rows:
-        yield writer.writerow([french(v) for v in row]).encode()
+    return ui_csv.csv_lines(table.headers, table.rows)
 
 
 def csv_lines(qs: QuerySet[Piece]) -> Iterator[bytes]:

@@ -92,6 +92,8 @@ def application_entry(
         return redirect("passerelle:home", coll_pk=collectivite.pk)
     if app is Application.EXTRANET:
         return redirect("extranet:tableau_de_bord", pk=collectivite.pk)
+    if app is Application.CHORUS:
+        return redirect("chorus:inbox", pk=collectivite.pk)
     return render(
         request,
         "portal/application.html",

@@ -1,0 +1,1 @@
+"""Chorus Pro access: supplier e-invoices received, checked and processed by the collectivité."""
