@@ -113,6 +113,30 @@ def get_facture(user: User, pk: int, *, write: bool = False) -> Facture:
     return facture
 
 
+def _mandat_readers(user: User) -> Q:
+    """The invoices the user reads as documents of a mandat it sees in Hélios or the Extranet:
+    those linked to a mandat of its poste's collectivités or of a collectivité where it has an
+    Extranet habilitation in force (the Hélios link, `lien_helios`)."""
+    if not user.is_authenticated or user.is_juge:
+        return Q(pk__in=[])
+    extranet = habilitations_in_force(user).filter(application=Application.EXTRANET)
+    found = Q(mandat__collectivite_id__in=extranet.values("collectivite_id"))
+    if user.poste_id is not None:
+        found |= Q(mandat__collectivite__poste_id=user.poste_id)
+    return found
+
+
+def get_facture_document(user: User, pk: int) -> Facture:
+    """An invoice's files: for whoever sees the invoice (`get_facture`), and for whoever sees
+    the mandat that pays it. 404 otherwise."""
+    facture = factures_for(user).filter(pk=pk).first()
+    if facture is None and compte_fournisseur(user) is None:
+        facture = Facture.objects.filter(_mandat_readers(user), pk=pk).first()
+    if facture is None:
+        raise Http404("Facture introuvable.")
+    return facture
+
+
 def get_facture_of_supplier(user: User, pk: int) -> Facture:
     """For the supplier's own actions (resubmit a 04, complete a 06): its invoice, or 404."""
     compte = compte_fournisseur(user)

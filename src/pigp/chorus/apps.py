@@ -5,3 +5,9 @@ class ChorusConfig(AppConfig):
     name = "pigp.chorus"
     label = "chorus"
     verbose_name = "Chorus Pro"
+
+    def ready(self) -> None:
+        from pigp.chorus import receivers  # connects the Hélios signals
+        from pigp.helios import documents
+
+        documents.register("chorus", receivers.invoices_of_pieces)

@@ -67,6 +67,11 @@ def traiter(
     with transaction.atomic():
         statuts.transition(facture, to, actor=actor, motif=motif, **fields)
         notify_supplier(facture)
+        if to == S.MANDATEE:
+            # The mandat already in Hélios' ledger: linked at once (09, and where it stands).
+            from pigp.chorus import lien_helios  # it notifies through this module
+
+            lien_helios.link_on_mandater(facture)
     return facture
 
 

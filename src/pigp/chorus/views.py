@@ -11,10 +11,11 @@ from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
-from pigp.chorus import access, inbox, statuts
+from pigp.chorus import access, inbox, lien_helios, rendu, statuts
 from pigp.chorus.forms import InboxFilterForm, MandatForm
 from pigp.chorus.models import Facture, StatutFacture
 from pigp.chorus.models.factures import DELAI_GLOBAL
@@ -110,6 +111,13 @@ def facture(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     can_process = access.can_process(request.user, item.collectivite_id)
     supplier = access.compte_fournisseur(request.user) is not None
     now = timezone.now()
+    actions = _actions(item) if can_process else {}
+    recherche = request.GET.get("mandat", "").strip()[:20]
+    mandats = (
+        list(lien_helios.mandats_of_collectivite(item.collectivite_id, recherche))
+        if actions.get("mandater") and recherche and item.collectivite_id
+        else []
+    )
     return render(
         request,
         "chorus/facture.html",
@@ -121,8 +129,13 @@ def facture(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "events": item.events.select_related("actor").order_by("at", "pk"),
             "depots": item.depots.order_by("recu_le", "pk"),
             "can_process": can_process,
-            "actions": _actions(item) if can_process else {},
+            "actions": actions,
+            # « Mandater » may pick the mandat among the collectivité's in Hélios.
+            "recherche_mandat": recherche,
+            "mandats": mandats,
             "mandat_form": MandatForm(),
+            # An XML invoice shown as HTML inside the page (escaped by the renderer).
+            "rendu": mark_safe(rendu.html_of(item)),
             "jours_ecoules": item.jours_ecoules(now),
             "jours_restants": item.jours_restants(now),
             "en_retard": item.en_retard(now),
@@ -157,10 +170,11 @@ def _file(stored: StoredFile, filename: str, *, inline: bool) -> FileResponse:
 @require_GET
 @xframe_options_sameorigin
 def facture_pdf(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    item = access.get_facture(request.user, pk)
-    if item.pdf is None:
+    item = access.get_facture_document(request.user, pk)
+    pdf = rendu.pdf_of(item)
+    if pdf is None:
         raise Http404("Cette facture n'a pas de PDF.")
-    response = _file(item.pdf, f"facture-{item.numero}.pdf", inline=True)
+    response = _file(pdf, f"facture-{item.numero}.pdf", inline=True)
     response["Content-Type"] = "application/pdf"
     return response
 

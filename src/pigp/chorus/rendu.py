@@ -1,0 +1,61 @@
+"""An XML invoice (UBL, CII) shown to people: its HTML rendering inside the invoice's page, and
+a PDF rendered on first demand and kept.
+
+The PDF is not rendered at deposit: it costs about a quarter of a second
+(`benchmarks/invoice_deposit.py`), a quarter of the deposit's 1 s budget, for a file many
+invoices never need (most recipients read the page). It is rendered the first time someone
+asks for it and kept through the core file storage (`Facture.pdf`), so it is rendered once.
+A Factur-X or a plain PDF is its own PDF.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from pigp.chorus.models import Facture, FormatFacture
+from pigp.core import files
+from pigp.core.models import StoredFile
+from pigp.formats import invoice as einvoice
+from pigp.formats.invoice import render
+
+logger = logging.getLogger(__name__)
+
+XML_FORMATS = frozenset({FormatFacture.UBL, FormatFacture.CII})
+
+
+def _invoice(facture: Facture) -> einvoice.Invoice | None:
+    if facture.format not in XML_FORMATS:
+        return None
+    with files.open_stored(facture.original) as fh:
+        data = fh.read()
+    try:
+        return einvoice.read(data).invoice
+    except einvoice.InvoiceError:
+        logger.warning("Facture %s : l'original ne se lit plus", facture.pk)
+        return None
+
+
+def html_of(facture: Facture) -> str:
+    """The invoice as an HTML fragment (headings from h2), or "" when it is no XML invoice."""
+    invoice = _invoice(facture)
+    return render.to_html(invoice, document=False, level=2) if invoice is not None else ""
+
+
+def pdf_of(facture: Facture) -> StoredFile | None:
+    """The invoice's PDF: the one deposited, or the XML's rendering (made once, then kept)."""
+    if facture.pdf_id is not None:
+        return facture.pdf
+    invoice = _invoice(facture)
+    if invoice is None:
+        return None
+    stored = files.store_bytes(render.to_pdf(invoice), media_type="application/pdf")
+    with transaction.atomic():
+        # Two first views at once: the first one kept wins, the other's copy is not used.
+        updated = Facture.objects.filter(pk=facture.pk, pdf__isnull=True).update(pdf=stored)
+    if not updated:
+        facture.refresh_from_db(fields=["pdf"])
+        return facture.pdf
+    facture.pdf = stored
+    return stored
