@@ -250,13 +250,15 @@ def mandats_of_collectivite(collectivite_id: int, query: str, limit: int = 20) -
     return qs.select_related("exercice", "tiers").order_by("-exercice__annee", "-pk")[:limit]
 
 
-def link_on_mandater(facture: Facture) -> Piece | None:
+def link_on_mandater(facture: Facture, mandat: int | None = None) -> Piece | None:
     """Marked 08 with a number: when that mandat is already in the ledger, link it now (09)
-    and follow it to where it stands. Several pièces of that number: the latest exercice's."""
+    and follow it to where it stands. The pièce picked (`mandat`) when given; else, several
+    pièces of that number (budgets, exercices): the latest exercice's, then the latest."""
     if facture.collectivite_id is None:
         return None
+    candidates = Piece.objects.filter(pk=mandat) if mandat is not None else Piece.objects.all()
     piece = (
-        Piece.objects.filter(
+        candidates.filter(
             collectivite_id=facture.collectivite_id,
             domaine=Domaine.DEPENSE,
             id_pce=facture.numero_mandat,
@@ -267,6 +269,10 @@ def link_on_mandater(facture: Facture) -> Piece | None:
         .first()
     )
     if piece is None:
+        if mandat is not None:
+            raise statuts.TransitionError(
+                "Ce mandat n'est pas un mandat de la collectivité portant ce numéro."
+            )
         return None
     link(facture, piece)
     catch_up(facture, piece.etat, piece.pk)

@@ -53,9 +53,17 @@ def notify_supplier(facture: Facture) -> None:
 
 
 def traiter(
-    facture: Facture, to: str, *, actor: User, motif: str = "", numero_mandat: str = ""
+    facture: Facture,
+    to: str,
+    *,
+    actor: User,
+    motif: str = "",
+    numero_mandat: str = "",
+    mandat: int | None = None,
 ) -> Facture:
-    """One recipient action on `facture`; the caller checked access (`get_facture(write=True)`)."""
+    """One recipient action on `facture`; the caller checked access (`get_facture(write=True)`).
+    « Mandatée » may name the Hélios pièce (`mandat`, its id) picked among the collectivité's:
+    it must be a dépense of the invoice's collectivité, not rejected, of that number."""
     if to not in statuts.RECIPIENT_ACTIONS:
         raise TransitionError("Cette action n'est pas une décision du destinataire.")
     fields: dict[str, Any] = {}
@@ -71,7 +79,7 @@ def traiter(
             # The mandat already in Hélios' ledger: linked at once (09, and where it stands).
             from pigp.chorus import lien_helios  # it notifies through this module
 
-            lien_helios.link_on_mandater(facture)
+            lien_helios.link_on_mandater(facture, mandat)
     return facture
 
 

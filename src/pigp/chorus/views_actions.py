@@ -27,7 +27,7 @@ DONE: dict[str, str] = {
 
 def _act(request: AuthenticatedHttpRequest, pk: int, to: str) -> HttpResponse:
     item = access.get_facture(request.user, pk, write=True)
-    motif, numero_mandat = "", ""
+    motif, numero_mandat, mandat = "", "", None
     if to in (S.SUSPENDUE, S.REJETEE):
         form = MotifForm(request.POST)
         if not form.is_valid():
@@ -40,8 +40,18 @@ def _act(request: AuthenticatedHttpRequest, pk: int, to: str) -> HttpResponse:
             messages.error(request, "Le numéro du mandat est obligatoire.")
             return redirect("chorus:facture", pk=item.pk)
         numero_mandat = mandat_form.cleaned_data["numero_mandat"]
+        # A mandat picked among the collectivité's in Hélios (`_mandats_helios.html`).
+        picked = request.POST.get("mandat", "")
+        mandat = int(picked) if picked.isdigit() else None
     try:
-        traitement.traiter(item, to, actor=request.user, motif=motif, numero_mandat=numero_mandat)
+        traitement.traiter(
+            item,
+            to,
+            actor=request.user,
+            motif=motif,
+            numero_mandat=numero_mandat,
+            mandat=mandat,
+        )
     except TransitionError as exc:
         messages.error(request, str(exc))
     else:

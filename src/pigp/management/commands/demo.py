@@ -4,6 +4,8 @@ timeline, played in date order (`pigp.core.demo_clock`)."""
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pigp.chorus.demo import SUPPLIER_ACCOUNT
+from pigp.chorus.demo import load_demo as load_chorus_demo
 from pigp.core.demo import DEMO_PASSWORD, load_demo
 from pigp.core.demo_clock import Timeline
 from pigp.extranet.demo import load_demo as load_extranet_demo
@@ -30,6 +32,7 @@ class Command(BaseCommand):
         flows = load_passerelle_demo(timeline)
         helios = load_helios_demo(timeline)
         extranet = load_extranet_demo(timeline)
+        chorus = load_chorus_demo(timeline)
         timeline.run()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         if flows.created:
@@ -46,9 +49,15 @@ class Command(BaseCommand):
                     f"Extranet : {extranet.abonnements} abonnements aux alertes, "
                     f"{extranet.alertes} alertes détectées."
                 )
+            if chorus.factures:
+                self.stdout.write(
+                    f"Chorus Pro : {chorus.factures} factures déposées, dont {chorus.liees} "
+                    "suivies par Hélios jusqu'à leur mandat."
+                )
             self.stdout.write(
                 f"Historique daté du {timeline.start:%d/%m/%Y} au {timeline.today:%d/%m/%Y}."
             )
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
         for account in accounts:
             self.stdout.write(f"  {account.email:<28} {account.role}")
+        self.stdout.write(f"  {SUPPLIER_ACCOUNT[0]:<28} {SUPPLIER_ACCOUNT[1]}")
