@@ -101,7 +101,11 @@ def test_every_real_sample_is_accepted_and_routed(
     assert facture.collectivite == collectivite and facture.statut == S.MISE_A_DISPOSITION
     assert facture.code_service == SERVICES.get(rel, "")
     assert facture.montant_ht + facture.montant_tva == facture.montant_ttc
-    assert facture.original == depot.fichier and facture.pdf is None
+    assert facture.original == depot.fichier
+    # The XML invoice rendered as PDF at deposit, kept apart from the original.
+    assert facture.pdf is not None and facture.pdf != facture.original
+    assert facture.pdf.media_type == "application/pdf"
+    assert stored_bytes(facture.pdf).startswith(b"%PDF")
     assert list(facture.events.values_list("statut", flat=True)) == ["01", "02", "03"]
     assert facture.events.first().actor == supplier
     assert JournalEntry.objects.filter(action="chorus_depot", object_id=str(depot.pk)).exists()

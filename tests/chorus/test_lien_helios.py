@@ -273,17 +273,23 @@ def test_the_invoice_is_a_document_of_its_mandat(
         client.logout()
 
 
-def test_the_pdf_of_an_xml_invoice_is_rendered_once_and_kept(client, deposited, entitled):
-    assert deposited.pdf is None  # not at deposit: on first demand
+def test_the_pdf_of_an_xml_invoice_is_rendered_at_deposit_or_once_on_demand(
+    client, deposited, entitled
+):
+    stored = deposited.pdf
+    assert stored is not None and stored.media_type == "application/pdf"
+    # An invoice without its rendering (deposited before, or the rendering failed): on demand.
+    Facture.objects.filter(pk=deposited.pk).update(pdf=None)
     c = verified_client(client, entitled)
     url = reverse("chorus:facture_pdf", args=[deposited.pk])
     response = c.get(url)
     assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
     response.close()
-    stored = Facture.objects.get(pk=deposited.pk).pdf
-    assert stored is not None and stored.media_type == "application/pdf"
+    again = Facture.objects.get(pk=deposited.pk).pdf
+    assert again is not None
     c.get(url).close()
-    assert Facture.objects.get(pk=deposited.pk).pdf == stored
+    assert Facture.objects.get(pk=deposited.pk).pdf == again
 
 
 def test_the_invoice_page_shows_the_xml_invoice_rendered(client, deposited, entitled, reader):
@@ -293,3 +299,79 @@ def test_the_invoice_page_shows_the_xml_invoice_rendered(client, deposited, enti
         assert 'class="pigp-facture"' in html and "chorus/chorus.css" in html
         assert "471102" not in html or "FA-2026-001" in html
         client.logout()
+
+
+def test_several_invoices_on_one_mandat_all_move(fournisseur, entitled, collectivite, tmp_path):
+    mandats = write_pes(collectivite, tmp_path / "PES_9.xml", seed=16)
+    numero = mandats[0].id_pce
+    factures = [
+        make_facture(collectivite, fournisseur, statut=S.SERVICE_FAIT, numero=f"F-{n}")
+        for n in (1, 2)
+    ]
+    for facture in factures:
+        traitement.traiter(facture, S.MANDATEE, actor=entitled, numero_mandat=numero)
+    receive(collectivite, tmp_path / "PES_9.xml")
+    mandat = Piece.objects.get(collectivite=collectivite, id_pce=numero, domaine="depense")
+    states.transition(mandat, E.PRISE_EN_CHARGE, actor=ACTOR)
+    assert set(Facture.objects.filter(mandat=mandat).values_list("statut", flat=True)) == {
+        S.COMPTABILISEE
+    }
+    assert Facture.objects.filter(mandat=mandat).count() == 2
+
+
+def test_the_receivers_cost_a_few_queries_when_no_invoice_is_concerned(
+    collectivite, tmp_path, django_assert_max_num_queries
+):
+    from pigp.chorus import lien_helios
+
+    write_pes(collectivite, tmp_path / "PES_10.xml", seed=17, pieces=50)
+    receive(collectivite, tmp_path / "PES_10.xml")
+    ids = list(Piece.objects.filter(domaine="depense").values_list("pk", flat=True))
+    assert len(ids) == 50
+    with django_assert_max_num_queries(4):
+        lien_helios.on_received(
+            piece_ids=ids, collectivite_id=collectivite.pk, domaine="depense", lived=False
+        )
+    with django_assert_max_num_queries(1):
+        lien_helios.on_moved(piece_ids=ids, to=E.PAYEE, domaine="depense", day=RUN_DAY, payments={})
+
+
+def test_picking_a_mandat_from_the_page(
+    client, deposited, entitled, reader, outsider, collectivite, tmp_path
+):
+    mandats = write_pes(collectivite, tmp_path / "PES_11.xml", seed=18)
+    receive(collectivite, tmp_path / "PES_11.xml")
+    mandat = Piece.objects.get(
+        collectivite=collectivite, id_pce=mandats[1].id_pce, domaine="depense"
+    )
+    url = reverse("chorus:mandater", args=[deposited.pk])
+    page = reverse("chorus:facture", args=[deposited.pk])
+    data = {"numero_mandat": mandat.id_pce, "mandat": mandat.pk}
+
+    c = verified_client(client, outsider)
+    assert c.get(page, {"mandat": mandat.id_pce}).status_code == 404
+    assert c.post(url, data).status_code == 404
+    client.logout()
+
+    c = verified_client(client, reader)
+    html = c.get(page, {"mandat": mandat.id_pce}).content.decode()
+    assert "Chercher dans Hélios" not in html  # read-only: no action
+    assert c.post(url, data).status_code == 403
+    client.logout()
+
+    c = verified_client(client, entitled)
+    html = c.get(page, {"mandat": mandat.id_pce}).content.decode()
+    assert f'name="mandat" value="{mandat.pk}"' in html
+    assert c.post(url, data).status_code == 302
+    facture = Facture.objects.get(pk=deposited.pk)
+    assert facture.mandat == mandat and facture.statut == S.MISE_A_DISPOSITION_COMPTABLE
+
+    # A pièce of another number, or of another collectivité, is refused.
+    other = make_facture(collectivite, deposited.fournisseur, statut=S.SERVICE_FAIT)
+    response = c.post(
+        reverse("chorus:mandater", args=[other.pk]),
+        {"numero_mandat": "999999", "mandat": mandat.pk},
+        follow=True,
+    )
+    assert "pas un mandat de la collectivité" in response.content.decode()
+    assert Facture.objects.get(pk=other.pk).statut == S.SERVICE_FAIT

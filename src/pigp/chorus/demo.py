@@ -40,15 +40,10 @@ from pigp.chorus.models import (
     ServiceDestinataire,
     StatutFacture,
 )
-from pigp.core import journal
 from pigp.core.demo import DEMO_PASSWORD
 from pigp.core.demo_clock import Timeline, workday
 from pigp.core.models import (
-    Application,
     Collectivite,
-    Habilitation,
-    Profil,
-    StatutHabilitation,
     User,
 )
 from pigp.helios.models import Domaine, EtatPiece, Piece
@@ -147,33 +142,6 @@ def _setup() -> None:
         ServiceDestinataire.objects.get_or_create(
             collectivite=coll, code=SERVICE[0], defaults={"libelle": SERVICE[1]}
         )
-    # The demo ordonnateur also receives Muret's invoices.
-    muret = Collectivite.objects.filter(siret=MURET).first()
-    ordo = User.objects.filter(email=ORDONNATEUR).first()
-    comptable = User.objects.filter(poste__codique="031042").order_by("pk").first()
-    if muret is not None and ordo is not None:
-        now = timezone.now()
-        hab, created = Habilitation.objects.get_or_create(
-            user=ordo,
-            collectivite=muret,
-            application=Application.CHORUS,
-            defaults={
-                "profil": Profil.TRANSMISSION,
-                "statut": StatutHabilitation.ACTIVE,
-                "demandee_par": ordo,
-                "demandee_le": now,
-                "decidee_par": comptable,
-                "decidee_le": now,
-            },
-        )
-        if created:
-            journal.record(
-                "habilitation_accordee",
-                actor=comptable,
-                obj=hab,
-                collectivite=muret,
-                details={"demo": True},
-            )
 
 
 # (supplier index, buyer SIRET, catalogue lines, what happens) for the recipient's scenarios.

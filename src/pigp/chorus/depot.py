@@ -19,7 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pigp.chorus import statuts
+from pigp.chorus import rendu, statuts
 from pigp.chorus.controles import (
     UNREADABLE_RULES,
     Compte,
@@ -318,6 +318,9 @@ def deposer(
         report, donnees = _checks(data, fournisseur, compte, champs_saisis)
     except _Refus as refus:
         report = refus.args[0] if refus.args else None
+    rendered = None
+    if donnees is not None and report is not None and report.format in rendu.XML_FORMATS:
+        rendered = rendu.render_pdf(report.invoice)  # file work: before the transaction
     depot = Depot(
         fournisseur=fournisseur,
         deposant=user if user is not None and user.is_authenticated else None,
@@ -330,7 +333,9 @@ def deposer(
         if donnees is not None and report is not None:
             try:
                 with transaction.atomic():
-                    depot.facture = _create(fournisseur, user, donnees, report, stored, compte)
+                    depot.facture = _create(
+                        fournisseur, user, donnees, report, stored, compte, rendered
+                    )
             except IntegrityError:
                 # Deposited twice at the same moment: the other one won.
                 compte.erreur("Doublon", _duplicate_message(donnees))
@@ -356,6 +361,7 @@ def _create(
     report: einvoice.Report,
     stored: StoredFile,
     compte: Compte,
+    rendered: StoredFile | None = None,
 ) -> Facture:
     now = timezone.now()
     is_pdf = report.format in (FormatFacture.FACTURX, FormatFacture.PDF)
@@ -379,7 +385,7 @@ def _create(
         format=report.format,
         profil=report.profile or "",
         original=stored,
-        pdf=stored if is_pdf else None,
+        pdf=stored if is_pdf else rendered,
         rapport=findings_json(report.findings),
         lignes=d.lignes,
     )

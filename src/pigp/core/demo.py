@@ -212,6 +212,7 @@ def _organisations_and_accounts() -> None:
         _grant(ordo, saint_orens, app, profil, comptable)
         _grant(lecture, saint_orens, app, Profil.CONSULTATION, comptable)
     _grant(ordo, muret, Application.PASSERELLE, Profil.TRANSMISSION, comptable)
+    _grant(ordo, muret, Application.CHORUS, Profil.TRANSMISSION, comptable)  # its invoices
 
 
 @transaction.atomic
