@@ -161,7 +161,7 @@ def test_a_rejected_or_paid_invoice_never_moves(collectivite, tmp_path):
 
 
 def test_a_rejected_mandat_puts_the_invoice_back_with_the_motif(
-    deposited, entitled, collectivite, tmp_path
+    deposited, entitled, collectivite, tmp_path, mailoutbox
 ):
     mandats = write_pes(collectivite, tmp_path / "PES_4.xml", seed=10)
     numero = mandats[1].id_pce
@@ -178,6 +178,10 @@ def test_a_rejected_mandat_puts_the_invoice_back_with_the_motif(
     assert "Absence totale ou invalidité des pièces justificatives" in facture.motif
     assert "RIB absent" in facture.motif
     assert facture.events.last().motif == facture.motif
+    # The supplier is told, with the motif.
+    last = mailoutbox[-1]
+    assert "Service fait" in last.subject and "RIB absent" in last.body
+    assert deposited.fournisseur.email in [*last.to, *last.bcc]
     mandat.refresh_from_db()
     assert mandat.etat == E.REJETEE  # Hélios' decision committed
 

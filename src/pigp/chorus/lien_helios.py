@@ -44,6 +44,8 @@ ACTOR = "Hélios"
 LINKABLE = frozenset({S.MISE_A_DISPOSITION, S.SERVICE_FAIT, S.MANDATEE, S.COMPLETEE})
 # Once linked, the invoice follows its mandat from these.
 FOLLOWING = frozenset({S.MISE_A_DISPOSITION_COMPTABLE, S.COMPTABILISEE})
+# The states `catch_up` follows a mandat to (it tells the supplier of the last one only).
+LIVED = frozenset({E.PRISE_EN_CHARGE, E.PAYEE, E.REJETEE})
 # A rounding difference between the invoice's TTC and the mandat's amount.
 TOLERANCE = Decimal("0.01")
 
@@ -69,18 +71,29 @@ def _amount_fits(facture: Facture, mt_ttc: Decimal, invoices_on_piece: int) -> b
     return min(amounts) <= mt_ttc + TOLERANCE
 
 
-def _transition(facture: Facture, to: str, *, motif: str = "", **fields: Any) -> None:
+def _transition(
+    facture: Facture, to: str, *, motif: str = "", notify: bool = True, **fields: Any
+) -> None:
+    """One step, as « Hélios »; the supplier is told of the status reached (not of the steps
+    passed on the way: one e-mail per change Hélios makes)."""
     statuts.transition(facture, to, actor_label=ACTOR, motif=motif, **fields)
-    notify_supplier(facture)
+    if notify:
+        notify_supplier(facture)
 
 
-def link(facture: Facture, piece: Piece | Mapping[str, Any]) -> None:
+def link(facture: Facture, piece: Piece | Mapping[str, Any], *, notify: bool = True) -> None:
     """Make `piece` the mandat of `facture`: 09, through 08 when it was not mandated yet."""
     pk = piece.pk if isinstance(piece, Piece) else piece["pk"]
     id_pce = piece.id_pce if isinstance(piece, Piece) else piece["id_pce"]
     if facture.statut != S.MANDATEE:
-        _transition(facture, S.MANDATEE, numero_mandat=id_pce[:40])
-    _transition(facture, S.MISE_A_DISPOSITION_COMPTABLE, mandat_id=pk, numero_mandat=id_pce[:40])
+        _transition(facture, S.MANDATEE, numero_mandat=id_pce[:40], notify=False)
+    _transition(
+        facture,
+        S.MISE_A_DISPOSITION_COMPTABLE,
+        mandat_id=pk,
+        numero_mandat=id_pce[:40],
+        notify=notify,
+    )
 
 
 def on_received(*, piece_ids: list[int], collectivite_id: int, domaine: str, lived: bool) -> None:
@@ -133,8 +146,9 @@ def on_received(*, piece_ids: list[int], collectivite_id: int, domaine: str, liv
 
     for facture_pk, piece_id in sorted(linked.items()):
         facture = factures[facture_pk]
-        link(facture, pieces[piece_id])
-        if lived:
+        lives_on = lived and pieces[piece_id]["etat"] in LIVED
+        link(facture, pieces[piece_id], notify=not lives_on)
+        if lives_on:
             catch_up(facture, pieces[piece_id]["etat"], piece_id)
 
 
@@ -146,7 +160,7 @@ def catch_up(facture: Facture, etat: str, piece_id: int) -> None:
     elif etat == E.PAYEE:
         paid = Paiement.objects.filter(piece_id=piece_id).order_by("-date", "-pk").first()
         piece = Piece.objects.only("date_paiement", "date_prise_en_charge").get(pk=piece_id)
-        _transition(facture, S.COMPTABILISEE)
+        _transition(facture, S.COMPTABILISEE, notify=False)
         day = paid.date if paid else (piece.date_paiement or datetime.date.today())
         _transition(
             facture,
@@ -212,7 +226,7 @@ def on_moved(
         refs = payments or {}
         for facture in factures:
             if facture.statut == S.MISE_A_DISPOSITION_COMPTABLE:
-                _transition(facture, S.COMPTABILISEE)
+                _transition(facture, S.COMPTABILISEE, notify=False)
             ref = refs.get(facture.mandat_id or 0)
             _transition(
                 facture,
@@ -274,6 +288,6 @@ def link_on_mandater(facture: Facture, mandat: int | None = None) -> Piece | Non
                 "Ce mandat n'est pas un mandat de la collectivité portant ce numéro."
             )
         return None
-    link(facture, piece)
+    link(facture, piece, notify=piece.etat not in LIVED)
     catch_up(facture, piece.etat, piece.pk)
     return piece
