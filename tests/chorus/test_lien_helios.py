@@ -379,3 +379,23 @@ def test_picking_a_mandat_from_the_page(
     )
     assert "pas un mandat de la collectivité" in response.content.decode()
     assert Facture.objects.get(pk=other.pk).statut == S.SERVICE_FAIT
+
+
+def test_mandats_arriving_with_their_life_lived_take_the_invoice_along(
+    fournisseur, collectivite, mailoutbox
+):
+    """The volume seed sends `pieces_received` with `lived=True`: the invoice follows at once."""
+    from pigp.chorus import lien_helios
+    from tests.helios.test_payments_support import Ledger
+
+    ledger = Ledger(collectivite)
+    paid = ledger.piece("depense", "120.00", etat=E.PAYEE, id_pce="77", date_paiement=RUN_DAY)
+    facture = make_facture(collectivite, fournisseur, statut=S.MANDATEE, numero_mandat="77")
+    lien_helios.on_received(
+        piece_ids=[paid.pk], collectivite_id=collectivite.pk, domaine="depense", lived=True
+    )
+    facture.refresh_from_db()
+    assert facture.statut == S.MISE_EN_PAIEMENT and facture.mandat == paid
+    assert facture.date_paiement == RUN_DAY and facture.reference_paiement == ""
+    assert statuts_of(facture)[-3:] == ["09", "10", "11"]
+    assert len(mailoutbox) == 1  # the status reached, once
