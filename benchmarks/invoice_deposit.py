@@ -9,7 +9,8 @@ XML invoice its PDF rendering (`render.to_pdf`, stored), the deposit checks (sup
 to 03 Mise à disposition, the receipt and the journal — on SQLite in a temporary directory.
 The stylesheets are compiled beforehand (one warm-up deposit per format), as in a running
 server. Two files: a typical UBL invoice (`pigp.chorus.exemples`, three lines) and a
-Factur-X PDF carrying the same invoice in CII (made with the `facturx` package).
+Factur-X PDF carrying the same invoice in CII (`exemples.cii`, embedded with the `facturx`
+package).
 
 Printed: the median and the worst of `--repeat` deposits of each, their ratio to the 1 s
 target, and the part of the UBL deposit that is the PDF rendering (`render.to_pdf` alone),
@@ -59,7 +60,7 @@ def _measure(repeat: int) -> None:
     from pypdf import PdfWriter
 
     from pigp.chorus.depot import deposer
-    from pigp.chorus.exemples import Ligne, Partie, ubl
+    from pigp.chorus.exemples import Ligne, Partie, cii, ubl
     from pigp.chorus.models import Facture, Fournisseur
     from pigp.core.models import Collectivite, PosteComptable
     from pigp.formats import invoice as einvoice
@@ -89,8 +90,8 @@ def _measure(repeat: int) -> None:
 
         buffer = io.BytesIO()
         writer.write(buffer)
-        xml = _CII_TEMPLATE.format(numero=f"B-FX-{n}", vendeur=vendeur.siret, acheteur=coll.siret)
-        return bytes(generate_from_binary(buffer.getvalue(), xml.encode(), check_xsd=False))
+        xml = cii(f"B-FX-{n}", vendeur, acheteur, lignes, date=day)
+        return bytes(generate_from_binary(buffer.getvalue(), xml, check_xsd=False))
 
     results = []
     for label, make in (("UBL (3 lines)", ubl_file), ("Factur-X PDF (EN 16931)", facturx_file)):
@@ -124,27 +125,6 @@ def _measure(repeat: int) -> None:
         f"{pdf / TARGET_S:.2f}× the target"
     )
     print(f"invoices kept: {Facture.objects.count()}")
-
-
-_CII_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
-<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
-<rsm:ExchangedDocument><ram:ID>{numero}</ram:ID><ram:TypeCode>380</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format="102">20260302</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>
-<rsm:SupplyChainTradeTransaction>
-<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Ramettes de papier A4</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>21.50</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">12</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>258.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>
-<ram:ApplicableHeaderTradeAgreement>
-<ram:SellerTradeParty><ram:Name>Fournitures du Lauragais</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">{vendeur}</ram:ID></ram:SpecifiedLegalOrganization><ram:PostalTradeAddress><ram:CityName>Labège</ram:CityName><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress><ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">FR44732829320</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty>
-<ram:BuyerTradeParty><ram:Name>Commune de Saint-Orens</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">{acheteur}</ram:ID></ram:SpecifiedLegalOrganization><ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress></ram:BuyerTradeParty>
-</ram:ApplicableHeaderTradeAgreement>
-<ram:ApplicableHeaderTradeDelivery/>
-<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
-<ram:ApplicableTradeTax><ram:CalculatedAmount>51.60</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>258.00</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax>
-<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">20260401</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>
-<ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>258.00</ram:LineTotalAmount><ram:TaxBasisTotalAmount>258.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">51.60</ram:TaxTotalAmount><ram:GrandTotalAmount>309.60</ram:GrandTotalAmount><ram:DuePayableAmount>309.60</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>
-</ram:ApplicableHeaderTradeSettlement>
-</rsm:SupplyChainTradeTransaction>
-</rsm:CrossIndustryInvoice>
-"""
 
 
 if __name__ == "__main__":

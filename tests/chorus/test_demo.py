@@ -28,7 +28,8 @@ def test_demo_has_an_invoice_at_every_status():
     assert statuts == set(S.values), sorted(set(S.values) - statuts)
     assert 15 <= Facture.objects.count() <= 30
     assert Fournisseur.objects.count() == 4
-    assert {f.format for f in Facture.objects.all()} == {"ubl"}
+    assert {f.format for f in Facture.objects.all()} == {"ubl", "cii"}
+    assert not Facture.objects.filter(pdf=None).exclude(statut__in=[S.DEPOSEE]).exists()
 
     # The supplier's account: confirmed, with the demo password.
     user = User.objects.get(email=SUPPLIER_USER)

@@ -1,6 +1,6 @@
 """Chorus' part of the demo: four suppliers (one with a confirmed account, `fournisseur@demo.
 pigp.fr`), about twenty invoices over the demo collectivités at every status of the life cycle,
-deposited through `depot.deposer` from UBL files written by `exemples` (no reference sample is
+deposited through `depot.deposer` from UBL and CII files written by `exemples` (no reference sample is
 read), processed through the recipient's services, and some following their mandat in Hélios.
 
 - Over the last two months: invoices deposited and left at 03, rejected (05), suspended (06),
@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pigp.chorus import depot, traitement
-from pigp.chorus.exemples import Ligne, Partie, ubl
+from pigp.chorus.exemples import Ligne, Partie, cii, ubl
 from pigp.chorus.models import (
     CompteFournisseur,
     Facture,
@@ -171,7 +171,8 @@ def _deposit(loaded: Loaded, n: int, supplier: int, buyer: str, lines: tuple[int
     fournisseur = Fournisseur.objects.get(siret=vendeur.siret)
     today = timezone.localdate()
     numero = f"FA-{today:%Y}-{n:04d}"
-    data = ubl(
+    # Bureau Occitan sends CII, the others UBL.
+    data = (cii if supplier == 1 else ubl)(
         numero,
         vendeur,
         _buyer(buyer),

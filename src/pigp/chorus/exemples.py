@@ -1,5 +1,5 @@
-"""E-invoices made for the demo and the benchmark: EN 16931 UBL invoices written from the small
-template of `chorus/data/` (no reference sample is read at run time), between French parties
+"""E-invoices made for the demo and the benchmark: EN 16931 UBL and CII invoices written from
+the small templates of `chorus/data/` (no reference sample is read at run time), between French parties
 identified by their SIRET."""
 
 from __future__ import annotations
@@ -90,6 +90,53 @@ def ubl(
                 else ""
             )
         ),
+        vendeur_siret=vendeur.siret,
+        vendeur_nom=e(vendeur.nom),
+        vendeur_rue=e(vendeur.rue),
+        vendeur_ville=e(vendeur.ville),
+        vendeur_cp=e(vendeur.code_postal),
+        vendeur_tva=vendeur.tva,
+        acheteur_siret=acheteur.siret,
+        acheteur_nom=e(acheteur.nom),
+        acheteur_ville=e(acheteur.ville),
+        iban=e(vendeur.iban or "FR7630004000031234567890143"),
+        ht=ht,
+        tva=tva,
+        ttc=ttc,
+        lignes=rows,
+    )
+    return xml.encode("utf-8")
+
+
+def cii(
+    numero: str,
+    vendeur: Partie,
+    acheteur: Partie,
+    lignes: list[Ligne],
+    *,
+    date: datetime.date,
+    service: str = "",
+) -> bytes:
+    """A UN/CEFACT CII invoice (EN 16931) of `lignes` at 20 % VAT (the XML of a Factur-X)."""
+    e = escape
+    ht, tva, ttc = totaux(lignes)
+    ligne = _template("ligne-cii.xml")
+    rows = "".join(
+        ligne.format(
+            rang=i,
+            unite=e(lg.unite),
+            quantite=lg.quantite,
+            montant=lg.montant,
+            designation=e(lg.designation),
+            prix=lg.prix,
+        )
+        for i, lg in enumerate(lignes, 1)
+    )
+    xml = _template("facture-cii.xml").format(
+        numero=e(numero),
+        date=f"{date:%Y%m%d}",
+        echeance=f"{date + datetime.timedelta(days=30):%Y%m%d}",
+        service=f"      <ram:BuyerReference>{e(service)}</ram:BuyerReference>" if service else "",
         vendeur_siret=vendeur.siret,
         vendeur_nom=e(vendeur.nom),
         vendeur_rue=e(vendeur.rue),
