@@ -11,7 +11,7 @@ from pigp.helios.models import EtatPiece, Piece
 register = template.Library()
 
 # The DSFR badge colour of each state (none: grey).
-BADGE = {
+BADGE: dict[str, str] = {
     EtatPiece.PAYEE: " fr-badge--success",
     EtatPiece.SOLDEE: " fr-badge--success",
     EtatPiece.REJETEE: " fr-badge--error",
