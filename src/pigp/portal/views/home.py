@@ -54,11 +54,14 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "collectivites": list(by_collectivite.values()),
         "current": by_collectivite.get(current_id) if current_id is not None else None,
         "pending_count": pending,
-        # A supplier's user holds no habilitation: its home is the supplier space.
-        "compte_fournisseur": CompteFournisseur.objects.select_related("fournisseur")
-        .filter(user=request.user)
-        .first(),
     }
+    if not habilitations and not request.user.poste_id:
+        # A supplier's user holds no habilitation: its home is the supplier space.
+        context["compte_fournisseur"] = (
+            CompteFournisseur.objects.select_related("fournisseur")
+            .filter(user=request.user)
+            .first()
+        )
     if request.user.poste_id:
         # A comptable's home is his work: the queue, what remains to pay and to recover, the
         # habilitation requests of his collectivités.
