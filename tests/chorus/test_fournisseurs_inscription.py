@@ -171,3 +171,23 @@ def test_an_unconfirmed_account_sees_nothing(client):
         assert client.get(url).status_code == 404, url
     home = client.get("/").content.decode()
     assert "attend sa confirmation" in home and "/chorus/fournisseur/" not in home
+
+
+@pytest.mark.django_db
+def test_an_administrator_confirms_an_account_in_the_admin(client, national_admin):
+    make_fournisseur(SIRET, email="")
+    post(client, email="inconnu@example.fr")
+    compte = CompteFournisseur.objects.get()
+    # No registered address: nobody got a link, the registrant is told who confirms.
+    assert all("/confirmer/" not in m.body for m in mail.outbox)
+    assert "administrateur" in mail.outbox[-1].body
+    verified_client(client, national_admin)
+    response = client.post(
+        "/admin/chorus/comptefournisseur/",
+        {"action": "confirmer", "_selected_action": [compte.pk]},
+    )
+    assert response.status_code == 302
+    compte.refresh_from_db()
+    assert compte.confirme
+    entry = JournalEntry.objects.get(action="chorus_fournisseur_confirme")
+    assert entry.actor_id == national_admin.pk

@@ -96,14 +96,18 @@ def compte_du_lien(token: str) -> CompteFournisseur:
 
 
 @transaction.atomic
-def confirmer(compte: CompteFournisseur, request: HttpRequest | None = None) -> bool:
-    """Confirm the account; False when it already was (the link used twice)."""
+def confirmer(
+    compte: CompteFournisseur, request: HttpRequest | None = None, *, by: User | None = None
+) -> bool:
+    """Confirm the account (through the link, or `by` an administrator); False when it already
+    was (the link used twice)."""
     if not CompteFournisseur.objects.filter(pk=compte.pk, confirme=False).update(confirme=True):
         return False
     compte.confirme = True
     journal.record(
         "chorus_fournisseur_confirme",
-        actor_label=compte.user.email,
+        actor=by,
+        actor_label="" if by is not None else compte.user.email,
         obj=compte,
         request=request,
         details={"siret": compte.fournisseur.siret, "utilisateur": compte.user.email},
