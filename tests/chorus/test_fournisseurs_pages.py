@@ -218,6 +218,9 @@ def test_tokens_create_shown_once_and_revoke(logged, fournisseur):
     assert auth.account.fournisseur_chorus == fournisseur
     assert not auth.account.collectivites.exists()
     assert clear not in html(logged.get("/chorus/fournisseur/jetons/"))
+    # The token's account holds no collectivité: the recipient API shows it nothing.
+    api = logged.get("/api/v1/flux/", headers={"Authorization": f"Bearer {clear}"})
+    assert api.status_code == 200 and not api.json()["results"], api.json()
     response = logged.post(f"/chorus/fournisseur/jetons/{token.pk}/revoquer/", follow=True)
     assert "est révoqué" in html(response)
     with pytest.raises(TokenRejected):
