@@ -47,6 +47,27 @@ def test_the_registration_page_is_public_and_accessible(page, assert_accessible)
     assert "14 chiffres" in page.locator("main").inner_text()
     assert_accessible(page, "the registration form with errors")
 
+    from django.core import mail
+
+    page.get_by_label("SIRET de votre entreprise").fill(SELLER)
+    page.get_by_label("Raison sociale").fill("Fournitures du Lauragais")
+    page.get_by_label("Adresse électronique").fill("nouveau@lauragais.example.fr")
+    page.locator("input[name=password1]").fill(DEMO_PASSWORD + " et plus")
+    page.locator("input[name=password2]").fill(DEMO_PASSWORD + " et plus")
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inscription enregistrée"
+    assert_accessible(page, "the registration's answer")
+    link = next(
+        line for line in mail.outbox[-1].body.splitlines() if "/inscription/confirmer/" in line
+    )
+    page.goto("/chorus/" + link.split("/chorus/", 1)[1])
+    assert_accessible(page, "the confirmation page")
+    page.get_by_role("button", name="Confirmer le compte").click()
+    page.wait_for_load_state()
+    assert "est confirmé" in page.locator("main").inner_text()
+    assert_accessible(page, "the confirmed account")
+
 
 def test_a_supplier_deposits_and_follows_its_invoices(
     page, chorus_data, assert_accessible, tmp_path
