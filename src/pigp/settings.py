@@ -219,6 +219,13 @@ if PIGP_S3_BUCKET:
         },
     }
 
+# Chorus Pro, supplier side: size of one deposited invoice, files in one web deposit, life of
+# the e-mailed confirmation link of a new supplier account, registrations per address per hour.
+PIGP_CHORUS_DEPOT_MAX_SIZE = env_int("PIGP_CHORUS_DEPOT_MAX_SIZE", 20_000_000)
+PIGP_CHORUS_DEPOT_MAX_FILES = env_int("PIGP_CHORUS_DEPOT_MAX_FILES", 20)
+PIGP_CHORUS_CONFIRMATION_HOURS = env_int("PIGP_CHORUS_CONFIRMATION_HOURS", 72)
+PIGP_CHORUS_INSCRIPTIONS_PER_HOUR = env_int("PIGP_CHORUS_INSCRIPTIONS_PER_HOUR", 10)
+
 # Passerelle limits.
 PIGP_PASSERELLE_MAX_SIZE = env_int("PIGP_PASSERELLE_MAX_SIZE", 500_000_000)
 PIGP_PASSERELLE_MAX_DECOMPRESSED = env_int("PIGP_PASSERELLE_MAX_DECOMPRESSED", 1_000_000_000)
