@@ -30,6 +30,7 @@ from pigp.api.chorus_serializers import (
     StatutField,
 )
 from pigp.api.chorus_views import (
+    FORM_PARSERS,
     PageFilters,
     file_responses,
     original_response,
@@ -251,6 +252,8 @@ class EmiseDetailView(ApiView):
 
 
 class ResoumettreView(ApiView):
+    parser_classes = FORM_PARSERS
+
     @extend_schema(
         tags=TAG,
         operation_id="chorus_emise_resoumettre",
@@ -290,6 +293,8 @@ class ResoumettreView(ApiView):
 
 
 class CompleterView(ApiView):
+    parser_classes = FORM_PARSERS
+
     @extend_schema(
         tags=TAG,
         operation_id="chorus_emise_completer",

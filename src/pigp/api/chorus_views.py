@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -41,6 +42,8 @@ from pigp.formats.invoice.render import to_pdf
 
 TAG = ["Chorus Pro — factures reçues"]
 S = StatutFacture
+# An action's fields: JSON, or a form (`curl -d` / `-F`).
+FORM_PARSERS = [JSONParser, FormParser, MultiPartParser]
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SORTS = {**inbox.SORTS, "statut_le": ("statut_le", "pk")}
@@ -335,6 +338,8 @@ prévenu par courriel. Profil en consultation seule : 403."""
 
 
 class RecueStatutView(ApiView):
+    parser_classes = FORM_PARSERS
+
     @extend_schema(
         tags=TAG,
         operation_id="chorus_recue_traiter",
