@@ -31,7 +31,8 @@ def test_chorus_operations_are_documented_in_french(client):
             assert ("404" in op["responses"]) == (path != "/api/v1/chorus/factures-recues/")
     enum = schema["components"]["schemas"]["CPPStatutPivotEnum"]
     assert enum["enum"] == [f"{n:02d}" for n in range(1, 13)]
-    assert "Mise en paiement" in enum["description"]
+    statut = schema["components"]["schemas"]["Facture"]["properties"]["statut"]
+    assert "11 Mise en paiement" in statut["description"]
     decisions = schema["components"]["schemas"]["DecisionDestinataireEnum"]["enum"]
     assert decisions == ["05", "06", "07", "08"]
     deposit = chorus["/api/v1/chorus/depots/"]["post"]
