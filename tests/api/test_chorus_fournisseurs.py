@@ -77,7 +77,6 @@ def test_deposit_of_a_facturx_pdf(client, supplier, fournisseur, collectivite):
     assert facture.format == "facturx"
     got = client.get(f"{EMISES}{facture.pk}/pdf/")
     assert got.status_code == 200 and b"".join(got.streaming_content) == pdf
-    got.close()
 
 
 def test_deposit_of_a_plain_pdf_needs_the_typed_fields(client, supplier, fournisseur, collectivite):
@@ -221,7 +220,7 @@ def test_detail_with_history_and_actions(client, supplier, fournisseur, collecti
     assert body["original_url"] == f"{EMISES}{facture.pk}/original/"
     original = client.get(body["original_url"])
     assert original.status_code == 200 and original["X-Content-Type-Options"] == "nosniff"
-    original.close()
+    assert b"".join(original.streaming_content).startswith(b"<Invoice>")
 
 
 def test_resubmit_a_recycled_invoice(client, supplier, fournisseur, collectivite):

@@ -337,7 +337,6 @@ def test_download_original_and_rendered_pdf(client, entitled, facture):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/octet-stream"
     assert b"".join(response.streaming_content).startswith(b"<Invoice>")
-    response.close()
     # The factory's original is no real invoice: no PDF can be made of it.
     response = api.get(f"{RECUES}{facture.pk}/pdf/")
     assert response.status_code == 404 and "PDF" in response.json()["detail"]
@@ -364,5 +363,4 @@ def test_deposited_pdf_is_served_as_is(client, reader, collectivite, fournisseur
     response = as_user(client, reader).get(f"{RECUES}{facture.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == samples.blank_pdf()
-    response.close()
     assert Decimal(client.get(f"{RECUES}{facture.pk}/").json()["montant_ttc"]) == Decimal("120")
