@@ -353,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "Passerelle : déposer des flux (PES, SEPA), suivre leur contrôle, retirer les "
         "acquittements et les retours de la boîte aux lettres. Authentification par jeton "
         "d'un compte de service (`Authorization: Bearer …`) ou par la session du portail. "
+        "Chorus Pro : factures reçues (structures destinataires) et dépôt de factures "
+        "(fournisseurs), voir docs/chorus.md. "
         "Guide : docs/api.md."
     ),
     "VERSION": "1.0.0",
@@ -365,4 +367,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Chorus: the status codes of CPPStatutPivot, and the recipient's decisions among them.
+    "ENUM_NAME_OVERRIDES": {
+        "CPPStatutPivotEnum": "pigp.chorus.models.factures.StatutFacture.choices",
+        "DecisionDestinataireEnum": "pigp.api.chorus_serializers.RECIPIENT_CHOICES",
+        "StatutFluxEnum": "pigp.passerelle.models.StatutFlux.choices",
+    },
 }

@@ -53,9 +53,16 @@ def notify_supplier(facture: Facture) -> None:
 
 
 def traiter(
-    facture: Facture, to: str, *, actor: User, motif: str = "", numero_mandat: str = ""
+    facture: Facture,
+    to: str,
+    *,
+    actor: User | None,
+    motif: str = "",
+    numero_mandat: str = "",
+    actor_label: str = "",
 ) -> Facture:
-    """One recipient action on `facture`; the caller checked access (`get_facture(write=True)`)."""
+    """One recipient action on `facture`; the caller checked access (`get_facture(write=True)`).
+    `actor` is None for an API service account, named by `actor_label`."""
     if to not in statuts.RECIPIENT_ACTIONS:
         raise TransitionError("Cette action n'est pas une décision du destinataire.")
     fields: dict[str, Any] = {}
@@ -65,7 +72,7 @@ def traiter(
             raise TransitionError("Le numéro du mandat est obligatoire pour marquer « Mandatée ».")
         fields["numero_mandat"] = numero_mandat[:40]
     with transaction.atomic():
-        statuts.transition(facture, to, actor=actor, motif=motif, **fields)
+        statuts.transition(facture, to, actor=actor, actor_label=actor_label, motif=motif, **fields)
         notify_supplier(facture)
     return facture
 
