@@ -135,7 +135,7 @@ def test_deposit_input_errors_are_french_400(client, supplier):
 
 
 def test_oversized_deposit_is_refused_with_413(client, supplier, settings):
-    settings.PIGP_CHORUS_MAX_SIZE = 1000
+    settings.PIGP_CHORUS_DEPOT_MAX_SIZE = 1000
     api = as_user(client, supplier)
     response = deposit(api, b"<" + b"x" * 5000 + b">", "gros.xml")
     assert response.status_code == 413

@@ -45,7 +45,6 @@ from pigp.core.files import FileTooLargeError
 
 TAG = ["Chorus Pro — fournisseurs"]
 S = StatutFacture
-DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 # Room for the multipart envelope and the typed fields around the file.
 ENVELOPE = 256 * 1024
 TYPED_FIELDS = {
@@ -73,7 +72,8 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def max_size() -> int:
-    return int(getattr(settings, "PIGP_CHORUS_MAX_SIZE", DEFAULT_MAX_SIZE))
+    """The same bound as the web deposit's (`PIGP_CHORUS_DEPOT_MAX_SIZE`)."""
+    return int(settings.PIGP_CHORUS_DEPOT_MAX_SIZE)
 
 
 def _too_large() -> PayloadTooLarge:
@@ -113,7 +113,7 @@ adressage) et le **compte rendu de dépôt** les décrit un à un :
 - **422** : le dépôt est refusé (fichier illisible, non conforme, montants faux, doublon…) ; le
   compte rendu dit quel contrôle a échoué. Le fichier est conservé.
 
-Taille maximale : 10 Mo par fichier (413 au-delà)."""
+Taille maximale : 20 Mo par fichier par défaut, `PIGP_CHORUS_DEPOT_MAX_SIZE` (413 au-delà)."""
 
 
 class DepotView(ApiView):
