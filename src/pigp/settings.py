@@ -219,6 +219,13 @@ if PIGP_S3_BUCKET:
         },
     }
 
+# Chorus Pro, supplier side: size of one deposited invoice, files in one web deposit, life of
+# the e-mailed confirmation link of a new supplier account, registrations per address per hour.
+PIGP_CHORUS_DEPOT_MAX_SIZE = env_int("PIGP_CHORUS_DEPOT_MAX_SIZE", 20_000_000)
+PIGP_CHORUS_DEPOT_MAX_FILES = env_int("PIGP_CHORUS_DEPOT_MAX_FILES", 20)
+PIGP_CHORUS_CONFIRMATION_HOURS = env_int("PIGP_CHORUS_CONFIRMATION_HOURS", 72)
+PIGP_CHORUS_INSCRIPTIONS_PER_HOUR = env_int("PIGP_CHORUS_INSCRIPTIONS_PER_HOUR", 10)
+
 # Passerelle limits.
 PIGP_PASSERELLE_MAX_SIZE = env_int("PIGP_PASSERELLE_MAX_SIZE", 500_000_000)
 PIGP_PASSERELLE_MAX_DECOMPRESSED = env_int("PIGP_PASSERELLE_MAX_DECOMPRESSED", 1_000_000_000)
@@ -346,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "Passerelle : déposer des flux (PES, SEPA), suivre leur contrôle, retirer les "
         "acquittements et les retours de la boîte aux lettres. Authentification par jeton "
         "d'un compte de service (`Authorization: Bearer …`) ou par la session du portail. "
+        "Chorus Pro : factures reçues (structures destinataires) et dépôt de factures "
+        "(fournisseurs), voir docs/chorus.md. "
         "Guide : docs/api.md."
     ),
     "VERSION": "1.0.0",
@@ -358,4 +367,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Chorus: the status codes of CPPStatutPivot, and the recipient's decisions among them.
+    "ENUM_NAME_OVERRIDES": {
+        "CPPStatutPivotEnum": "pigp.chorus.models.factures.StatutFacture.choices",
+        "DecisionDestinataireEnum": "pigp.api.chorus_serializers.RECIPIENT_CHOICES",
+        "StatutFluxEnum": "pigp.passerelle.models.StatutFlux.choices",
+    },
 }

@@ -73,3 +73,19 @@ def callers(sicoval, collectivite, admin_local):
         "revoked_token": Caller("revoked_token", token=revoked_token),
         "anonymous": Caller("anonymous"),
     }
+
+
+# The Chorus API's callers and invoices (tests/api/chorus_helpers.py).
+from tests.api.chorus_helpers import (  # noqa: E402, F401
+    chorus_admin,
+    chorus_outsider,
+    chorus_tokens,
+    facture,
+    theirs,
+)
+from tests.chorus.conftest import (  # noqa: E402, F401
+    fournisseur,
+    other_fournisseur,
+    other_supplier,
+    supplier,
+)

@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from pigp.api import supervision, views
+from pigp.api import chorus_fournisseur, chorus_views, supervision, views
 
 app_name = "api"
 
@@ -38,6 +38,48 @@ urlpatterns = [
         _open(views.MailboxAcknowledgeView.as_view()),
         name="boite-acquitter",
     ),
+    *[
+        path(f"v1/chorus/{route}", _open(view.as_view()), name=name)
+        for route, view, name in (
+            ("factures-recues/", chorus_views.RecuesListView, "chorus-recues"),
+            ("factures-recues/<int:pk>/", chorus_views.RecueDetailView, "chorus-recue"),
+            (
+                "factures-recues/<int:pk>/historique/",
+                chorus_views.RecueHistoriqueView,
+                "chorus-recue-historique",
+            ),
+            (
+                "factures-recues/<int:pk>/statut/",
+                chorus_views.RecueStatutView,
+                "chorus-recue-statut",
+            ),
+            (
+                "factures-recues/<int:pk>/original/",
+                chorus_views.RecueOriginalView,
+                "chorus-recue-original",
+            ),
+            ("factures-recues/<int:pk>/pdf/", chorus_views.RecuePdfView, "chorus-recue-pdf"),
+            ("depots/", chorus_fournisseur.DepotView, "chorus-depot"),
+            ("factures-emises/", chorus_fournisseur.EmisesListView, "chorus-emises"),
+            ("factures-emises/<int:pk>/", chorus_fournisseur.EmiseDetailView, "chorus-emise"),
+            (
+                "factures-emises/<int:pk>/resoumettre/",
+                chorus_fournisseur.ResoumettreView,
+                "chorus-emise-resoumettre",
+            ),
+            (
+                "factures-emises/<int:pk>/completer/",
+                chorus_fournisseur.CompleterView,
+                "chorus-emise-completer",
+            ),
+            (
+                "factures-emises/<int:pk>/original/",
+                chorus_fournisseur.EmiseOriginalView,
+                "chorus-emise-original",
+            ),
+            ("factures-emises/<int:pk>/pdf/", chorus_fournisseur.EmisePdfView, "chorus-emise-pdf"),
+        )
+    ],
     path("v1/supervision/", _open(supervision.SupervisionView.as_view()), name="supervision"),
     # Public: the schema and its documentation describe the API, they give no access to data.
     # No ReDoc page: drf-spectacular's ReDoc template loads Google Fonts (an external origin).

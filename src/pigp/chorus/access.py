@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from pigp.chorus.models import CompteFournisseur, Facture, ServiceDestinataire
+from pigp.chorus.models import CompteFournisseur, Depot, Facture, ServiceDestinataire
 from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, Habilitation, User
 from pigp.core.models.habilitations import WRITE_PROFILES
@@ -156,3 +156,24 @@ def get_service(user: User, collectivite: Collectivite, pk: int) -> ServiceDesti
     if service is None:
         raise Http404("Service introuvable.")
     return service
+
+
+def get_compte_fournisseur(user: User) -> CompteFournisseur:
+    """The supplier pages' gate: the user's confirmed supplier account, or 404 for anyone else
+    (a collectivité's user, an account not yet confirmed)."""
+    compte = compte_fournisseur(user)
+    if compte is None:
+        raise Http404("Page introuvable.")
+    return compte
+
+
+def get_depot_of_supplier(compte: CompteFournisseur, pk: int) -> Depot:
+    """A deposit receipt of the supplier's, or 404."""
+    depot = (
+        Depot.objects.select_related("facture", "fichier")
+        .filter(pk=pk, fournisseur_id=compte.fournisseur_id)
+        .first()
+    )
+    if depot is None:
+        raise Http404("Dépôt introuvable.")
+    return depot

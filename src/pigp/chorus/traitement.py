@@ -56,14 +56,16 @@ def traiter(
     facture: Facture,
     to: str,
     *,
-    actor: User,
+    actor: User | None,
     motif: str = "",
     numero_mandat: str = "",
+    actor_label: str = "",
     mandat: int | None = None,
 ) -> Facture:
     """One recipient action on `facture`; the caller checked access (`get_facture(write=True)`).
-    « Mandatée » may name the Hélios pièce (`mandat`, its id) picked among the collectivité's:
-    it must be a dépense of the invoice's collectivité, not rejected, of that number."""
+    `actor` is None for an API service account, named by `actor_label`. « Mandatée » may name
+    the Hélios pièce (`mandat`, its id) picked among the collectivité's: it must be a dépense of
+    the invoice's collectivité, not rejected, of that number."""
     if to not in statuts.RECIPIENT_ACTIONS:
         raise TransitionError("Cette action n'est pas une décision du destinataire.")
     fields: dict[str, Any] = {}
@@ -73,7 +75,7 @@ def traiter(
             raise TransitionError("Le numéro du mandat est obligatoire pour marquer « Mandatée ».")
         fields["numero_mandat"] = numero_mandat[:40]
     with transaction.atomic():
-        statuts.transition(facture, to, actor=actor, motif=motif, **fields)
+        statuts.transition(facture, to, actor=actor, actor_label=actor_label, motif=motif, **fields)
         notify_supplier(facture)
         if to == S.MANDATEE:
             # The mandat already in Hélios' ledger: linked at once (09, and where it stands).

@@ -110,6 +110,8 @@ ACTION_LABELS = {
     "chorus_depot": "Chorus : dépôt de facture",
     "chorus_facture_deposee": "Chorus : facture déposée",
     "chorus_facture_statut": "Chorus : statut de facture modifié",
+    "chorus_fournisseur_confirme": "Chorus : compte fournisseur confirmé",
+    "chorus_fournisseur_inscrit": "Chorus : inscription d'un fournisseur",
     "chorus_service": "Chorus : service destinataire modifié",
     "chorus_structure": "Chorus : paramètres de la structure modifiés",
     "compte_cree": "Compte créé",

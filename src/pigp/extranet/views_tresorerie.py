@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
@@ -21,6 +22,7 @@ from pigp.extranet.forms import TresorerieFilterForm
 from pigp.extranet.queries import dashboard as dash
 from pigp.extranet.queries import tresorerie as tq
 from pigp.helios.models import MouvementTresorerie
+from pigp.ui.templatetags.ui import jour, montant
 
 PAGE_SIZE = 50
 
@@ -93,6 +95,24 @@ def chart(periode: tq.Periode, *, sparkline: bool = False) -> SafeString:
     return mark_safe(svg)
 
 
+def soldes_rows(periode: tq.Periode, period_query: str) -> SafeString:
+    """The rows of the table of daily balances (a year is ~365 rows of four cells: written here
+    once per ledger version, not by the template engine at each view), each date linking to
+    its movements."""
+    prefix = f"?{period_query}&jour=" if period_query else "?jour="
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}{}#mouvements" title="Mouvements du {}">{}</a></td>'
+        '<td class="fr-cell--right">{} €</td><td class="fr-cell--right">{} €</td>'
+        '<td class="fr-cell--right">{} €</td></tr>',
+        (
+            (prefix, d.date.isoformat(), day, day, *map(montant, amounts))
+            for d in periode.days
+            for day, amounts in [(jour(d.date), (d.encaissements, d.paiements, d.solde))]
+        ),
+    )
+
+
 @require_GET
 def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     choice = choice_for(request.user, request.GET, pk)
@@ -108,15 +128,17 @@ def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         version = snapshots.of_budget(budget.pk)
         key = (budget.pk, choice.debut, choice.fin)
 
-        def compute() -> tuple[tq.Periode, SafeString]:
-            periode = tq.periode(budget, choice.debut, choice.fin)
-            return periode, chart(periode)
-
-        periode, svg = snapshots.kept("tresorerie", key, version, compute)
         query = request.GET.copy()
         query.pop("page", None)
         period_query = query.copy()
         period_query.pop("jour", None)  # the balance table's links add their own day
+        link = period_query.urlencode()
+
+        def compute() -> tuple[tq.Periode, SafeString, SafeString]:
+            periode = tq.periode(budget, choice.debut, choice.fin)
+            return periode, chart(periode), soldes_rows(periode, link)
+
+        periode, svg, soldes = snapshots.kept("tresorerie", (*key, link), version, compute)
         paginator = Paginator(choice.mouvements(), PAGE_SIZE)
         paginator.count = snapshots.kept(
             "mouvements", (*key, choice.jour), version, lambda: choice.mouvements().count()
@@ -124,6 +146,7 @@ def tresorerie(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         context.update(
             periode=periode,
             chart=svg,
+            soldes=soldes,
             page_obj=paginator.get_page(request.GET.get("page")),
             query=query.urlencode(),
             period_query=period_query.urlencode(),

@@ -16,6 +16,16 @@ class Fournisseur(models.Model):
     raison_sociale = models.CharField("raison sociale", max_length=200)
     email = models.EmailField("adresse électronique", blank=True)
     cree_le = models.DateTimeField("créé le", auto_now_add=True)
+    # The supplier's API tokens hang on a service account with no collectivité and no
+    # application (so it sees nothing on the recipient API), made at its first token.
+    compte_service = models.OneToOneField(
+        "passerelle.ServiceAccount",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fournisseur_chorus",
+        verbose_name="compte de service (jetons d'API)",
+    )
 
     class Meta:
         verbose_name = "fournisseur"

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
+from pigp.chorus.models import CompteFournisseur
 from pigp.core.access import get_collectivite_for_user, habilitations_in_force
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.core.models import Application, Habilitation
@@ -54,6 +55,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "current": by_collectivite.get(current_id) if current_id is not None else None,
         "pending_count": pending,
     }
+    if not habilitations and not request.user.poste_id:
+        # A supplier's user holds no habilitation: its home is the supplier space.
+        context["compte_fournisseur"] = (
+            CompteFournisseur.objects.select_related("fournisseur")
+            .filter(user=request.user)
+            .first()
+        )
     if request.user.poste_id:
         # A comptable's home is his work: the queue, what remains to pay and to recover, the
         # habilitation requests of his collectivités.
