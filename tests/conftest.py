@@ -21,6 +21,18 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(autouse=True)
+def _documents_providers():
+    """The apps' providers of pièce documents (`helios.documents`) as the apps registered them,
+    whatever a test registers or removes in its place."""
+    from pigp.helios import documents
+
+    saved = dict(documents._providers)
+    yield
+    documents._providers.clear()
+    documents._providers.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: a rolled-back test's ids are reused on SQLite, and
     what the Extranet keeps is keyed by ids and versions (`extranet.snapshots`)."""

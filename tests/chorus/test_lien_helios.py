@@ -229,9 +229,9 @@ def test_mandater_page_lists_the_mandats_of_the_collectivite(
 
 @pytest.fixture
 def provider():
-    """The provider `ChorusConfig.ready` registers (tests of Hélios and the Extranet replace
-    and remove a provider named « chorus » of their own)."""
-    documents.register("chorus", receivers.invoices_of_pieces)
+    """The provider `ChorusConfig.ready` registered, untouched by other tests (each test's
+    registrations are undone: tests/conftest.py)."""
+    assert documents._providers["chorus"] is receivers.invoices_of_pieces
 
 
 @pytest.fixture
