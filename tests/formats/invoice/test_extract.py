@@ -102,6 +102,28 @@ def test_a_french_siret_gives_siret_and_siren() -> None:
     assert (seller.siret, seller.siren, seller.scheme) == ("21310555400017", "213105554", "0009")
 
 
+def test_a_siren_as_legal_id_takes_the_siret_of_its_establishment() -> None:
+    data = (
+        sample_bytes("ubl/BIS3_Invoice_positive.XML")
+        .replace(
+            b'<cbc:CompanyID schemeID="0184">DK12345678</cbc:CompanyID>',
+            b'<cbc:CompanyID schemeID="0002">213105554</cbc:CompanyID>',
+        )
+        .replace(
+            b'<cbc:ID schemeID="0184">DK12345678</cbc:ID>',
+            b'<cbc:ID schemeID="0009">21310555400017</cbc:ID>',
+            1,
+        )
+    )
+    seller = read(data).invoice.seller  # type: ignore[union-attr]
+    assert seller is not None
+    assert (seller.siret, seller.siren, seller.scheme) == ("21310555400017", "213105554", "0002")
+    # Another company's SIRET beside the SIREN is not taken for this one's.
+    other = data.replace(b">21310555400017<", b">55208131766522<")
+    seller = read(other).invoice.seller  # type: ignore[union-attr]
+    assert seller is not None and (seller.siret, seller.siren) == (None, "213105554")
+
+
 def test_cii_extended() -> None:
     inv = invoice("facturx/zugferd_2p1_EXTENDED_Warenrechnung.xml")
     assert (inv.profile, inv.number, inv.issue_date) == (

@@ -47,16 +47,22 @@ class Reader:
         self, node: etree._Element, legal_path: str, others_path: str
     ) -> tuple[str | None, str | None, str | None, str | None]:
         """(SIRET, SIREN, scheme, legal id) of a party: from its legal registration (BT-30),
-        else from the first of its other identifiers that is a SIRET or a SIREN."""
+        completed by its other identifiers (BT-29): a SIRET there counts when it belongs to
+        the legal SIREN (a company registered by SIREN names its establishment by SIRET)."""
         legal = self.one(node, legal_path)
         legal_id = self.text(node, legal_path)
         scheme = legal.get("schemeID") if legal is not None else None
         siret, siren = siret_siren(scheme, legal_id)
-        if siret is None and siren is None:
+        if siret is None:
             for identification in self.all(node, others_path):
-                siret, siren = siret_siren(identification.get("schemeID"), identification.text)
-                if siret or siren:
+                other_siret, other_siren = siret_siren(
+                    identification.get("schemeID"), identification.text
+                )
+                if other_siret and (siren is None or other_siret.startswith(siren)):
+                    siret, siren = other_siret, siren or other_siren
                     break
+                if siren is None and other_siren:
+                    siren = other_siren
         return siret, siren, scheme, legal_id
 
 
