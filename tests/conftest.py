@@ -33,11 +33,13 @@ def _documents_providers():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test starts with an empty cache: a rolled-back test's ids are reused on SQLite, and
-    what the Extranet keeps is keyed by ids and versions (`extranet.snapshots`)."""
+def _fresh_cache(settings, tmp_path):
+    """Each test starts with an empty cache and its own export files: a rolled-back test's ids
+    are reused on SQLite, and what the Extranet keeps is keyed by ids and versions
+    (`extranet.snapshots`, `extranet.export_cache`)."""
     from django.core.cache import cache
 
+    settings.PIGP_EXPORT_CACHE_DIR = tmp_path / "exports-kept"
     cache.clear()
     yield
     cache.clear()

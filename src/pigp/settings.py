@@ -194,6 +194,8 @@ MEDIA_ROOT = Path(env_str("PIGP_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Files: every kept file is content-addressed in the "objects" storage.
 PIGP_OBJECTS_DIR = Path(env_str("PIGP_OBJECTS_DIR", str(VAR_DIR / "objects")))
 PIGP_SPOOL_DIR = Path(env_str("PIGP_SPOOL_DIR", str(VAR_DIR / "spool")))
+# CSV exports kept while the ledger holds (extranet/export_cache.py): local to the host.
+PIGP_EXPORT_CACHE_DIR = Path(env_str("PIGP_EXPORT_CACHE_DIR", str(VAR_DIR / "cache" / "exports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -19,6 +19,7 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.http import QueryDict
 
+import pigp
 from pigp.helios import versions
 
 T = TypeVar("T")
@@ -65,3 +66,9 @@ class Keeper:
 
     def __call__(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
         return kept(name, (self.base, key), self.version, compute)
+
+    def digest(self, name: str) -> str:
+        """A name for what `name` gives at these versions (e.g. an export's file), the code's
+        version included (a new release may write other columns)."""
+        what = (name, self.base, self.version, pigp.__version__)
+        return hashlib.blake2b(repr(what).encode(), digest_size=20).hexdigest()

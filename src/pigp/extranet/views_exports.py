@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core import files
 from pigp.core.http import AuthenticatedHttpRequest
-from pigp.extranet import access, background, export_lists, exports, snapshots
+from pigp.extranet import access, background, export_cache, export_lists, exports, snapshots
 from pigp.extranet.models import EtatExport, ExportDemande
 
 PAGE_SIZE = 20
@@ -29,6 +29,9 @@ def export(
     keep = snapshots.Keeper(found.collectivite.pk, request.GET, page, timezone.localdate())
     total = keep("export_compte", None, found.count)
     if total <= background.threshold(fmt):
+        if fmt == "csv":  # the same list at the same version: the same file, kept
+            lines = exports.table_csv_lines(found.table())
+            return export_cache.csv_response(keep.digest(page), lines, found.filename)
         return exports.table_response(found.table(), found.filename, fmt)
     background.request_export(
         request.user, found.collectivite, page, fmt, request.GET.urlencode(), total
