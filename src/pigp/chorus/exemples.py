@@ -53,6 +53,22 @@ def totaux(lignes: list[Ligne]) -> tuple[Decimal, Decimal, Decimal]:
     return ht, tva, ht + tva
 
 
+def _rows(template: str, lignes: list[Ligne]) -> str:
+    """The invoice lines written with `template` (one per syntax), numbered from 1."""
+    ligne = _template(template)
+    return "".join(
+        ligne.format(
+            rang=i,
+            unite=escape(lg.unite),
+            quantite=lg.quantite,
+            montant=lg.montant,
+            designation=escape(lg.designation),
+            prix=lg.prix,
+        )
+        for i, lg in enumerate(lignes, 1)
+    )
+
+
 def ubl(
     numero: str,
     vendeur: Partie,
@@ -66,18 +82,7 @@ def ubl(
     """A UBL 2.1 invoice (EN 16931) of `lignes` at 20 % VAT."""
     e = escape
     ht, tva, ttc = totaux(lignes)
-    ligne = _template("ligne-ubl.xml")
-    rows = "".join(
-        ligne.format(
-            rang=i,
-            unite=e(lg.unite),
-            quantite=lg.quantite,
-            montant=lg.montant,
-            designation=e(lg.designation),
-            prix=lg.prix,
-        )
-        for i, lg in enumerate(lignes, 1)
-    )
+    rows = _rows("ligne-ubl.xml", lignes)
     xml = _template("facture-ubl.xml").format(
         numero=e(numero),
         date=date.isoformat(),
@@ -120,18 +125,7 @@ def cii(
     """A UN/CEFACT CII invoice (EN 16931) of `lignes` at 20 % VAT (the XML of a Factur-X)."""
     e = escape
     ht, tva, ttc = totaux(lignes)
-    ligne = _template("ligne-cii.xml")
-    rows = "".join(
-        ligne.format(
-            rang=i,
-            unite=e(lg.unite),
-            quantite=lg.quantite,
-            montant=lg.montant,
-            designation=e(lg.designation),
-            prix=lg.prix,
-        )
-        for i, lg in enumerate(lignes, 1)
-    )
+    rows = _rows("ligne-cii.xml", lignes)
     xml = _template("facture-cii.xml").format(
         numero=e(numero),
         date=f"{date:%Y%m%d}",
