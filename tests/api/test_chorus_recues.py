@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from pigp.chorus.models import Facture, FactureEvent
 from pigp.core import files
@@ -94,7 +95,7 @@ def test_search_filters(client, entitled, collectivite, fournisseur, other_fourn
     assert ids(code_service="TECH") == {big.pk}
     assert ids(engagement="ej-7") == {big.pk}
     assert ids(en_retard="1") == {old.pk}
-    today = datetime.date.today()
+    today = timezone.localdate()
     assert ids(depose_au=(today - datetime.timedelta(days=40)).isoformat()) == {old.pk}
     assert ids(depose_du=today.isoformat()) == {big.pk, done.pk}
     assert ids(emise_du=today.isoformat(), emise_au=today.isoformat()) == {big.pk, done.pk}

@@ -53,7 +53,7 @@ def make_facture(
         "collectivite": collectivite,
         "fournisseur": fournisseur,
         "numero": numero,
-        "date_emission": received.date(),
+        "date_emission": timezone.localdate(received),
         "date_reception": received,
         "statut_le": received,
         "montant_ht": ht,

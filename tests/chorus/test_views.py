@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from pigp.chorus.models import Facture, FactureEvent, ServiceDestinataire, StatutFacture
 from pigp.core import files
@@ -107,7 +108,7 @@ def test_inbox_filters(client, entitled, collectivite, fournisseur, other_fourni
     assert numeros(service=service.pk) == ["B-2"]
     assert numeros(engagement="ej-42") == ["B-2"]
     assert numeros(en_retard="on") == ["A-1"]  # C-3 is rejected: its clock stopped
-    today = datetime.date.today()
+    today = timezone.localdate()
     assert numeros(recue_du=(today - datetime.timedelta(days=1)).isoformat()) == ["B-2"]
     assert numeros(recue_au=(today - datetime.timedelta(days=50)).isoformat()) == ["C-3"]
     assert numeros(tri="montant") == ["A-1", "C-3", "B-2"]

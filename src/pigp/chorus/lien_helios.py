@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from pigp.chorus import statuts
 from pigp.chorus.models import Facture, FactureEvent, StatutFacture
 from pigp.chorus.traitement import notify_supplier
@@ -161,7 +163,7 @@ def catch_up(facture: Facture, etat: str, piece_id: int) -> None:
         paid = Paiement.objects.filter(piece_id=piece_id).order_by("-date", "-pk").first()
         piece = Piece.objects.only("date_paiement", "date_prise_en_charge").get(pk=piece_id)
         _transition(facture, S.COMPTABILISEE, notify=False)
-        day = paid.date if paid else (piece.date_paiement or datetime.date.today())
+        day = paid.date if paid else (piece.date_paiement or timezone.localdate())
         _transition(
             facture,
             S.MISE_EN_PAIEMENT,
