@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pigp.helios",
     "pigp.extranet",
     "pigp.chorus",
+    "pigp.orc",
     "pigp.portal",
     # The project itself, for the commands that assemble every app (manage.py demo).
     "pigp",
@@ -220,6 +221,41 @@ if PIGP_S3_BUCKET:
             "file_overwrite": True,  # names are content digests: same name, same bytes
         },
     }
+
+# ORC, the archive silo (docs/orc.md): every archived object is written to each storage of
+# PIGP_ORC_COPIES, read back and its SHA-512 checked. By default two local roots; with
+# PIGP_ORC_S3_BUCKETS (comma-separated, one bucket a copy) S3 buckets on PIGP_S3_ENDPOINT_URL.
+PIGP_ORC_DIR = Path(env_str("PIGP_ORC_DIR", str(VAR_DIR / "orc")))
+PIGP_ORC_S3_BUCKETS = env_list("PIGP_ORC_S3_BUCKETS")
+PIGP_ORC_COPIES: tuple[str, ...] = ()
+for _n, _bucket in enumerate(PIGP_ORC_S3_BUCKETS or ["", ""], start=1):
+    _name = f"orc-copie-{_n}"
+    PIGP_ORC_COPIES += (_name,)
+    if _bucket:
+        STORAGES[_name] = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _bucket,
+                "endpoint_url": env_str("PIGP_S3_ENDPOINT_URL") or None,
+                "access_key": env_str("PIGP_S3_ACCESS_KEY") or None,
+                "secret_key": env_str("PIGP_S3_SECRET_KEY") or None,
+                "region_name": env_str("PIGP_S3_REGION", "us-east-1"),
+                "default_acl": None,
+                "file_overwrite": True,  # names are SHA-512 digests
+            },
+        }
+    else:
+        STORAGES[_name] = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(PIGP_ORC_DIR / f"copie-{_n}"),
+                "file_permissions_mode": 0o640,
+            },
+        }
+# The platform's Ed25519 key that signs the journal's seals (PEM, PKCS#8); made on first use
+# outside production. A timestamp authority (RFC 3161) stamps each seal too when its URL is set.
+PIGP_ORC_SEAL_KEY = Path(env_str("PIGP_ORC_SEAL_KEY", str(VAR_DIR / "orc_seal_key.pem")))
+PIGP_ORC_TSA_URL = env_str("PIGP_ORC_TSA_URL")
 
 # Chorus Pro, supplier side: size of one deposited invoice, files in one web deposit, life of
 # the e-mailed confirmation link of a new supplier account, registrations per address per hour.

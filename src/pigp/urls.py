@@ -48,5 +48,6 @@ urlpatterns = [
     path("helios/", include("pigp.helios.urls")),
     path("extranet/", include("pigp.extranet.urls")),
     path("chorus/", include("pigp.chorus.urls")),
+    path("orc/", include("pigp.orc.urls")),
     path("", include("pigp.portal.urls")),
 ]

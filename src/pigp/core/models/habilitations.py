@@ -21,6 +21,7 @@ class Profil(models.TextChoices):
     CONSULTATION = "consultation", "Consultation"
     TRANSMISSION = "transmission", "Transmission"
     ADMINISTRATION = "administration", "Administration locale"
+    ARCHIVISTE = "archiviste", "Archiviste (ORC)"
 
 
 class StatutHabilitation(models.TextChoices):
