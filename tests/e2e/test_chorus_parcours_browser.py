@@ -5,9 +5,8 @@ supplier then reads « Mise en paiement » with the transfer's reference."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
+from django.utils import timezone
 
 from pigp.core.demo import DEMO_PASSWORD
 from tests.e2e.test_login_axe import ORDONNATEUR, log_in
@@ -38,7 +37,7 @@ def _pes_with_one_mandat(collectivite, path):
     from pigp.formats.pes.generator import generate_pes_aller
     from tests.flows import _header
 
-    year = datetime.date.today().year
+    year = timezone.localdate().year
     generate_pes_aller(
         path, **_header(collectivite, None), nom_fic=path.stem, pieces=1, lignes=1, exercice=year
     )
@@ -110,7 +109,7 @@ def test_a_factur_x_invoice_from_deposit_to_payment(page, fournisseur, tmp_path,
     )
     run = payments.run_payments(
         collectivite,
-        datetime.date.today(),
+        timezone.localdate(),
         actor="comptable@demo.pigp.fr",
         exclude=list(others.values_list("pk", flat=True)),
     ).run
