@@ -150,3 +150,15 @@ def get_transfert(user: User, pk: int) -> Transfert:
     if transfert is None:
         raise Http404("Transfert introuvable.")
     return transfert
+
+
+def collectivites_acting(user: User, profils: frozenset[str]) -> QuerySet[Collectivite]:
+    """The collectivités where the user holds an ORC habilitation in force with `profils`."""
+    if not user.is_authenticated or user.is_juge:
+        return Collectivite.objects.none()
+    ids = (
+        habilitations_in_force(user)
+        .filter(application=Application.ORC, profil__in=profils)
+        .values("collectivite_id")
+    )
+    return Collectivite.objects.filter(pk__in=ids).order_by("nom")
