@@ -171,3 +171,31 @@ def test_execution_needs_the_visa_and_the_archivist(collectivite, archivist, age
     elimination.viser(bordereau, agent)
     with pytest.raises(PermissionDenied):
         elimination.executer(bordereau, agent, TODAY)
+
+
+def test_command_reports_and_finishes_pending_destructions(
+    collectivite, archivist, agent, monkeypatch
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    unit = make_unit(collectivite, annee=2014)
+    make_unit(collectivite, annee=2015, gel=True, gel_motif="Contentieux")
+    doc = add_document(unit, b"%PDF-1.4 commande")
+    out = StringIO()
+    call_command("orc_eliminations", "--date", "2026-12-07", stdout=out)
+    assert "1 pièce(s) éliminable(s) au 07/12/2026, 1 gelée(s) écartée(s)" in out.getvalue()
+    bordereau = _visee(collectivite, archivist, agent)
+    monkeypatch.setattr(silo, "destroy", lambda obj: (_ for _ in ()).throw(OSError("panne")))
+    with pytest.raises(OSError):
+        elimination.executer(bordereau, archivist, TODAY)
+    monkeypatch.undo()
+    out = StringIO()
+    call_command("orc_eliminations", "--date", "2026-12-07", stdout=out)
+    assert bordereau.numero in out.getvalue() and "--apply" in out.getvalue()
+    assert silo.digest_of(silo.copies()[0], doc.obj.sha512) == doc.obj.sha512  # dry run
+    out = StringIO()
+    call_command("orc_eliminations", "--apply", stdout=out)
+    assert "Destructions achevées : 1" in out.getvalue()
+    assert silo.digest_of(silo.copies()[0], doc.obj.sha512) is None

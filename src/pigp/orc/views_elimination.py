@@ -123,7 +123,7 @@ def _step(request: AuthenticatedHttpRequest, pk: int, step: str) -> HttpResponse
             )
     except elimination.EliminationError as exc:
         messages.error(request, str(exc))
-    except elimination.silo.SiloError as exc:
+    except (elimination.silo.SiloError, OSError) as exc:
         messages.error(
             request,
             f"La destruction n'a pas pu être achevée ({exc}) ; elle sera reprise automatiquement.",
