@@ -4,6 +4,7 @@ user, outsider (404), and bounded query counts."""
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.urls import reverse
@@ -79,6 +80,12 @@ def test_full_workflow_through_the_pages(client, collectivite, archivist, agent,
     assert JournalEntry.objects.filter(action="orc_elimination").count() == 1
     csv = c.get(reverse("orc:elimination_csv", args=[bordereau.pk]))
     assert csv["Content-Type"].startswith("text/csv") and bordereau.numero in csv.content.decode()
+    pdf = c.get(reverse("orc:elimination_pdf", args=[bordereau.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert bordereau.numero in text and "Contentieux fournisseur" in text
 
 
 def test_refusal_page_requires_a_motif(client, collectivite, archivist, agent, old_units):
@@ -129,6 +136,7 @@ def test_outsider_gets_404_everywhere(client, collectivite, archivist, outsider,
         for name, args in [
             ("orc:elimination", [bordereau.pk]),
             ("orc:elimination_csv", [bordereau.pk]),
+            ("orc:elimination_pdf", [bordereau.pk]),
             ("orc:elimination_eligibles", [collectivite.pk]),
             ("orc:gel", [old_units[0].pk]),
             ("orc:transferts", [collectivite.pk]),

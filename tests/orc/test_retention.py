@@ -6,6 +6,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pigp.core.models import JournalEntry
 from pigp.orc import retention
@@ -83,3 +85,22 @@ def test_gel_needs_a_reason_and_the_archivist(collectivite, reader, comptable):
         with pytest.raises(PermissionDenied):
             retention.set_gel(unit, user, "motif")
     assert not ArchiveUnit.objects.get(pk=unit.pk).gel
+
+
+@given(
+    annee=st.integers(min_value=2000, max_value=2030),
+    annees=st.integers(min_value=1, max_value=30),
+    today=st.dates(min_value=datetime.date(2000, 1, 1), max_value=datetime.date(2070, 12, 31)),
+)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_eligible_exactly_after_31_december_of_the_dua(collectivite, annee, annees, today):
+    from pigp.orc import elimination
+
+    RegleConservation.objects.update(annees=annees)
+    ArchiveUnit.objects.all().delete()
+    unit = make_unit(collectivite, annee=annee)
+    found = elimination.eligible(collectivite, today)
+    expected = today > datetime.date(annee + annees, 12, 31)
+    assert [u.pk for u in found.eligibles] == ([unit.pk] if expected else [])

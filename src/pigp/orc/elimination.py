@@ -308,47 +308,50 @@ def has_proof(elimination: Elimination) -> bool:
 def achever(elimination: Elimination) -> JournalEntry | None:
     """Destroy what an executed bordereau eliminated and write its proof (idempotent).
 
-    An object still used by a unit that is not eliminated is kept. Raises `silo.SiloError`
-    (no proof written) when a copy survives the destruction."""
-    if elimination.statut != StatutElimination.EXECUTE or has_proof(elimination):
-        return None
-    units = list(elimination.units.order_by("pk"))
-    objects = ArchiveObject.objects.filter(documents__unit__in=units).distinct().order_by("pk")
-    destroyed, kept = [], []
-    for obj in objects:
-        if ArchiveDocument.objects.filter(obj=obj, unit__eliminee_le__isnull=True).exists():
-            kept.append(obj.sha512)
-            continue
-        silo.destroy(obj)
-        left = [name for name in silo.copies() if silo.digest_of(name, obj.sha512) is not None]
-        if left:
-            raise silo.SiloError(
-                f"l'objet {obj.sha512[:16]}… est encore présent sur {', '.join(left)}"
-            )
-        destroyed.append(obj.sha512)
-    return journal.record(
-        PROOF_ACTION,
-        obj=elimination,
-        collectivite=elimination.collectivite_id,
-        actor_label="ORC (exécution de l'élimination)",
-        details={
-            "numero": elimination.numero,
-            "unites": [
-                {
-                    "id": u.pk,
-                    "numero": u.numero,
-                    "bordereau": u.numero_bordereau,
-                    "annee": u.annee,
-                    "domaine": u.domaine,
-                }
-                for u in units
-            ],
-            "empreintes_detruites": destroyed,
-            "empreintes_conservees": kept,
-            "copies": list(silo.copies()),
-            "ecartees": elimination.ecartees,
-        },
-    )
+    An object still used by a unit that is not eliminated is kept. The bordereau's row is
+    locked meanwhile, so two sweeps never write two proofs. Raises `silo.SiloError` (no
+    proof written) when a copy survives the destruction."""
+    with transaction.atomic():
+        locked = Elimination.objects.select_for_update().filter(pk=elimination.pk).first()
+        if locked is None or locked.statut != StatutElimination.EXECUTE or has_proof(locked):
+            return None
+        units = list(locked.units.order_by("pk"))
+        objects = ArchiveObject.objects.filter(documents__unit__in=units).distinct().order_by("pk")
+        destroyed, kept = [], []
+        for obj in objects:
+            if ArchiveDocument.objects.filter(obj=obj, unit__eliminee_le__isnull=True).exists():
+                kept.append(obj.sha512)
+                continue
+            silo.destroy(obj)
+            left = [name for name in silo.copies() if silo.digest_of(name, obj.sha512) is not None]
+            if left:
+                raise silo.SiloError(
+                    f"l'objet {obj.sha512[:16]}… est encore présent sur {', '.join(left)}"
+                )
+            destroyed.append(obj.sha512)
+        return journal.record(
+            PROOF_ACTION,
+            obj=locked,
+            collectivite=locked.collectivite_id,
+            actor_label="ORC (exécution de l'élimination)",
+            details={
+                "numero": locked.numero,
+                "unites": [
+                    {
+                        "id": u.pk,
+                        "numero": u.numero,
+                        "bordereau": u.numero_bordereau,
+                        "annee": u.annee,
+                        "domaine": u.domaine,
+                    }
+                    for u in units
+                ],
+                "empreintes_detruites": destroyed,
+                "empreintes_conservees": kept,
+                "copies": list(silo.copies()),
+                "ecartees": locked.ecartees,
+            },
+        )
 
 
 def achever_en_attente() -> int:

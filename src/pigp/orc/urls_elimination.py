@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern] = [
         "eliminations/<int:pk>/executer/", views.elimination_executer, name="elimination_executer"
     ),
     path("eliminations/<int:pk>/bordereau.csv", views.elimination_csv, name="elimination_csv"),
+    path("eliminations/<int:pk>/bordereau.pdf", views.elimination_pdf, name="elimination_pdf"),
     path("gel/piece/<int:pk>/", views.gel, name="gel"),
     path("transferts/collectivite/<int:pk>/", views.transferts, name="transferts"),
     path("transferts/<int:pk>/", views.transfert, name="transfert"),

@@ -18,6 +18,7 @@ from pigp.core import files, journal
 from pigp.core.http import AuthenticatedHttpRequest
 from pigp.orc import access, elimination, retention
 from pigp.orc import seda as orc_seda
+from pigp.orc.elimination_pdf import render as elimination_pdf_render
 from pigp.orc.forms_elimination import MotifForm, RefusForm, ReponseForm, TransfertForm
 from pigp.orc.models import ArchiveUnit, StatutElimination
 
@@ -200,6 +201,14 @@ def elimination_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ("\ufeff" + out.getvalue()).encode(), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{bordereau.numero}.csv"'
+    return response
+
+
+@require_GET
+def elimination_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    bordereau = access.get_elimination(request.user, pk)
+    response = HttpResponse(elimination_pdf_render(bordereau), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{bordereau.numero}.pdf"'
     return response
 
 
