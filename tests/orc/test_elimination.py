@@ -199,3 +199,20 @@ def test_command_reports_and_finishes_pending_destructions(
     call_command("orc_eliminations", "--apply", stdout=out)
     assert "Destructions achevées : 1" in out.getvalue()
     assert silo.digest_of(silo.copies()[0], doc.obj.sha512) is None
+
+
+def test_worker_sweep_finishes_pending_destructions(collectivite, archivist, agent, monkeypatch):
+    from pigp.passerelle.signals import worker_sweep
+
+    unit = make_unit(collectivite, annee=2014)
+    doc = add_document(unit, b"%PDF-1.4 balayage")
+    bordereau = _visee(collectivite, archivist, agent)
+    monkeypatch.setattr(silo, "destroy", lambda obj: (_ for _ in ()).throw(OSError("panne")))
+    with pytest.raises(OSError):
+        elimination.executer(bordereau, archivist, TODAY)
+    monkeypatch.undo()
+    assert list(elimination.en_attente()) == [bordereau]
+    answers = [answer for _, answer in worker_sweep.send_robust(sender=None, startup=False)]
+    assert "ORC : 1 destruction(s) d'élimination achevée(s)." in answers
+    assert not elimination.en_attente().exists()
+    assert silo.digest_of(silo.copies()[1], doc.obj.sha512) is None

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import IntegerField, Prefetch, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -354,10 +355,20 @@ def achever(elimination: Elimination) -> JournalEntry | None:
         )
 
 
+def en_attente() -> QuerySet[Elimination]:
+    """Executed bordereaux whose proof of destruction is not in the journal yet."""
+    proofs = (
+        JournalEntry.objects.filter(action=PROOF_ACTION, object_type="orc.elimination")
+        .annotate(elimination_id=Cast("object_id", IntegerField()))
+        .values("elimination_id")
+    )
+    return Elimination.objects.filter(statut=StatutElimination.EXECUTE).exclude(pk__in=proofs)
+
+
 def achever_en_attente() -> int:
     """Finish every executed bordereau whose proof is missing (an interrupted destruction)."""
     done = 0
-    for elimination in Elimination.objects.filter(statut=StatutElimination.EXECUTE).order_by("pk"):
+    for elimination in en_attente().order_by("pk"):
         if achever(elimination) is not None:
             done += 1
     return done

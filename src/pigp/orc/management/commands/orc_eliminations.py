@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from pigp.core.models import Collectivite
 from pigp.orc import elimination
-from pigp.orc.models import ArchiveUnit, Elimination, StatutElimination
+from pigp.orc.models import ArchiveUnit
 
 
 class Command(BaseCommand):
@@ -51,11 +51,7 @@ class Command(BaseCommand):
                 f"{coll.nom} ({coll.siret}) : {len(found.eligibles)} pièce(s) éliminable(s) au "
                 f"{today:%d/%m/%Y}, {len(found.ecartees)} gelée(s) écartée(s)"
             )
-        pending = [
-            e
-            for e in Elimination.objects.filter(statut=StatutElimination.EXECUTE).order_by("pk")
-            if not elimination.has_proof(e)
-        ]
+        pending = list(elimination.en_attente().order_by("pk"))
         self.stdout.write(f"Destructions à achever : {len(pending)}")
         for e in pending:
             self.stdout.write(f"  - {e.numero}")
