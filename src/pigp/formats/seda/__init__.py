@@ -8,6 +8,7 @@ No Django here: the ORC app maps its archive units to these dataclasses (`pigp.o
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "read_reply",
     "schema_errors",
     "validate",
+    "xml_text",
 ]
 
 NAMESPACE = "fr:gouv:culture:archivesdefrance:seda:v2.2"
@@ -124,10 +126,19 @@ class TransferReply:
         return self.reply_code == "OK"
 
 
+# Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; surrogates; U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML cannot carry (metadata typed anywhere ends up here)."""
+    return _NOT_XML.sub("", text)
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     element = etree.SubElement(parent, _N + tag)
     if text is not None:
-        element.text = text
+        element.text = xml_text(text)
     return element
 
 
