@@ -216,3 +216,31 @@ def test_worker_sweep_finishes_pending_destructions(collectivite, archivist, age
     assert "ORC : 1 destruction(s) d'élimination achevée(s)." in answers
     assert not elimination.en_attente().exists()
     assert silo.digest_of(silo.copies()[1], doc.obj.sha512) is None
+
+
+def test_service_archives_command(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from pigp.orc.models import ServiceArchives
+    from tests.factories import make_user
+
+    make_user("agent.ad31@example.fr")
+    out = StringIO()
+    call_command(
+        "orc_service_archives",
+        "Archives départementales de la Haute-Garonne",
+        "--departements",
+        "31",
+        "--agent",
+        "agent.ad31@example.fr",
+        stdout=out,
+    )
+    service = ServiceArchives.objects.get()
+    assert service.departement_codes() == ["31"]
+    assert list(service.agents.values_list("email", flat=True)) == ["agent.ad31@example.fr"]
+    with pytest.raises(CommandError, match="Aucun compte"):
+        call_command("orc_service_archives", service.nom, "--agent", "personne@example.fr")
+    with pytest.raises(CommandError, match="departements"):
+        call_command("orc_service_archives", "Archives inconnues")
