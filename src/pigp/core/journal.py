@@ -154,6 +154,17 @@ ACTION_LABELS = {
     "import_collectivites": "Import de collectivités",
     "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
     "passerelle_preferences": "Passerelle : préférences modifiées",
+    "orc_gel": "ORC : pièce gelée (gel juridique)",
+    "orc_gel_leve": "ORC : gel d'une pièce levé",
+    "orc_elimination_etablie": "ORC : bordereau d'élimination établi",
+    "orc_elimination_approuvee": "ORC : bordereau d'élimination approuvé",
+    "orc_elimination_visee": "ORC : bordereau d'élimination visé",
+    "orc_elimination_refusee": "ORC : bordereau d'élimination refusé",
+    "orc_elimination_executee": "ORC : bordereau d'élimination exécuté",
+    "orc_elimination": "ORC : preuve de destruction",
+    "orc_transfert": "ORC : transfert SEDA préparé",
+    "orc_transfert_telecharge": "ORC : transfert SEDA téléchargé",
+    "orc_transfert_reponse": "ORC : réponse au transfert SEDA importée",
 }
 
 

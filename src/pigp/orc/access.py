@@ -23,7 +23,7 @@ from django.http import Http404
 
 from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, Profil, User
-from pigp.orc.models import ArchiveUnit, Elimination, ServiceArchives
+from pigp.orc.models import ArchiveUnit, Elimination, ServiceArchives, Transfert
 
 ADHERER = frozenset({Profil.ADMINISTRATION})
 DEPOSER = frozenset({Profil.TRANSMISSION, Profil.ADMINISTRATION})
@@ -138,3 +138,27 @@ def get_elimination(user: User, pk: int) -> Elimination:
 def may_vise(user: User, elimination: Elimination) -> bool:
     """Is the user an agent of a public archives service covering this collectivité?"""
     return elimination.collectivite.departement in _archives_departements(user)
+
+
+def transferts_for(user: User) -> QuerySet[Transfert]:
+    """SEDA transfers: seen by the collectivité's readers (prepared by its archivist)."""
+    return Transfert.objects.filter(collectivite_id__in=readable_ids(user))
+
+
+def get_transfert(user: User, pk: int) -> Transfert:
+    transfert = transferts_for(user).select_related("collectivite", "paquet").filter(pk=pk).first()
+    if transfert is None:
+        raise Http404("Transfert introuvable.")
+    return transfert
+
+
+def collectivites_acting(user: User, profils: frozenset[str]) -> QuerySet[Collectivite]:
+    """The collectivités where the user holds an ORC habilitation in force with `profils`."""
+    if not user.is_authenticated or user.is_juge:
+        return Collectivite.objects.none()
+    ids = (
+        habilitations_in_force(user)
+        .filter(application=Application.ORC, profil__in=profils)
+        .values("collectivite_id")
+    )
+    return Collectivite.objects.filter(pk__in=ids).order_by("nom")
