@@ -153,6 +153,11 @@ ACTION_LABELS = {
     "helios_stade_recouvrement": "Hélios : stade de recouvrement",
     "import_collectivites": "Import de collectivités",
     "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
+    "orc_audit": "ORC : audit des copies du silo",
+    "orc_audit_planifie": "ORC : audit périodique planifié",
+    "orc_horodatage_echoue": "ORC : horodatage d'un scellement impossible",
+    "orc_preuve_consultee": "ORC : relevé de valeur probante consulté",
+    "orc_scellement": "ORC : journal scellé",
     "passerelle_preferences": "Passerelle : préférences modifiées",
 }
 
