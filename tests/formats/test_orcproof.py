@@ -8,7 +8,7 @@ import hashlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pigp.formats.orcproof import canonical, der, tsp
@@ -20,6 +20,7 @@ json_values = st.recursive(
 )
 
 
+@settings(deadline=None)  # the first example imports Django's model: no timing here
 @given(
     details=st.dictionaries(st.text(), json_values, max_size=4),
     label=st.text(max_size=40),
@@ -75,6 +76,7 @@ def test_der_oid_round_trip(arcs):
     assert der.parse(der.oid(dotted)).as_oid() == dotted
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=0, max_size=70000))
 def test_der_long_lengths(content):
     node = der.parse(der.octets(content))
