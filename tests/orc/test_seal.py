@@ -237,3 +237,12 @@ def test_unreachable_authority_seal_kept_error_journaled(settings, capsys):
     assert "Horodatage impossible" in capsys.readouterr().err
     assert Seal.objects.count() == 1
     assert JournalEntry.objects.filter(action="orc_horodatage_echoue").count() == 1
+
+
+@pytest.mark.django_db
+def test_public_key_printed_for_publication(capsys):
+    call_command("orc_seal", "--public-key")
+    captured = capsys.readouterr()
+    assert captured.out == seals.public_key_pem()
+    assert seals.key_id_of(seals.public_key()) in captured.err
+    assert not Seal.objects.exists()
