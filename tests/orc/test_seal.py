@@ -144,18 +144,25 @@ def test_orc_verify_refuses_a_seal_signed_with_another_key():
 
 
 @pytest.mark.django_db
-def test_seal_over_deleted_entries_is_refused():
+def test_tail_cut_and_head_rewritten_is_caught_by_the_seal():
+    """An intruder deletes the last entries and rewrites the journal's head to match: the
+    chain alone looks intact, the seal over the deleted entry refuses it."""
     entries = _entries(3)
     seal = seals.seal_now().seal
-    # A well-signed seal whose head no longer matches the chain (the entry rewritten and the
-    # chain recomputed from there would still leave the seal pointing at the old head).
+    sealed_entry = JournalEntry.objects.get(action="orc_scellement")
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE core_journalentry SET entry_hash = %s WHERE id = %s",
-            ["f" * 64, entries[-1].pk],
+            "DELETE FROM core_journalentry WHERE id IN (%s, %s)",
+            [entries[-1].pk, sealed_entry.pk],
         )
-    assert "Journal rompu" in seals.verify().problem or "Scellement" in seals.verify().problem
-    assert seals.check_against_chain(seal)
+        cursor.execute(
+            "UPDATE core_journalhead SET last_hash = %s, count = count - 2 WHERE id = 1",
+            [entries[-2].entry_hash],
+        )
+    assert journal.verify_chain().intact
+    result = seals.verify()
+    assert f"Scellement n° {seal.pk}" in result.problem
+    assert f"l'entrée {entries[-1].pk} qu'il scelle n'existe plus" in result.problem
 
 
 @pytest.mark.django_db

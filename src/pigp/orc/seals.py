@@ -254,7 +254,7 @@ def _stamp(seal: Seal) -> str:
 
 
 def check_signature(seal: Seal, key: Ed25519PublicKey) -> str:
-    """ "" when the seal is signed by `key`; otherwise why not, in French."""
+    """Empty when the seal is signed by `key`; otherwise why not, in French."""
     if seal.key_id != key_id_of(key):
         return "le scellement est signé par une autre clé que celle de la plateforme"
     try:
@@ -264,8 +264,23 @@ def check_signature(seal: Seal, key: Ed25519PublicKey) -> str:
     return ""
 
 
-def check_against_chain(seal: Seal) -> str:
-    """ "" when the seal's head hash and count are those of the chain at its last entry."""
+def _count_upto(last_entry_id: int, known: dict[int, int] | None) -> int:
+    """Entries up to `last_entry_id`, counted from the nearest bound already counted."""
+    if known is None:
+        return JournalEntry.objects.filter(pk__lte=last_entry_id).count()
+    below = max((bound for bound in known if bound <= last_entry_id), default=0)
+    count = (
+        known.get(below, 0)
+        + JournalEntry.objects.filter(pk__gt=below, pk__lte=last_entry_id).count()
+    )
+    known[last_entry_id] = count
+    return count
+
+
+def check_against_chain(seal: Seal, known: dict[int, int] | None = None) -> str:
+    """Empty when the seal's head hash and count are those of the chain at its last entry
+    (`known`: the counts already made by the caller, so checking every seal reads the
+    journal's ids about once, not once per seal)."""
     if seal.last_entry_id == 0:
         if seal.count != 0 or seal.head_hash != GENESIS_HASH:
             return "le scellement d'un journal vide annonce des entrées"
@@ -275,7 +290,7 @@ def check_against_chain(seal: Seal) -> str:
         return f"l'entrée {seal.last_entry_id} qu'il scelle n'existe plus"
     if entry.entry_hash != seal.head_hash:
         return f"l'empreinte de tête ne correspond pas à l'entrée {seal.last_entry_id}"
-    count = JournalEntry.objects.filter(pk__lte=seal.last_entry_id).count()
+    count = _count_upto(seal.last_entry_id, known)
     if count != seal.count:
         return (
             f"le journal compte {count} entrées jusqu'à l'entrée {seal.last_entry_id}, "
@@ -294,9 +309,9 @@ def check_stamp(seal: Seal) -> str:
     return ""
 
 
-def check(seal: Seal, key: Ed25519PublicKey) -> str:
+def check(seal: Seal, key: Ed25519PublicKey, known: dict[int, int] | None = None) -> str:
     """Every check of one seal; "" when it holds."""
-    return check_signature(seal, key) or check_against_chain(seal) or check_stamp(seal)
+    return check_signature(seal, key) or check_against_chain(seal, known) or check_stamp(seal)
 
 
 @dataclass(frozen=True)
@@ -323,8 +338,9 @@ def verify() -> Verification:
         return Verification(chain.checked, 0, f"Journal rompu à l'{where} : {chain.reason}.")
     key = public_key()
     checked = 0
+    known: dict[int, int] = {}
     for seal in Seal.objects.order_by("at", "pk").iterator():
-        problem = check(seal, key)
+        problem = check(seal, key, known)
         if problem:
             return Verification(
                 chain.checked,
