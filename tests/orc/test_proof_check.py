@@ -171,3 +171,29 @@ def test_unreadable(files, capsys, tmp_path, report):
     (tmp_path / "cle_publique.pem").write_text("pas une clé")
     code, out = run(capsys, args)
     assert code == 2 and "clé publique illisible" in out
+
+
+@pytest.mark.django_db
+def test_checker_runs_without_django(report, files):
+    """The third party's run: a fresh interpreter, no settings, Django never imported."""
+    import subprocess
+    import sys
+
+    args = files(report)
+    script = (
+        "import sys\n"
+        "from pigp import cli\n"
+        f"code = cli.main(['orc', 'check-proof', *{args!r}])\n"
+        "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')]\n"
+        "sys.exit(code)\n"
+    )
+    from pathlib import Path
+
+    import pigp
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(pigp.__file__).parents[1])}
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Relevé valide" in run.stdout
