@@ -140,13 +140,22 @@ def entries_for(unit: ArchiveUnit) -> list[JournalEntry]:
     return list(JournalEntry.objects.filter(concerning).order_by("id"))
 
 
-def _seal_dict(seal: Seal, key: Any) -> dict[str, Any]:
+def _seal_check(seal: Seal, key: Any, heads: dict[int, str]) -> str:
+    """Signature, head hash against the journal, stamp. The entry count up to the seal is
+    left to `orc_verify` (a count per seal would make the page's cost grow with them)."""
+    problem = seals.check_signature(seal, key)
+    if not problem and heads.get(seal.last_entry_id) != seal.head_hash:
+        problem = f"l'empreinte de tête ne correspond pas à l'entrée {seal.last_entry_id}"
+    return problem or seals.check_stamp(seal)
+
+
+def _seal_dict(seal: Seal, key: Any, heads: dict[int, str]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": seal.pk,
         "charge_utile": seals.fields_of(seal),
         "charge_utile_canonique": seals.payload_of(seal).decode("utf-8"),
         "signature": seal.signature,
-        "verification": seals.check(seal, key) or "valide",
+        "verification": _seal_check(seal, key, heads) or "valide",
     }
     if seal.tsa_token:
         token = bytes(seal.tsa_token)
@@ -202,7 +211,12 @@ def build(unit: ArchiveUnit) -> dict[str, Any]:
                 "scellement": seal.pk if seal is not None else NOT_SEALED,
             }
         )
-    sealed = [_seal_dict(seal, key) for seal in sorted(used.values(), key=lambda s: s.pk)]
+    heads = dict(
+        JournalEntry.objects.filter(pk__in=[s.last_entry_id for s in used.values()]).values_list(
+            "pk", "entry_hash"
+        )
+    )
+    sealed = [_seal_dict(seal, key, heads) for seal in sorted(used.values(), key=lambda s: s.pk)]
     for checked in sealed:
         if checked["verification"] != "valide":
             problems.append(f"scellement n° {checked['id']} : {checked['verification']}")
