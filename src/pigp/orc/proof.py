@@ -8,7 +8,8 @@ and as PDF; the JSON is self-contained: `pigp orc check-proof FILE` re-checks it
 the database (`pigp.formats.orcproof.check`).
 
 The entries concerning a unit are those whose object is the unit or one of its documents,
-and those whose details name it (`"unite": <pk>`).
+those whose details name it (`"unite": <pk>`) and those that list it (`"unites"`: ids, or
+dicts with an "id", as eliminations and SEDA transfers journal them).
 """
 
 from __future__ import annotations
@@ -130,14 +131,30 @@ def _documents(unit: ArchiveUnit, problems: list[str], reserves: list[str]) -> l
     return out
 
 
+def _names(unites: Any, pk: int) -> bool:
+    """Does a `details["unites"]` list (ids, or dicts with an "id") name unit `pk`?"""
+    if not isinstance(unites, list):
+        return False
+    return any((u.get("id") if isinstance(u, dict) else u) == pk for u in unites)
+
+
 def entries_for(unit: ArchiveUnit) -> list[JournalEntry]:
+    """The entries whose object is the unit or one of its documents, whose details name it
+    (`"unite": pk`), or that list it among several (`"unites": [pk, …]` or `[{"id": pk…}]`,
+    as eliminations and SEDA transfers do: read within the unit's collectivité only)."""
     documents = [str(pk) for pk in unit.documents.values_list("pk", flat=True)]
     concerning = (
         Q(object_type="orc.archiveunit", object_id=str(unit.pk))
         | Q(object_type="orc.archivedocument", object_id__in=documents)
         | Q(details__unite=unit.pk)
     )
-    return list(JournalEntry.objects.filter(concerning).order_by("id"))
+    direct = list(JournalEntry.objects.filter(concerning).order_by("id"))
+    seen = {entry.pk for entry in direct}
+    listing = JournalEntry.objects.filter(
+        collectivite_id=unit.collectivite_id, details__has_key="unites"
+    ).exclude(pk__in=seen)
+    named = [entry for entry in listing if _names(entry.details.get("unites"), unit.pk)]
+    return sorted(direct + named, key=lambda entry: entry.pk)
 
 
 def _seal_check(seal: Seal, key: Any, heads: dict[int, str]) -> str:
