@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "pigp.formats.invoice.cli",
         "factures électroniques (UBL, CII, Factur-X) : inspecter, valider, présenter",
     ),
+    "orc": ("pigp.formats.orcproof.cli", "ORC : vérifier un relevé de valeur probante, sans base"),
     "pes": ("pigp.formats.pes.cli", "flux PES V2 : valider, inspecter, extraire les PJ…"),
 }
 
