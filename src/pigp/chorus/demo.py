@@ -267,8 +267,7 @@ def _link_fresh(loaded: Loaded) -> None:
         # calendar the Hélios demo replays: when none does, the comptable takes one of the
         # fresh ones in charge, as he would on that day.
         taken = _mandats(None, EtatPiece.RECUE, MURET)[:1]
-        comptable = User.objects.get(email=MURET_COMPTABLE)
         for piece in taken:
-            states.transition(piece, EtatPiece.PRISE_EN_CHARGE, actor=comptable)
+            states.transition(piece, EtatPiece.PRISE_EN_CHARGE, actor=MURET_COMPTABLE)
     for piece in taken:
         _link(loaded, piece, MURET)
