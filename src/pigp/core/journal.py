@@ -154,6 +154,8 @@ ACTION_LABELS = {
     "import_collectivites": "Import de collectivités",
     "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
     "passerelle_preferences": "Passerelle : préférences modifiées",
+    "orc_archivage": "ORC : pièce archivée",
+    "orc_exercice_scelle": "ORC : exercice clos complété et scellé",
 }
 
 
