@@ -75,7 +75,7 @@ def archivable(domaine: str, etat: str) -> bool:
 
 
 def lease() -> datetime.timedelta:
-    return datetime.timedelta(seconds=getattr(settings, "PIGP_ORC_LEASE_SECONDS", 300))
+    return datetime.timedelta(seconds=settings.PIGP_ORC_LEASE_SECONDS)
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
