@@ -365,3 +365,38 @@ def test_worker_sweep_hands_back_stale_rows_and_unsealed_exercices(collectivite)
     assert any("ORC : 1 archivage(s) en attente repris, 1 exercice(s) clos" in a for a in answers)
     assert ArchiveUnit.objects.filter(piece=m, statut="close").exists()
     assert not PendingIngest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_volume_seed_pieces_arrive_lived_and_are_queued_when_archivable(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("seed_volume", mandats=40, titres=20, collectivites=1, stdout=io.StringIO())
+    archivable = [
+        pk
+        for pk, domaine, etat in Piece.objects.values_list("pk", "domaine", "etat")
+        if ingest.archivable(domaine, etat)
+    ]
+    assert archivable and len(archivable) < Piece.objects.count()
+    assert sorted(PendingIngest.objects.values_list("piece_id", flat=True)) == sorted(archivable)
+    assert callbacks  # the worker's task, enqueued once the seed commits
+    for callback in callbacks:
+        callback()
+    assert sorted(ArchiveUnit.objects.values_list("piece_id", flat=True)) == sorted(archivable)
+    assert not PendingIngest.objects.exists()
+    # The seed's flows are rows without files: each unit says its flow is missing.
+    unit = ArchiveUnit.objects.first()
+    assert [m["role"] for m in unit.metadata["documents_manquants"]] == ["flux"]
+    assert not unit.documents.filter(role="flux").exists()
+    entry = JournalEntry.objects.filter(action="orc_archivage").first()
+    assert entry.details["documents_manquants"][0]["role"] == "flux"
+
+
+@pytest.mark.django_db
+def test_ingest_rate_for_the_benchmark(collectivite):
+    ledger = Ledger(collectivite, annee=2025)
+    ids = [ledger.mandat(n=n, etat=E.PAYEE).pk for n in range(1, 6)]
+    result, rate = ingest.ingest_rate(ids)
+    assert sorted(result.archived) == ids and rate > 0
+    assert ArchiveUnit.objects.count() == 5
