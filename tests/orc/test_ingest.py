@@ -400,3 +400,50 @@ def test_ingest_rate_for_the_benchmark(collectivite):
     result, rate = ingest.ingest_rate(ids)
     assert sorted(result.archived) == ids and rate > 0
     assert ArchiveUnit.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_mandat_paid_after_the_cloture_joins_the_sealed_exercice(
+    collectivite, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    ledger = Ledger(collectivite, annee=2025)
+    paid = ledger.mandat(etat=E.PAYEE)
+    reste = ledger.mandat(n=2)  # prise en charge, unpaid: a reste à payer at the clôture
+    with django_capture_on_commit_callbacks(execute=True):
+        cloture.close(ledger.exercice, actor=ACTOR)
+    sealed = ExerciceArchive.objects.get(exercice=ledger.exercice)
+    first = sealed.empreinte
+    assert sealed.unites == 2 and ArchiveUnit.objects.get(piece=paid).statut == "close"
+    with django_capture_on_commit_callbacks(execute=True):
+        states.transition(reste, E.PAYEE, actor=ACTOR, when=datetime.date(2026, 1, 10))
+    unit = ArchiveUnit.objects.get(piece=reste)
+    assert unit.etat == E.PAYEE and unit.statut == "close" and unit.scellee_le is not None
+    sealed.refresh_from_db()
+    body, _count = ingest.manifest(ledger.exercice.pk)
+    assert sealed.unites == 2  # the unit existed (completed at the clôture), brought up to date
+    assert sealed.empreinte == hashlib.sha512(body).hexdigest()
+    entries = JournalEntry.objects.filter(action="orc_exercice_scelle").order_by("pk")
+    assert entries.first().details["empreinte"] == first
+    assert ExerciceArchive.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_piece_first_archived_after_the_seal_reseals_the_manifest(collectivite):
+    import hashlib
+
+    ledger = Ledger(collectivite, annee=2025)
+    ledger.mandat(etat=E.PAYEE)
+    ledger.exercice.cloture = True
+    ledger.exercice.save()
+    sealed = ingest.complete_exercice(ledger.exercice.pk)
+    assert sealed is not None and sealed.unites == 1
+    late = ledger.mandat(n=2, etat=E.PAYEE)  # written after the completion, no unit yet
+    unit = ingest.ingest_piece(late.pk)
+    assert unit.statut == "close"
+    sealed.refresh_from_db()
+    body, count = ingest.manifest(ledger.exercice.pk)
+    assert sealed.unites == count == 2 and sealed.empreinte == hashlib.sha512(body).hexdigest()
+    last = JournalEntry.objects.filter(action="orc_exercice_scelle").order_by("pk").last()
+    assert last.details["complement_piece"] == late.pk and last.details["unites"] == 2

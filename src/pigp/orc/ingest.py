@@ -86,14 +86,19 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 # --- the outbox ------------------------------------------------------------------------------
 
 
-def request(piece_ids: Iterable[int], *, now: datetime.datetime | None = None) -> list[int]:
+def request(
+    piece_ids: Iterable[int], *, now: datetime.datetime | None = None, bump: bool = True
+) -> list[int]:
     """Ask for (re)archiving `piece_ids`: one `PendingIngest` each, `requested_at` bumped when
-    already pending. Two queries, no file work: safe inside Hélios' transaction."""
+    already pending (a run under way then archives the pièce once more), unless `bump` is
+    False (a catch-up: a pending pièce will be archived anyway). Two queries, no file work:
+    safe inside Hélios' transaction."""
     ids = sorted(set(piece_ids))
     if not ids:
         return ids
     now = now or timezone.now()
-    PendingIngest.objects.filter(piece_id__in=ids).update(requested_at=now)
+    if bump:
+        PendingIngest.objects.filter(piece_id__in=ids).update(requested_at=now)
     PendingIngest.objects.bulk_create(
         [PendingIngest(piece_id=pk, requested_at=now) for pk in ids],
         ignore_conflicts=True,
@@ -429,8 +434,10 @@ def _tiers_siret(piece: Piece) -> str:
     tiers = piece.tiers
     if tiers is None:
         return ""
-    # NatIdTiers 01 = SIRET (PES); a 14-digit identifier is taken as one.
+    # NatIdTiers 01 = SIRET (PES); without a nature, a 14-digit identifier is taken as one.
     ident = (tiers.id_tiers or "").strip()
+    if tiers.nat_id_tiers not in ("", "01"):
+        return ""
     return ident if len(ident) == 14 and ident.isdigit() else ""
 
 
@@ -526,6 +533,17 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
             ],
             ignore_conflicts=True,
         )
+        sealed = (
+            ExerciceArchive.objects.select_for_update()
+            .filter(exercice_id=piece.exercice_id)
+            .first()
+        )
+        if sealed is not None and unit.statut == StatutUnite.OUVERTE:
+            # Paid or recovered after the clôture (restes): the unit joins the sealed exercice.
+            unit.statut, unit.scellee_le = StatutUnite.CLOSE, timezone.now()
+            ArchiveUnit.objects.filter(pk=unit.pk).update(
+                statut=unit.statut, scellee_le=unit.scellee_le
+            )
         docs = list(unit.documents.select_related("obj").order_by("pk"))
         pj_received = [d.recu_le for d in docs if d.role == RoleDocument.PJ and d.recu_le]
         unit.texte = " ".join(
@@ -555,6 +573,8 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
                 **({"documents_manquants": manquants} if manquants else {}),
             },
         )
+        if sealed is not None and (created or added):
+            _seal(sealed, complement=piece.pk)
     return unit
 
 
@@ -592,7 +612,7 @@ def complete_exercice(exercice_id: int) -> ExerciceArchive | None:
     # Every pièce once more, in its final state (the PES_Retour sent since are found too).
     ids = list(Piece.objects.filter(exercice=exercice).values_list("pk", flat=True))
     for start in range(0, len(ids), 1000):
-        request(ids[start : start + 1000])
+        request(ids[start : start + 1000], bump=False)
     work_pending(exercice_id=exercice_id)
     if PendingIngest.objects.filter(piece__exercice_id=exercice_id).exists():
         return None
@@ -603,26 +623,34 @@ def complete_exercice(exercice_id: int) -> ExerciceArchive | None:
         ArchiveUnit.objects.filter(exercice=exercice, statut=StatutUnite.OUVERTE).update(
             statut=StatutUnite.CLOSE, scellee_le=now
         )
-        body, count = manifest(exercice_id)
-        sealed = ExerciceArchive.objects.create(
-            exercice=exercice,
-            close_le=now,
-            unites=count,
-            empreinte=hashlib.sha512(body).hexdigest(),
-        )
-        journal.record(
-            "orc_exercice_scelle",
-            actor_label="orc",
-            obj=sealed,
-            collectivite=exercice.budget.collectivite_id,
-            details={
-                "exercice": exercice.annee,
-                "budget": exercice.budget_id,
-                "unites": count,
-                "empreinte": sealed.empreinte,
-            },
-        )
+        sealed = ExerciceArchive(exercice=exercice, close_le=now, unites=0, empreinte="")
+        _seal(sealed)
     return sealed
+
+
+def _seal(sealed: ExerciceArchive, *, complement: int | None = None) -> None:
+    """Write the exercice's manifest digest and journal it (call inside a transaction). Again
+    with `complement` when a pièce of a sealed exercice is archived after the clôture."""
+    exercice = sealed.exercice
+    body, count = manifest(exercice.pk)
+    sealed.unites = count
+    sealed.empreinte = hashlib.sha512(body).hexdigest()
+    sealed.save()
+    details: dict[str, Any] = {
+        "exercice": exercice.annee,
+        "budget": exercice.budget_id,
+        "unites": count,
+        "empreinte": sealed.empreinte,
+    }
+    if complement is not None:
+        details["complement_piece"] = complement
+    journal.record(
+        "orc_exercice_scelle",
+        actor_label="orc",
+        obj=sealed,
+        collectivite=exercice.budget.collectivite_id,
+        details=details,
+    )
 
 
 def closed_unsealed(collectivite_id: int | None = None, annee: int | None = None) -> list[int]:
