@@ -270,7 +270,9 @@ def test_retention_rules_and_coverage_by_the_adhesion(collectivite, comptable):
     assert unit.couverte is False  # no adhesion
     # A broken PDF: archived all the same, no text, and a note.
     pj = unit.documents.get(role="pj")
-    assert pj.texte == "" and "texte non extrait" in pj.numerisation["note"]
+    assert pj.texte == "" and pj.numerisation == {}
+    [note] = unit.metadata["notes_texte"]
+    assert note["document"] == "devis.pdf" and "texte non extrait" in note["note"]
     received = timezone.localdate(ledger.flux.created_at)
     adhesion = Adhesion.objects.create(
         collectivite=collectivite,
@@ -279,7 +281,9 @@ def test_retention_rules_and_coverage_by_the_adhesion(collectivite, comptable):
         qualite="Maire",
         enregistree_par=comptable,
     )
-    assert ingest.ingest_piece(m.pk).couverte is False  # PJ received before the signature
+    again = ingest.ingest_piece(m.pk)
+    assert again.couverte is False  # PJ received before the signature
+    assert again.metadata["notes_texte"] == [note]  # kept when the PDF is not read again
     adhesion.signee_le = received
     adhesion.save()
     assert ingest.ingest_piece(m.pk).couverte is True

@@ -485,6 +485,12 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
         known.add((src.role, src.key))
         added.append((src, obj, text, note))
 
+    notes = list(unit.metadata.get("notes_texte", [])) if unit is not None else []
+    notes += [
+        {"document": src.nom, "sha512": obj.sha512, "note": note}
+        for src, obj, _text, note in added
+        if note
+    ]
     lignes = list(piece.lignes.all())
     with transaction.atomic():
         values = {
@@ -510,7 +516,11 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
             "date_emission": piece.date_emission,
             "date_prise_en_charge": piece.date_prise_en_charge,
             "date_paiement": piece.date_paiement,
-            "metadata": {**_metadata(piece), "documents_manquants": manquants},
+            "metadata": {
+                **_metadata(piece),
+                "documents_manquants": manquants,
+                "notes_texte": notes,
+            },
             "dua_fin": dua_fin(
                 piece.exercice.annee, "mandat" if piece.domaine == Domaine.DEPENSE else "titre"
             ),
@@ -527,7 +537,6 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
                     id_unique=src.key[:100],
                     recu_le=src.recu_le,
                     texte=text,
-                    numerisation={"note": note} if note else {},
                 )
                 for src, obj, text, note in added
             ],

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         annee = options["exercice"]
         ids = ingest.missing(collectivite_id=coll_id, annee=annee)
         for start in range(0, len(ids), 1000):
-            ingest.request(ids[start : start + 1000])
+            ingest.request(ids[start : start + 1000], bump=False)
         pending = ingest.pending_rows(collectivite_id=coll_id)
         if annee is not None:
             pending = pending.filter(piece__exercice__annee=annee)
