@@ -3,6 +3,7 @@ run finishes with no duplicate unit or document and no orphan object."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
@@ -133,3 +134,45 @@ def test_ingest_killed_mid_run_is_finished_without_duplicate_or_orphan(
     for obj in ArchiveObject.objects.all()[:20]:
         assert obj.copies.filter(etat="saine").count() == 2
         assert len(silo.read_object(obj)) == obj.size
+
+
+@pytest.mark.django_db
+def test_a_crash_between_the_copies_and_the_unit_leaves_objects_the_rerun_adopts(
+    collectivite, monkeypatch
+):
+    """Deterministic half of the kill test: the copies are written and verified, then the run
+    dies before the unit's transaction commits (SystemExit, as a kill would leave it)."""
+    from pigp.core import journal
+
+    ledger = Ledger(collectivite, annee=2025)
+    titre = ledger.titre()
+    PjRef.objects.create(piece=titre, id_unique="PJ-CRASH", nom="avis.jpg")
+    PieceJustificative.objects.create(
+        collectivite=collectivite,
+        flux=ledger.flux,
+        id_unique="PJ-CRASH",
+        nom="avis.jpg",
+        mime_type="image/jpeg",
+        fichier=files.store_bytes(b"\xff\xd8 avis de sommes a payer", media_type="image/jpeg"),
+    )
+    ingest.request([titre.pk])
+
+    def die(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(journal, "record", die)
+    with pytest.raises(SystemExit):
+        ingest.work_pending()
+    monkeypatch.undo()
+    # The objects are on both copies, but no unit nor document was written.
+    assert ArchiveObject.objects.count() == 2 and not ArchiveUnit.objects.exists()
+    assert not ArchiveDocument.objects.exists()
+    row = PendingIngest.objects.get(piece=titre)
+    assert row.lease_until is not None  # still held by the dead run
+    PendingIngest.objects.update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
+    assert ingest.work_pending().archived == [titre.pk]
+    assert ArchiveObject.objects.count() == 2  # adopted, not written twice
+    assert set(ArchiveObject.objects.values_list("pk", flat=True)) == set(
+        ArchiveDocument.objects.values_list("obj_id", flat=True)
+    )
+    assert not PendingIngest.objects.exists()
