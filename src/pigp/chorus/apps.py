@@ -11,3 +11,4 @@ class ChorusConfig(AppConfig):
         from pigp.helios import documents
 
         documents.register("chorus", receivers.invoices_of_pieces)
+        documents.register_content("chorus", receivers.invoice_files_of_pieces)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from pigp.chorus import lien_helios
 from pigp.chorus.models import Facture
-from pigp.helios.documents import PieceDocument
+from pigp.helios.documents import PieceContent, PieceDocument
 from pigp.helios.models import Piece
 from pigp.helios.signals import pieces_moved, pieces_received
 
@@ -75,6 +75,28 @@ def invoices_of_pieces(
                 url=reverse("chorus:facture_pdf", args=[facture.pk]),
                 media_type="application/pdf",
                 date=facture.date_emission,
+            )
+        )
+    return found
+
+
+def invoice_files_of_pieces(pieces: Sequence[Piece]) -> Mapping[int, Iterable[PieceContent]]:
+    """The content provider (`pigp.helios.documents.register_content`): the original file of
+    each invoice a mandat pays, as the supplier deposited it (one query). ORC archives it."""
+    found: dict[int, list[PieceContent]] = {}
+    rows = (
+        Facture.objects.filter(mandat_id__in=[p.pk for p in pieces])
+        .select_related("original")
+        .order_by("date_emission", "pk")
+    )
+    for facture in rows:
+        assert facture.mandat_id is not None
+        found.setdefault(facture.mandat_id, []).append(
+            PieceContent(
+                label=f"Facture n° {facture.numero}",
+                kind="facture",
+                fichier=facture.original,
+                media_type=facture.original.media_type,
             )
         )
     return found

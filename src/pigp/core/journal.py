@@ -170,6 +170,8 @@ ACTION_LABELS = {
     "orc_transfert": "ORC : transfert SEDA préparé",
     "orc_transfert_telecharge": "ORC : transfert SEDA téléchargé",
     "orc_transfert_reponse": "ORC : réponse au transfert SEDA importée",
+    "orc_archivage": "ORC : pièce archivée",
+    "orc_exercice_scelle": "ORC : exercice clos complété et scellé",
 }
 
 

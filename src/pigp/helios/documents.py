@@ -88,3 +88,51 @@ def documents_for(pieces: Sequence[Piece], *, user: Any, audience: str) -> Docum
     for docs in found.by_piece.values():
         docs.sort(key=lambda d: (d.date or datetime.date.min, d.label))
     return found
+
+
+# --- Contents: the files behind the documents --------------------------------------------------
+#
+# A second registry, for the apps that keep a pièce's files (ORC archives them): a content
+# provider returns, for the pièces it knows, the original files it holds —
+#
+#     def contents(pieces) -> Mapping[int, Iterable[PieceContent]]
+#
+# (Chorus: the invoice as the supplier deposited it). Unlike `documents_for`, a provider that
+# raises is NOT skipped: the caller must not take a partial answer for the whole (fail closed).
+
+
+@dataclass(frozen=True)
+class PieceContent:
+    """One file of a pièce held by another app."""
+
+    label: str  # e.g. « Facture FA-2026-0042 »
+    kind: str  # e.g. "facture"
+    fichier: Any  # a `core.StoredFile` (open it with `pigp.core.files.open_stored`)
+    media_type: str = ""
+
+
+ContentProvider = Callable[[Sequence[Piece]], Mapping[int, Iterable[PieceContent]]]
+
+_content_providers: dict[str, ContentProvider] = {}
+
+
+def register_content(name: str, provider: ContentProvider) -> None:
+    """Add (or replace) the content provider called `name`."""
+    _content_providers[name] = provider
+
+
+def unregister_content(name: str) -> None:
+    _content_providers.pop(name, None)
+
+
+def contents_of(pieces: Sequence[Piece]) -> dict[int, list[PieceContent]]:
+    """Ask every content provider once for the files of `pieces`; an error propagates."""
+    found: dict[int, list[PieceContent]] = {}
+    if not pieces:
+        return found
+    wanted = {p.pk for p in pieces}
+    for _name, provider in list(_content_providers.items()):
+        for pk, items in provider(pieces).items():
+            if pk in wanted:
+                found.setdefault(pk, []).extend(items)
+    return found

@@ -9,3 +9,4 @@ class OrcConfig(AppConfig):
     def ready(self) -> None:
         from pigp.orc import receivers_elimination  # noqa: F401  (connects the worker hook)
         from pigp.orc import receivers_preuve  # noqa: F401  (seals and audits in the sweep)
+        from pigp.orc import receivers  # noqa: F401 - connects Hélios' signals
