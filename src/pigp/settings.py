@@ -256,6 +256,8 @@ for _n, _bucket in enumerate(PIGP_ORC_S3_BUCKETS or ["", ""], start=1):
 # outside production. A timestamp authority (RFC 3161) stamps each seal too when its URL is set.
 PIGP_ORC_SEAL_KEY = Path(env_str("PIGP_ORC_SEAL_KEY", str(VAR_DIR / "orc_seal_key.pem")))
 PIGP_ORC_TSA_URL = env_str("PIGP_ORC_TSA_URL")
+# Largest digitised paper PJ a collectivité may deposit (bytes).
+PIGP_ORC_NUMERISATION_MAX_SIZE = env_int("PIGP_ORC_NUMERISATION_MAX_SIZE", 50_000_000)
 
 # Chorus Pro, supplier side: size of one deposited invoice, files in one web deposit, life of
 # the e-mailed confirmation link of a new supplier account, registrations per address per hour.

@@ -154,6 +154,12 @@ ACTION_LABELS = {
     "import_collectivites": "Import de collectivités",
     "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
     "passerelle_preferences": "Passerelle : préférences modifiées",
+    "orc_adhesion": "Adhésion à l'offre de destruction anticipée (ORC)",
+    "orc_adhesion_resiliee": "Adhésion à l'offre de destruction anticipée résiliée (ORC)",
+    "orc_attestation": "Attestation d'archivage émise (ORC)",
+    "orc_attestation_mensuelle": "Attestation récapitulative mensuelle émise (ORC)",
+    "orc_attestation_consultee": "Attestation d'archivage consultée (ORC)",
+    "orc_depot_numerise": "PJ papier numérisée déposée (ORC)",
 }
 
 
