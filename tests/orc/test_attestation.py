@@ -315,3 +315,18 @@ def test_attestation_pages_queries_are_bounded(
     with django_assert_max_num_queries(16):
         url = reverse("orc:attestation_mensuelle", kwargs={"pk": recap.pk})
         assert c.get(url).status_code == 200
+
+
+def test_the_worker_sweep_issues_pending_attestations(collectivite, orc_admin):
+    from pigp.passerelle.signals import worker_sweep
+
+    adh = adhere(collectivite, orc_admin)
+    start, _ = attestations.month_bounds(_last_month())
+    adh.__class__.objects.filter(pk=adh.pk).update(enregistree_le=start)
+    _covered_unit(collectivite)
+    lines = [line for _receiver, line in worker_sweep.send(sender=None, startup=False) if line]
+    assert "1 attestation(s) d'archivage émise(s)" in " ".join(lines)
+    assert "1 récapitulatif(s) mensuel(s)" in " ".join(lines)
+    assert Attestation.objects.filter(kind=KindAttestation.PIECE).count() == 1
+    again = [line for _r, line in worker_sweep.send(sender=None, startup=False) if line]
+    assert not any("attestation" in line for line in again)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pigp.core import journal
@@ -234,42 +234,34 @@ def for_unit(unit: ArchiveUnit) -> list[Attestation]:
     return list(Attestation.objects.filter(unit=unit, kind=KindAttestation.PIECE).order_by("pk"))
 
 
-def issue_pending(batch: int = 500) -> int:
+def issue_pending() -> int:
     """The sweep: attest every covered unit with a PJ no attestation lists yet. Returns how
-    many attestations were issued; a unit that cannot be attested now is tried again next time."""
+    many attestations were issued; a unit that cannot be attested now (a copy missing) is
+    tried again at the next sweep."""
     issued = 0
-    candidates = (
-        ArchiveUnit.objects.filter(couverte=True, eliminee_le__isnull=True)
-        .exclude(statut=StatutUnite.ELIMINEE)
-        .filter(documents__role__in=LEGAL_ROLES)
-        .exclude(attestations__kind=KindAttestation.PIECE)
-        .distinct()
-        .order_by("pk")
+    covered = ArchiveUnit.objects.filter(couverte=True, eliminee_le__isnull=True).exclude(
+        statut=StatutUnite.ELIMINEE
     )
-    for unit in candidates[:batch]:
-        if issue_for(unit) is not None:
-            issued += 1
-    # Complements: documents of legal role archived after the unit's latest attestation.
+    legal = ArchiveDocument.objects.filter(unit=OuterRef("pk"), role__in=LEGAL_ROLES)
+    never = covered.filter(Exists(legal)).exclude(attestations__kind=KindAttestation.PIECE)
+    # Complements: a PJ archived after the unit's latest attestation (a digitised paper PJ).
+    latest = (
+        Attestation.objects.filter(unit=OuterRef("pk"), kind=KindAttestation.PIECE)
+        .order_by("-emise_le")
+        .values("emise_le")[:1]
+    )
     late = (
-        ArchiveUnit.objects.filter(couverte=True, eliminee_le__isnull=True)
-        .filter(attestations__kind=KindAttestation.PIECE)
-        .filter(documents__role__in=LEGAL_ROLES)
-        .distinct()
-        .order_by("pk")
+        covered.annotate(derniere=Subquery(latest))
+        .filter(derniere__isnull=False)
+        .filter(Exists(legal.filter(archive_le__gte=OuterRef("derniere"))))
     )
-    for unit in late[:batch]:
-        last = latest_for(unit)
-        if (
-            last is None
-            or not unit.documents.filter(
-                role__in=LEGAL_ROLES, archive_le__gte=last.emise_le
-            ).exists()
-        ):
-            continue
-        before = last.pk
-        current = issue_for(unit)
-        if current is not None and current.pk != before:
-            issued += 1
+    for queryset in (never, late):
+        for pk in list(queryset.order_by("pk").values_list("pk", flat=True)):
+            unit = ArchiveUnit.objects.get(pk=pk)
+            before = latest_for(unit)
+            current = issue_for(unit)
+            if current is not None and current != before:
+                issued += 1
     return issued
 
 
