@@ -330,3 +330,15 @@ def test_the_worker_sweep_issues_pending_attestations(collectivite, orc_admin):
     assert Attestation.objects.filter(kind=KindAttestation.PIECE).count() == 1
     again = [line for _r, line in worker_sweep.send(sender=None, startup=False) if line]
     assert not any("attestation" in line for line in again)
+
+
+def test_page_names_documents_waiting_for_their_complement(client, collectivite, reader):
+    unit, _ = _covered_unit(collectivite)
+    assert attestations.issue_for(unit) is not None
+    scan = add_document(unit, b"%PDF-1.4 scan", nom="scan.pdf", role="numerise")
+    _copy_path(silo.copies()[0], scan.obj.sha512).unlink()
+    assert attestations.issue_pending() == 0  # fails closed: a copy is missing
+    page = verified_client(client, reader).get(reverse("orc:attestation", kwargs={"pk": unit.pk}))
+    body = page.content.decode()
+    assert "1 document déposé depuis ne figure encore sur aucune attestation" in body
+    assert "« scan.pdf »" in body

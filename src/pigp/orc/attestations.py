@@ -38,6 +38,7 @@ from pigp.orc.models import (
     RoleDocument,
     StatutUnite,
 )
+from pigp.passerelle import mailbox
 
 LEGAL_ROLES = (RoleDocument.PJ, RoleDocument.FACTURE, RoleDocument.NUMERISE)
 MAILBOX_KIND = "attestation_orc"
@@ -355,7 +356,6 @@ def monthly(collectivite: Collectivite, month: datetime.date) -> Attestation:
         "declaration": DECLARATION_MENSUELLE,
     }
     from pigp.orc import attestations_pdf  # fpdf2 loaded only when a PDF is made
-    from pigp.passerelle import mailbox
 
     try:
         with transaction.atomic():
