@@ -258,6 +258,8 @@ PIGP_ORC_SEAL_KEY = Path(env_str("PIGP_ORC_SEAL_KEY", str(VAR_DIR / "orc_seal_ke
 PIGP_ORC_TSA_URL = env_str("PIGP_ORC_TSA_URL")
 # How long an ingest run holds a pending pièce before another run may take it over.
 PIGP_ORC_LEASE_SECONDS = env_int("PIGP_ORC_LEASE_SECONDS", 300)
+# Largest digitised paper PJ a collectivité may deposit (bytes).
+PIGP_ORC_NUMERISATION_MAX_SIZE = env_int("PIGP_ORC_NUMERISATION_MAX_SIZE", 50_000_000)
 
 # Chorus Pro, supplier side: size of one deposited invoice, files in one web deposit, life of
 # the e-mailed confirmation link of a new supplier account, registrations per address per hour.

@@ -172,6 +172,12 @@ ACTION_LABELS = {
     "orc_transfert_reponse": "ORC : réponse au transfert SEDA importée",
     "orc_archivage": "ORC : pièce archivée",
     "orc_exercice_scelle": "ORC : exercice clos complété et scellé",
+    "orc_adhesion": "Adhésion à l'offre de destruction anticipée (ORC)",
+    "orc_adhesion_resiliee": "Adhésion à l'offre de destruction anticipée résiliée (ORC)",
+    "orc_attestation": "Attestation d'archivage émise (ORC)",
+    "orc_attestation_mensuelle": "Attestation récapitulative mensuelle émise (ORC)",
+    "orc_attestation_consultee": "Attestation d'archivage consultée (ORC)",
+    "orc_depot_numerise": "PJ papier numérisée déposée (ORC)",
 }
 
 

@@ -23,7 +23,7 @@ from django.http import Http404
 
 from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, Profil, User
-from pigp.orc.models import ArchiveUnit, Elimination, ServiceArchives, Transfert
+from pigp.orc.models import ArchiveUnit, Attestation, Elimination, ServiceArchives, Transfert
 
 ADHERER = frozenset({Profil.ADMINISTRATION})
 DEPOSER = frozenset({Profil.TRANSMISSION, Profil.ADMINISTRATION})
@@ -84,6 +84,18 @@ def get_unit(user: User, pk: int) -> ArchiveUnit:
     if unit is None:
         raise Http404("Pièce archivée introuvable.")
     return unit
+
+
+def get_attestation(user: User, pk: int, kind: str) -> Attestation:
+    """An attestation of a collectivité the user reads (404 otherwise, or of another kind)."""
+    attestation = (
+        Attestation.objects.filter(collectivite_id__in=readable_ids(user), kind=kind, pk=pk)
+        .select_related("collectivite")
+        .first()
+    )
+    if attestation is None:
+        raise Http404("Attestation introuvable.")
+    return attestation
 
 
 def may_act(user: User, collectivite: Collectivite, profils: frozenset[str]) -> bool:

@@ -7,6 +7,9 @@ class OrcConfig(AppConfig):
     verbose_name = "ORC (archives)"
 
     def ready(self) -> None:
-        from pigp.orc import receivers_elimination  # noqa: F401  (connects the worker hook)
-        from pigp.orc import receivers_preuve  # noqa: F401  (seals and audits in the sweep)
-        from pigp.orc import receivers  # noqa: F401 - connects Hélios' signals
+        from pigp.orc import (
+            receivers,  # noqa: F401 - connects Hélios' signals
+            receivers_adhesion,  # noqa: F401 - the attestations' sweep
+            receivers_elimination,  # noqa: F401  (connects the worker hook)
+            receivers_preuve,  # noqa: F401  (seals and audits in the sweep)
+        )

@@ -229,6 +229,14 @@ class Adhesion(models.Model):
     )
     enregistree_le = models.DateTimeField("enregistrée le", auto_now_add=True)
     fin_le = models.DateTimeField("résiliée le", null=True, blank=True)
+    convention = models.ForeignKey(
+        ArchiveObject,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="convention signée (PDF archivé)",
+    )
 
     class Meta:
         verbose_name = "adhésion"
@@ -265,12 +273,9 @@ class Attestation(models.Model):
     class Meta:
         verbose_name = "attestation d'archivage"
         verbose_name_plural = "attestations d'archivage"
+        # A unit may get a complementary attestation for documents deposited after its first
+        # one (digitised paper PJ): idempotence is per document set (`orc.attestations`).
         constraints = [
-            models.UniqueConstraint(
-                fields=["unit"],
-                condition=models.Q(kind="piece"),
-                name="orc_one_attestation_per_unit",
-            ),
             models.UniqueConstraint(
                 fields=["collectivite", "periode"],
                 condition=models.Q(kind="mensuelle"),
