@@ -282,10 +282,12 @@ def test_retention_rules_and_coverage_by_the_adhesion(collectivite, comptable):
         enregistree_par=comptable,
     )
     again = ingest.ingest_piece(m.pk)
-    assert again.couverte is False  # PJ received before the signature
+    assert again.couverte is False  # PJ received before the adhesion was recorded
     assert again.metadata["notes_texte"] == [note]  # kept when the PDF is not read again
-    adhesion.signee_le = received
-    adhesion.save()
+    # Coverage starts when the adhesion is recorded (`adhesion.covers`), not at the date typed.
+    Adhesion.objects.filter(pk=adhesion.pk).update(
+        enregistree_le=ledger.flux.created_at - datetime.timedelta(minutes=1)
+    )
     assert ingest.ingest_piece(m.pk).couverte is True
 
 
@@ -451,3 +453,36 @@ def test_a_piece_first_archived_after_the_seal_reseals_the_manifest(collectivite
     assert sealed.unites == count == 2 and sealed.empreinte == hashlib.sha512(body).hexdigest()
     last = JournalEntry.objects.filter(action="orc_exercice_scelle").order_by("pk").last()
     assert last.details["complement_piece"] == late.pk and last.details["unites"] == 2
+
+
+@pytest.mark.django_db
+def test_a_covered_mandat_gets_its_attestation_as_soon_as_it_is_archived(collectivite, comptable):
+    from pigp.orc.models import Adhesion, Attestation
+
+    adhesion = Adhesion.objects.create(
+        collectivite=collectivite,
+        signee_le=datetime.date(2025, 1, 2),
+        signataire="Mme la Maire",
+        qualite="Maire",
+        enregistree_par=comptable,
+    )
+    Adhesion.objects.filter(pk=adhesion.pk).update(
+        enregistree_le=timezone.now() - datetime.timedelta(days=1)
+    )
+    ledger = Ledger(collectivite, annee=2025)
+    m = ledger.mandat(etat=E.PAYEE)
+    PjRef.objects.create(piece=m, id_unique="PJ-C", nom="facture.pdf")
+    PieceJustificative.objects.create(
+        collectivite=collectivite,
+        flux=ledger.flux,
+        id_unique="PJ-C",
+        nom="facture.pdf",
+        mime_type="application/pdf",
+        fichier=files.store_bytes(b"%PDF-1.4 facture", media_type="application/pdf"),
+    )
+    ingest.request([m.pk])
+    assert ingest.work_pending().archived == [m.pk]
+    unit = ArchiveUnit.objects.get(piece=m)
+    assert unit.couverte is True
+    attestation = Attestation.objects.get(unit=unit, kind="piece")
+    assert [d["nom"] for d in attestation.contenu["documents"]] == ["facture.pdf"]

@@ -43,9 +43,8 @@ from pigp.helios.models import (
     PieceJustificative,
     RetourEmis,
 )
-from pigp.orc import silo
+from pigp.orc import adhesion, attestations, retention, silo
 from pigp.orc.models import (
-    Adhesion,
     ArchiveDocument,
     ArchiveUnit,
     ExerciceArchive,
@@ -176,7 +175,7 @@ def work_pending(
 def _work_one(row: PendingIngest, result: WorkResult) -> None:
     for _round in range(3):
         try:
-            ingest_piece(row.piece_id)
+            unit = ingest_piece(row.piece_id)
         except Exception as exc:
             log.exception("ORC: ingest of pièce %s failed", row.piece_id)
             PendingIngest.objects.filter(pk=row.pk).update(
@@ -197,6 +196,17 @@ def _work_one(row: PendingIngest, result: WorkResult) -> None:
     else:
         PendingIngest.objects.filter(pk=row.pk).update(lease_until=None)
     result.archived.append(row.piece_id)
+    if unit.couverte:
+        _attest(unit)
+
+
+def _attest(unit: ArchiveUnit) -> None:
+    """The attestation d'archivage of a covered unit, as soon as it is archived; when it
+    cannot be issued now (a copy to repair) the attestations' sweep tries again."""
+    try:
+        attestations.issue_for(unit)
+    except Exception:
+        log.exception("ORC: attestation of unit %s deferred to the sweep", unit.pk)
 
 
 def stale_pending(*, older_than: datetime.timedelta | None = None) -> list[int]:
@@ -350,14 +360,13 @@ def dua_fin(annee: int, code: str) -> datetime.date:
 
 
 def _couverte(collectivite_id: int, received: list[datetime.datetime]) -> bool:
-    """Covered by the adhesion: it is in force and every PJ came on or after its signature."""
+    """Covered by the adhesion (`adhesion.covers`): its first and its last PJ were received
+    while an adhesion was in force. A unit without PJ has nothing to cover."""
     if not received:
         return False
-    adhesion = Adhesion.objects.filter(collectivite_id=collectivite_id, fin_le__isnull=True).first()
-    if adhesion is None:
-        return False
-    first = timezone.localtime(min(received)).date()
-    return adhesion.signee_le <= first
+    return adhesion.covers(collectivite_id, min(received)) and adhesion.covers(
+        collectivite_id, max(received)
+    )
 
 
 def _iso(value: Any) -> Any:
@@ -559,6 +568,7 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
             part for part in [piece.objet, unit.tiers_nom, *(d.texte for d in docs)] if part
         )
         unit.couverte = _couverte(piece.collectivite_id, pj_received)
+        retention.refresh_dua([unit])  # the longest rule of the unit and of its documents
         ArchiveUnit.objects.filter(pk=unit.pk).update(texte=unit.texte, couverte=unit.couverte)
         journal.record(
             "orc_archivage",
