@@ -56,6 +56,8 @@ ACCOUNTS = [
         True,
     ),
     DemoAccount("juge@demo.pigp.fr", "Juge des comptes, CRC Occitanie"),
+    DemoAccount("archiviste@demo.pigp.fr", "Archiviste de Saint-Orens (ORC)"),
+    DemoAccount("archives@demo.pigp.fr", "Archives départementales de la Haute-Garonne (visa)"),
     DemoAccount("admin@demo.pigp.fr", "Administrateur national (double authentification)", True),
 ]
 
@@ -206,11 +208,14 @@ def _organisations_and_accounts() -> None:
         Application.PASSERELLE: Profil.ADMINISTRATION,
         Application.EXTRANET: Profil.CONSULTATION,
         Application.CHORUS: Profil.TRANSMISSION,
-        Application.ORC: Profil.CONSULTATION,
+        Application.ORC: Profil.ADMINISTRATION,  # signs the convention of the ORC offer
     }
     for app, profil in profils.items():
         _grant(ordo, saint_orens, app, profil, comptable)
         _grant(lecture, saint_orens, app, Profil.CONSULTATION, comptable)
+    archiviste = _user("archiviste@demo.pigp.fr", "Anne", "Archiviste")
+    _grant(archiviste, saint_orens, Application.ORC, Profil.ARCHIVISTE, comptable)
+    _user("archives@demo.pigp.fr", "Arnaud", "Archives")  # ORC's demo makes him an agent
     _grant(ordo, muret, Application.PASSERELLE, Profil.TRANSMISSION, comptable)
     _grant(ordo, muret, Application.CHORUS, Profil.TRANSMISSION, comptable)  # its invoices
 

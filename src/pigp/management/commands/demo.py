@@ -10,6 +10,7 @@ from pigp.core.demo import DEMO_PASSWORD, load_demo
 from pigp.core.demo_clock import Timeline
 from pigp.extranet.demo import load_demo as load_extranet_demo
 from pigp.helios.demo import load_demo as load_helios_demo
+from pigp.orc.demo import load_demo as load_orc_demo
 from pigp.passerelle.demo import load_demo as load_passerelle_demo
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         helios = load_helios_demo(timeline)
         extranet = load_extranet_demo(timeline)
         chorus = load_chorus_demo(timeline)
+        orc = load_orc_demo(timeline)
         timeline.run()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         if flows.created:
@@ -53,6 +55,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Chorus Pro : {chorus.factures} factures déposées, dont {chorus.liees} "
                     "suivies par Hélios jusqu'à leur mandat."
+                )
+            if orc.unites:
+                self.stdout.write(
+                    f"ORC : {orc.unites} pièces archivées, {orc.attestations} attestations "
+                    f"d'archivage, {orc.scellements} scellements du journal."
                 )
             self.stdout.write(
                 f"Historique daté du {timeline.start:%d/%m/%Y} au {timeline.today:%d/%m/%Y}."
