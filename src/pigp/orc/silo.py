@@ -88,11 +88,13 @@ def digest_of(name: str, sha512: str) -> str | None:
             fh = cast(BinaryIO, store.open(key, "rb"))
     except FileNotFoundError:
         return None
-    digest = hashlib.sha512()
     with fh:
+        if hasattr(fh, "readinto"):  # local files: read into one reused buffer
+            return hashlib.file_digest(fh, "sha512").hexdigest()
+        digest = hashlib.sha512()
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+        return digest.hexdigest()
 
 
 def _write(name: str, spool: Spooled) -> None:
