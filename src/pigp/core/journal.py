@@ -154,6 +154,10 @@ ACTION_LABELS = {
     "import_collectivites": "Import de collectivités",
     "mot_de_passe_reinitialise": "Mot de passe réinitialisé",
     "passerelle_preferences": "Passerelle : préférences modifiées",
+    "orc_recherche": "ORC : recherche dans les archives",
+    "orc_consultation": "ORC : consultation d'une pièce ou d'un document archivé",
+    "orc_telechargement": "ORC : téléchargement d'un document archivé",
+    "orc_lecture_impossible": "ORC : document archivé illisible (aucune copie saine)",
 }
 
 

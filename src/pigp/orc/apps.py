@@ -5,3 +5,12 @@ class OrcConfig(AppConfig):
     name = "pigp.orc"
     label = "orc"
     verbose_name = "ORC (archives)"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from pigp.orc.search import ensure_index
+
+        # SQLite rebuilds a table that a later migration alters, dropping the triggers and
+        # indexes Django does not know of: put them back after every migrate.
+        post_migrate.connect(ensure_index, sender=self)
