@@ -87,6 +87,7 @@ def test_readers_search_open_the_piece_and_its_documents(client, request, unit, 
     assert response.status_code == 200
     body = response.content.decode()
     assert "Mandat n° 4051" in body
+    assert "Payée" in body
     assert "Lignes de la pièce" in body and "61521" in body
     assert "Paiements" in body and "E2E-1" in body
     assert "Mode paiement" in body and "virement" in body

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from pigp.core import journal
 from pigp.core.http import AuthenticatedHttpRequest
+from pigp.helios.models import EtatPiece
 from pigp.orc import access, search, silo
 from pigp.orc.forms import RechercheForm
 
@@ -104,6 +105,7 @@ def piece(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "title": f"{kind} n° {unit.numero} ({unit.annee}) — {unit.collectivite.nom}",
             "unit": unit,
             "kind": kind,
+            "etat": dict(EtatPiece.choices).get(unit.etat, unit.etat),
             "documents": documents,
             "tables": search.metadata_tables(unit),
             "facts": search.metadata_facts(unit),
