@@ -355,12 +355,17 @@ def search(
     readable = list(access.readable_ids(user))
     qs = apply(ArchiveUnit.objects.filter(collectivite_id__in=readable), criteria)
     tri, ordering = order(tri)
-    counted = qs.order_by()[: CAP + 1].count()
+    # The ids of at most CAP + 1 matches, in no order: their number is the capped count, and
+    # when they are all (a narrow search), the page is sorted among them alone, never by
+    # walking the sort's index through rows that do not match.
+    matching = list(qs.order_by().values_list("pk", flat=True)[: CAP + 1])
+    counted = len(matching)
     count = min(counted, CAP)
     pages = max(1, -(-count // per_page))
     page = min(max(1, page), pages)
     bottom = (page - 1) * per_page
-    ids = list(qs.order_by(*ordering).values_list("pk", flat=True)[bottom : bottom + per_page])
+    among = ArchiveUnit.objects.filter(pk__in=matching) if counted <= CAP else qs
+    ids = list(among.order_by(*ordering).values_list("pk", flat=True)[bottom : bottom + per_page])
     found = {
         unit.pk: unit
         for unit in ArchiveUnit.objects.filter(pk__in=ids)

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 BTREE = {
     "orc_unit_coll_paiement": "collectivite_id, date_paiement, id",
     "orc_unit_coll_emission": "collectivite_id, date_emission, id",
+    # The exercice first: a search of one exercice sorted by date walks that year only.
+    "orc_unit_annee_emission": "annee, date_emission, id",
+    "orc_unit_coll_annee_emission": "collectivite_id, annee, date_emission, id",
     "orc_unit_coll_pec": "collectivite_id, date_prise_en_charge, id",
     "orc_unit_coll_montant": "collectivite_id, mt_ttc, id",
     "orc_unit_coll_bordereau": "collectivite_id, numero_bordereau, numero",
@@ -33,10 +36,13 @@ BTREE = {
     "orc_unit_montant": "mt_ttc, id",
     "orc_unit_tiers_nom": "tiers_nom, id",
 }
+# icontains is UPPER(column::text) LIKE …; startswith / contains is column::text LIKE ….
 TRIGRAMS = {
-    "orc_unit_tiers_trgm": "tiers_nom",
-    "orc_unit_objet_trgm": "objet",
-    "orc_unit_factures_trgm": "numeros_factures",
+    "orc_unit_tiers_trgm": "UPPER((tiers_nom)::text)",
+    "orc_unit_objet_trgm": "UPPER((objet)::text)",
+    "orc_unit_factures_trgm": "UPPER((numeros_factures)::text)",
+    "orc_unit_natures_trgm": "(natures)::text",
+    "orc_unit_fonctions_trgm": "(fonctions)::text",
 }
 
 # The text search configuration: `french` (Snowball stemmer, stop words), accents dropped
@@ -105,10 +111,10 @@ def create(apps, schema_editor):
     except DatabaseError:
         log.warning("pg_trgm indisponible : la recherche « contient » se fera sans index")
         return
-    for name, column in TRIGRAMS.items():
+    for name, expression in TRIGRAMS.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON orc_archiveunit "
-            f"USING gin (UPPER(({column})::text) gin_trgm_ops)"
+            f"USING gin (({expression}) gin_trgm_ops)"
         )
 
 
