@@ -209,6 +209,8 @@ def fts5_query(text: str) -> str:
 
 
 def full_text(qs: QuerySet[ArchiveUnit], text: str) -> QuerySet[ArchiveUnit]:
+    if not words(text):  # only stop words or punctuation: nothing to look for
+        return qs
     if connection.vendor == "postgresql":
         condition = RawSQL(
             "orc_archiveunit.recherche @@ websearch_to_tsquery('orc_francais'::regconfig, %s)",
@@ -216,13 +218,10 @@ def full_text(qs: QuerySet[ArchiveUnit], text: str) -> QuerySet[ArchiveUnit]:
             output_field=BooleanField(),
         )
         return qs.filter(condition)
-    query = fts5_query(text)
-    if not query:  # only stop words: nothing to look for
-        return qs
     condition = RawSQL(
         "orc_archiveunit.id IN (SELECT rowid FROM orc_archiveunit_fts "
         "WHERE orc_archiveunit_fts MATCH %s)",
-        [query],
+        [fts5_query(text)],
         output_field=BooleanField(),
     )
     return qs.filter(condition)
@@ -272,8 +271,12 @@ def ensure_index(using: str = "default", **kwargs: Any) -> None:
     the B-tree indexes, and the FTS5 triggers (then the index is rebuilt). Idempotent."""
     from django.db import connections
 
+    from django.db.migrations.recorder import MigrationRecorder
+
     recherche = importlib.import_module("pigp.orc.migrations.0002_recherche")
     conn = connections[using]
+    if ("orc", "0002_recherche") not in MigrationRecorder(conn).applied_migrations():
+        return
     with conn.cursor() as cursor:
         tables = conn.introspection.table_names(cursor)
         if "orc_archiveunit" not in tables:
