@@ -307,5 +307,18 @@ def test_fts5_query_never_carries_syntax(text):
 @pytest.mark.django_db
 def test_any_text_is_a_valid_query(collectivite, orc_user):
     make_unit(collectivite, texte="Rien de particulier")
-    for text in ["_", "___ x", "l'", "·", '"', "NEAR(a b)", "a AND OR", "*", "-x", "l'été", "'; --", "\u2045"]:
+    for text in [
+        "_",
+        "___ x",
+        "l'",
+        "·",
+        '"',
+        "NEAR(a b)",
+        "a AND OR",
+        "*",
+        "-x",
+        "l'été",
+        "'; --",
+        "\u2045",
+    ]:
         search.search(orc_user, Criteria(texte=text))

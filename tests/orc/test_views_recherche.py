@@ -274,3 +274,19 @@ def test_exercice_dates(client, collectivite, reader):
     make_unit(collectivite, date_paiement=datetime.date(2024, 7, 1), numero="A2")
     body = verified_client(client, reader).get("/orc/", {"paye_min": "01/06/2024"}).content.decode()
     assert "Mandat n° A2" in body and "Mandat n° A1" not in body
+
+
+@pytest.mark.django_db
+def test_a_wide_perimeter_gives_the_collectivite_by_siret(
+    client, unit, collectivite, other_collectivite, juge, monkeypatch
+):
+    from pigp.orc import forms
+
+    monkeypatch.setattr(forms, "MAX_CHOICES", 1)  # the juge reads two collectivités
+    client = verified_client(client, juge)
+    body = client.get("/orc/", {"collectivite": collectivite.siret}).content.decode()
+    assert "Collectivité (SIRET)" in body
+    assert 'class="fr-input' in body.split('id="id_collectivite"')[0].rsplit("<input", 1)[1]
+    assert "1 pièce trouvée" in body
+    body = client.get("/orc/", {"collectivite": "44306184100047"}).content.decode()
+    assert "Aucune collectivité de votre périmètre n&#x27;a ce SIRET." in body

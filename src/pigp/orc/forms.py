@@ -7,13 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from dsfr.utils import dsfr_input_class_attr
 
 from pigp.core.models import Budget, User
 from pigp.orc import access
 from pigp.ui.forms import PortalForm
 
-# Above this many collectivités (a juge's juridiction), the budget list is not offered.
-MAX_BUDGET_CHOICES = 200
+# Above this many collectivités (a juge's juridiction covers thousands), the collectivité is
+# given by its SIRET instead of chosen in a list, and the budget list is not offered.
+MAX_CHOICES = 200
 
 
 class DateInput(forms.DateInput):
@@ -91,13 +93,25 @@ class RechercheForm(PortalForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        collectivites = list(access.collectivites_for(user).only("pk", "nom"))
-        self.fields["collectivite"].choices = [
-            ("", "Toutes"),
-            *((c.pk, c.nom) for c in collectivites),
-        ]
+        self.user = user
+        collectivites = list(access.collectivites_for(user).only("pk", "nom")[: MAX_CHOICES + 1])
+        if len(collectivites) > MAX_CHOICES:
+            self.fields["collectivite"] = forms.CharField(
+                label="Collectivité (SIRET)",
+                required=False,
+                max_length=17,
+                help_text="Le SIRET de la collectivité, 14 chiffres.",
+            )
+            # The DSFR form bound and styled its fields already: bind and style this one.
+            self._bound_fields_cache.pop("collectivite", None)
+            dsfr_input_class_attr(self["collectivite"])
+        else:
+            self.fields["collectivite"].choices = [
+                ("", "Toutes"),
+                *((c.pk, c.nom) for c in collectivites),
+            ]
         budgets: list[tuple[Any, str]] = [("", "Tous")]
-        if len(collectivites) <= MAX_BUDGET_CHOICES:
+        if len(collectivites) <= MAX_CHOICES:
             budgets += [
                 (
                     b.pk,
@@ -108,6 +122,18 @@ class RechercheForm(PortalForm):
                 .order_by("collectivite__nom", "cod_bud", "libelle")
             ]
         self.fields["budget"].choices = budgets
+
+    def clean_collectivite(self) -> int | None:
+        value = self.cleaned_data.get("collectivite")
+        if not isinstance(value, str):  # chosen in the list
+            return value
+        siret = re.sub(r"\s", "", value)
+        if not siret:
+            return None
+        found = access.collectivites_for(self.user).filter(siret=siret).first()
+        if found is None:
+            raise forms.ValidationError("Aucune collectivité de votre périmètre n'a ce SIRET.")
+        return found.pk
 
     def clean_siret(self) -> str:
         siret = re.sub(r"\s", "", self.cleaned_data.get("siret", ""))

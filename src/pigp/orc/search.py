@@ -270,7 +270,6 @@ def ensure_index(using: str = "default", **kwargs: Any) -> None:
     """Recreate what migration 0002_recherche made and a later table rebuild dropped (SQLite):
     the B-tree indexes, and the FTS5 triggers (then the index is rebuilt). Idempotent."""
     from django.db import connections
-
     from django.db.migrations.recorder import MigrationRecorder
 
     recherche = importlib.import_module("pigp.orc.migrations.0002_recherche")
