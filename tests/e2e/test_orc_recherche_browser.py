@@ -101,9 +101,15 @@ def test_juge_searches_by_tiers_opens_a_pj_and_the_proof(
 
     try:
         preuve = reverse("orc:preuve", args=[unit.pk])
+        preuve_pdf = reverse("orc:preuve_pdf", args=[unit.pk])
     except NoReverseMatch:
-        pytest.skip("the proof's route (orc:preuve) is not on this branch: the lead re-runs this")
+        pytest.skip("the proof's routes (orc:preuve) are not on this branch: the lead re-runs this")
     page.get_by_role("link", name="Relevé de valeur probante").click()
     page.wait_for_load_state()
     assert page.url.endswith(preuve)
     assert_accessible(page, "the proof of the pièce")
+    link = page.locator(f'a[href="{preuve_pdf}"]').first
+    assert link.is_visible(), "the proof page links to its PDF"
+    proof = page.request.get(f"{demo_server}{preuve_pdf}")  # what the link downloads
+    assert proof.status == 200
+    assert proof.body().startswith(b"%PDF")
