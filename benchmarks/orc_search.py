@@ -8,6 +8,7 @@ half the collectivités (the widest perimeter) and an ordonnateur with an ORC ha
 one collectivité. Each search kind is drawn `--rounds` times with values taken from the data
 (seeded), after a warm-up pass. Printed per kind and user: p50, p95, and the ratio p95 / 150 ms
 (the anchor of the issue: ≤ 1 meets it; the target holds on PostgreSQL at 1 000 000 pièces).
+Then every sort, both ways, over all the juge's pièces or one exercice of them, pages 1 to 3.
 
     python benchmarks/orc_search.py                        # SQLite, 100 000 pièces
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x python benchmarks/orc_search.py
@@ -53,7 +54,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from pigp.orc import volume
+    from pigp.orc import search, volume
     from pigp.orc.models import ArchiveUnit
 
     print(f"Charge de la machine (début) : {_load()}")
@@ -93,6 +94,22 @@ def main() -> None:
             p50, p95 = statistics.median(times), _p95(times)
             worst[family] = max(worst[family], p95)
             print(f"{label:<34}{who:<14}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}{p95 / TARGET:>10.2f}×")
+    print(
+        f"\n{'tri (toutes les pièces du juge)':<34}{'':<14}{'p50 ms':>9}{'p95 ms':>9}{'p95/cible':>11}"
+    )
+    rng = random.Random(11)
+    worst["tris"] = 0.0
+    for key in search.SORTS:
+        for tri in (key, f"-{key}"):
+            times = []
+            for n in range(max(4, args.rounds // 4)):
+                criteria = search.Criteria(exercice=rng.choice(volume.YEARS) if n % 2 else None)
+                start = time.perf_counter()
+                search.search(juge, criteria, tri=tri, page=1 + n % 3)
+                times.append(time.perf_counter() - start)
+            p50, p95 = statistics.median(times), _p95(times)
+            worst["tris"] = max(worst["tris"], p95)
+            print(f"{tri:<48}{p50 * 1000:>9.1f}{p95 * 1000:>9.1f}{p95 / TARGET:>10.2f}×")
     print()
     for family, p95 in worst.items():
         print(f"Pire p95 ({family}) : {p95 * 1000:.1f} ms = {p95 / TARGET:.2f} × la cible")

@@ -322,3 +322,14 @@ def test_any_text_is_a_valid_query(collectivite, orc_user):
         "\u2045",
     ]:
         search.search(orc_user, Criteria(texte=text))
+
+
+@pytest.mark.django_db
+def test_numbers_sort_as_numbers(collectivite, orc_user):
+    for numero in ("10", "9", "100", "11"):
+        make_unit(collectivite, numero=numero, numero_bordereau=numero)
+    for tri in ("numero", "bordereau"):
+        rows = search.search(orc_user, Criteria(), tri=tri).rows
+        assert [u.numero for u in rows] == ["9", "10", "11", "100"]
+        rows = search.search(orc_user, Criteria(), tri=f"-{tri}").rows
+        assert [u.numero for u in rows] == ["100", "11", "10", "9"]

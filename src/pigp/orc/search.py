@@ -25,8 +25,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.functions import Length
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -39,11 +40,13 @@ PAGE_SIZE = 25
 EXCERPT_CHARS = 100_000  # of each unit's text, for its excerpt (PostgreSQL)
 
 # Sort keys of the result columns: (key, columns); the primary key ends every order.
-SORTS: dict[str, tuple[str, ...]] = {
+# Numbers are text: shorter first, then in order (« 9 » before « 10 »).
+_NUMERO = (Length("numero"), "numero")
+SORTS: dict[str, tuple[str | Length, ...]] = {
     "collectivite": ("collectivite__nom",),
     "exercice": ("annee",),
-    "numero": ("numero",),
-    "bordereau": ("numero_bordereau", "numero"),
+    "numero": _NUMERO,
+    "bordereau": (Length("numero_bordereau"), "numero_bordereau", *_NUMERO),
     "tiers": ("tiers_nom",),
     "objet": ("objet",),
     "montant": ("mt_ttc",),
@@ -297,13 +300,14 @@ def ensure_index(using: str = "default", **kwargs: Any) -> None:
 # --- sorting and paging ------------------------------------------------------------------
 
 
-def order(tri: str) -> tuple[str, list[str]]:
+def order(tri: str) -> tuple[str, list[OrderBy]]:
     """The valid sort (`tri`, else the default) and its ORDER BY, the primary key last."""
     key = tri.removeprefix("-")
     if key not in SORTS:
         tri, key = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
-    sign = "-" if tri.startswith("-") else ""
-    return tri, [f"{sign}{column}" for column in (*SORTS[key], "pk")]
+    descending = tri.startswith("-")
+    terms = [F(c) if isinstance(c, str) else c for c in (*SORTS[key], "pk")]
+    return tri, [t.desc() if descending else t.asc() for t in terms]
 
 
 @dataclass

@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 BTREE = {
     "orc_unit_coll_paiement": "collectivite_id, date_paiement, id",
     "orc_unit_coll_emission": "collectivite_id, date_emission, id",
-    # The exercice first: a search of one exercice sorted by date walks that year only.
+    "orc_unit_pec": "date_prise_en_charge, id",
+    # The exercice first: a search of one exercice sorted by a date walks that year only.
     "orc_unit_annee_emission": "annee, date_emission, id",
+    "orc_unit_annee_pec": "annee, date_prise_en_charge, id",
+    "orc_unit_annee_paiement": "annee, date_paiement, id",
     "orc_unit_coll_annee_emission": "collectivite_id, annee, date_emission, id",
     "orc_unit_coll_pec": "collectivite_id, date_prise_en_charge, id",
     "orc_unit_coll_montant": "collectivite_id, mt_ttc, id",
@@ -35,6 +38,9 @@ BTREE = {
     "orc_unit_emission": "date_emission, id",
     "orc_unit_montant": "mt_ttc, id",
     "orc_unit_tiers_nom": "tiers_nom, id",
+    "orc_unit_numero": "length(numero), numero, id",  # numbers sorted as numbers
+    "orc_unit_bordereau": "length(numero_bordereau), numero_bordereau, length(numero), numero, id",
+    "orc_unit_objet": "objet, id",
 }
 # icontains is UPPER(column::text) LIKE …; startswith / contains is column::text LIKE ….
 TRIGRAMS = {
