@@ -35,6 +35,8 @@ def unit(collectivite):
             ],
             "paiements": [{"date": "2023-04-02", "montant": "1500.00", "reference": "E2E-1"}],
             "mode_paiement": "virement",
+            "bordereau": {"numero": "77", "emis_le": "2023-03-28"},
+            "evenements": [{"etat": "payee", "at": "2023-04-02T09:15:00+00:00"}],
         },
     )
     add_document(unit, PDF, nom="facture-4051.pdf", texte="tonte élagage")
@@ -91,6 +93,8 @@ def test_readers_search_open_the_piece_and_its_documents(client, request, unit, 
     assert "Lignes de la pièce" in body and "61521" in body
     assert "Paiements" in body and "E2E-1" in body
     assert "Mode paiement" in body and "virement" in body
+    assert "N° : 77, Émis le : 28/03/2023" in body
+    assert "Historique" in body and "02/04/2023 09:15" in body
 
     pdf, xml = documents(unit)
     response = client.get(f"/orc/documents/{pdf.pk}/")

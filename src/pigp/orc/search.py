@@ -394,12 +394,37 @@ def search(
 # French names of the metadata the ingest records (any other key is shown as it is).
 METADATA_LABELS = {
     "lignes": "Lignes de la pièce",
+    "evenements": "Historique",
     "paiements": "Paiements",
+    "encaissements": "Encaissements",
     "recouvrements": "Recouvrements",
-    "imputations": "Imputations",
-    "pj": "Pièces justificatives référencées",
-    "motifs": "Motifs",
+    "documents_manquants": "Documents non archivés",
+    "notes_texte": "Extraction du texte des PDF",
+    "bordereau": "Bordereau",
+    "type_piece": "Type de pièce",
+    "nature_piece": "Nature de la pièce",
+    "mode_reglement": "Mode de règlement",
+    "date_reception": "Reçue le",
+    "date_echeance": "Échéance",
+    "date_rejet": "Rejetée le",
+    "date_solde": "Soldée le",
+    "reste_a_recouvrer": "Reste à recouvrer",
+    "numero": "N°",
+    "libelle": "Libellé",
+    "operation": "Opération",
+    "mt_ht": "Montant HT",
+    "mt_tva": "TVA",
+    "montant": "Montant",
+    "etat": "État",
+    "at": "Le",
+    "acteur": "Acteur",
+    "date": "Date",
+    "reference": "Référence",
+    "campagne": "Campagne de paiement",
+    "emis_le": "Émis le",
+    "sha512": "SHA-512",
 }
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}).*)?$")
 
 
 def _label(key: str) -> str:
@@ -449,6 +474,9 @@ def metadata_facts(unit: ArchiveUnit) -> list[tuple[str, str]]:
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and (day := _ISO_DAY.match(value)):
+        y, m, d, hh, mm = day.groups()
+        return f"{d}/{m}/{y}" + (f" {hh}:{mm}" if hh else "")
     if isinstance(value, dict):
         return ", ".join(f"{_label(k)} : {_text(v)}" for k, v in value.items())
     if isinstance(value, list):
