@@ -15,7 +15,6 @@ page's rows only (`ts_headline` / FTS5 `snippet`), escaped then marked with `<ma
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import re
 import unicodedata
@@ -32,7 +31,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from pigp.core.models import User
-from pigp.orc import access
+from pigp.orc import access, fulltext_schema
 from pigp.orc.models import ArchiveUnit
 
 CAP = 1_000
@@ -270,22 +269,26 @@ def excerpts(ids: Sequence[int], text: str) -> dict[int, SafeString]:
 
 
 def ensure_index(using: str = "default", **kwargs: Any) -> None:
-    """Recreate what migration 0002_recherche made and a later table rebuild dropped (SQLite):
-    the B-tree indexes, and the FTS5 triggers (then the index is rebuilt). Idempotent."""
+    """Put back what migration 0002_recherche made and a later table rebuild dropped (SQLite):
+    the B-tree indexes, and the FTS5 triggers (then the index is rebuilt). Idempotent; nothing
+    before that migration is applied (no FTS5 table, no `recherche` column)."""
     from django.db import connections
-    from django.db.migrations.recorder import MigrationRecorder
 
-    recherche = importlib.import_module("pigp.orc.migrations.0002_recherche")
     conn = connections[using]
-    if ("orc", "0002_recherche") not in MigrationRecorder(conn).applied_migrations():
-        return
     with conn.cursor() as cursor:
         tables = conn.introspection.table_names(cursor)
         if "orc_archiveunit" not in tables:
             return
-        for name, columns in recherche.BTREE.items():
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON orc_archiveunit ({columns})")
-        if conn.vendor != "sqlite" or "orc_archiveunit_fts" not in tables:
+        if conn.vendor == "sqlite":
+            applied = "orc_archiveunit_fts" in tables
+        else:
+            columns = conn.introspection.get_table_description(cursor, "orc_archiveunit")
+            applied = any(c.name == "recherche" for c in columns)
+        if not applied:
+            return
+        for name, columns_sql in fulltext_schema.BTREE.items():
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON orc_archiveunit ({columns_sql})")
+        if conn.vendor != "sqlite":
             return
         cursor.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
@@ -293,7 +296,7 @@ def ensure_index(using: str = "default", **kwargs: Any) -> None:
         )
         if cursor.fetchone()[0] == 3:
             return
-        for sql in recherche.SQLITE_FTS[1:]:  # the triggers, then a rebuild
+        for sql in fulltext_schema.SQLITE_FTS[1:]:  # the triggers, then a rebuild
             cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
 
 
