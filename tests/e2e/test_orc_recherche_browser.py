@@ -66,6 +66,13 @@ def test_juge_searches_by_tiers_opens_a_pj_and_the_proof(
     assert_accessible(page, "the ORC search results")
     shot(page, "orc-recherche")
 
+    page.locator("#id_siret").fill("123")  # a mistake: said under the field, the criterion ignored
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Un SIRET compte 14 chiffres.").is_visible()
+    assert_accessible(page, "the search with an invalid criterion")
+    page.locator("#id_siret").fill("")
+
     page.locator("#id_texte").fill("élagages")
     page.get_by_role("button", name="Rechercher").click()
     page.wait_for_load_state()
