@@ -200,6 +200,8 @@ def test_application_entry_for_entitled_user(client, entitled, collectivite, app
         assert (
             response.redirect_chain[-1][0] == f"/chorus/collectivites/{collectivite.pk}/factures/"
         )
+    elif app == "orc":  # the archives' search, on this collectivité
+        assert response.redirect_chain[-1][0] == f"/orc/?collectivite={collectivite.pk}"
     else:
         assert "profil « Transmission »" in text(response)
 

@@ -178,6 +178,10 @@ ACTION_LABELS = {
     "orc_attestation_mensuelle": "Attestation récapitulative mensuelle émise (ORC)",
     "orc_attestation_consultee": "Attestation d'archivage consultée (ORC)",
     "orc_depot_numerise": "PJ papier numérisée déposée (ORC)",
+    "orc_recherche": "ORC : recherche dans les archives",
+    "orc_consultation": "ORC : consultation d'une pièce ou d'un document archivé",
+    "orc_telechargement": "ORC : téléchargement d'un document archivé",
+    "orc_lecture_impossible": "ORC : document archivé illisible (aucune copie saine)",
 }
 
 

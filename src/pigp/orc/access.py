@@ -23,7 +23,14 @@ from django.http import Http404
 
 from pigp.core.access import ended_access_message, habilitations_in_force
 from pigp.core.models import Application, Collectivite, Profil, User
-from pigp.orc.models import ArchiveUnit, Attestation, Elimination, ServiceArchives, Transfert
+from pigp.orc.models import (
+    ArchiveDocument,
+    ArchiveUnit,
+    Attestation,
+    Elimination,
+    ServiceArchives,
+    Transfert,
+)
 
 ADHERER = frozenset({Profil.ADMINISTRATION})
 DEPOSER = frozenset({Profil.TRANSMISSION, Profil.ADMINISTRATION})
@@ -96,6 +103,18 @@ def get_attestation(user: User, pk: int, kind: str) -> Attestation:
     if attestation is None:
         raise Http404("Attestation introuvable.")
     return attestation
+
+
+def get_document(user: User, pk: int) -> ArchiveDocument:
+    """A document of a unit the user reads (its unit and object loaded)."""
+    document = (
+        ArchiveDocument.objects.filter(pk=pk, unit__collectivite_id__in=readable_ids(user))
+        .select_related("unit__collectivite", "obj")
+        .first()
+    )
+    if document is None:
+        raise Http404("Document archivé introuvable.")
+    return document
 
 
 def may_act(user: User, collectivite: Collectivite, profils: frozenset[str]) -> bool:

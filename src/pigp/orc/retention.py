@@ -60,8 +60,29 @@ class Retention:
         return datetime.date(self.fin.year - self.annees + 1, 1, 1)
 
 
+# The rules migration 0002_regles_conservation seeds (kept in step with it): 10 years after
+# the end of the exercice, then destruction.
+DEFAULT_RULES = (
+    ("mandat", "Mandats de dépense"),
+    ("titre", "Titres de recette"),
+    ("bordereau", "Bordereaux de mandats et de titres"),
+    ("pj", "Pièces justificatives"),
+    ("facture", "Factures (Chorus Pro)"),
+    ("flux", "Flux PES signés, acquits et retours"),
+)
+
+
 def rules() -> dict[str, RegleConservation]:
-    return {rule.code: rule for rule in RegleConservation.objects.all()}
+    """The rules by code. An empty table (a database flushed after its migrations) gets the
+    defaults back: a rule an administrator changed or removed is never touched otherwise."""
+    found = {rule.code: rule for rule in RegleConservation.objects.all()}
+    if not found:
+        for code, libelle in DEFAULT_RULES:
+            found[code], _ = RegleConservation.objects.get_or_create(
+                code=code,
+                defaults={"libelle": libelle, "annees": 10, "action_finale": ActionFinale.DETRUIRE},
+            )
+    return found
 
 
 def rule_codes(unit: ArchiveUnit) -> list[str]:

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
@@ -102,6 +103,8 @@ def application_entry(
         return redirect("extranet:tableau_de_bord", pk=collectivite.pk)
     if app is Application.CHORUS:
         return redirect("chorus:inbox", pk=collectivite.pk)
+    if app is Application.ORC:
+        return redirect(f"{reverse('orc:recherche')}?collectivite={collectivite.pk}")
     return render(
         request,
         "portal/application.html",
