@@ -39,9 +39,10 @@ from pigp.orc.models import (
     StatutUnite,
 )
 from pigp.passerelle import mailbox
+from pigp.passerelle.models import KindFlux
 
 LEGAL_ROLES = (RoleDocument.PJ, RoleDocument.FACTURE, RoleDocument.NUMERISE)
-MAILBOX_KIND = "attestation_orc"
+MAILBOX_KIND = KindFlux.ATTESTATION_ORC
 DECLARATION = (
     "La plateforme atteste que les pièces justificatives listées ci-dessous sont archivées "
     "sur chacune de ses copies, chaque copie relue et son empreinte SHA-512 vérifiée. "

@@ -43,5 +43,12 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "has_passerelle": authenticated and "passerelle" in applications,
         "has_extranet": authenticated and "extranet" in applications,
         "is_comptable": authenticated and bool(getattr(user, "poste_id", None)),
+        # ORC's readers: an ORC habilitation, the comptable's agents, the juges des comptes.
+        "has_orc": authenticated
+        and (
+            "orc" in applications
+            or bool(getattr(user, "poste_id", None))
+            or bool(getattr(user, "juridiction_id", None))
+        ),
         "skiplinks": skiplinks,
     }

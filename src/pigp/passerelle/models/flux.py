@@ -18,6 +18,8 @@ class KindFlux(models.TextChoices):
     INCONNU = "inconnu", "Inconnu"
     # Not a deposit: the text report of a refused deposit that has no PES acknowledgement.
     RAPPORT_REFUS = "rapport_refus", "Rapport de refus"
+    # Not a flow either: ORC's monthly recapitulative attestation d'archivage (a PDF).
+    ATTESTATION_ORC = "attestation_orc", "Attestation d'archivage (ORC)"
 
 
 class Direction(models.TextChoices):
