@@ -17,6 +17,10 @@ Then every sort, both ways, over all the juge's pièces or one exercice of them,
 
 The database is kept (SQLite in --var-dir, PostgreSQL in x_orc_bench) and reused by the next
 run; --reseed starts again.
+
+Then (`--rates N`, 2 000 by default, 0 to skip) `benchmarks/orc_rates.py` in a child process:
+the ingest rate (pièces per second) and the audit rate (MB/s) of N mandats with their PJ, against
+plain `sha512sum` of the same copy files in the same run (target ≥ 0.8×).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import datetime
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +51,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="searches per kind and user")
     parser.add_argument("--var-dir", default="/tmp/pigp-bench-orc")
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--rates",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="then the ingest and audit rates on N pièces (benchmarks/orc_rates.py; 0: skip)",
+    )
     args = parser.parse_args()
     postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     pieces = args.pieces or (1_000_000 if postgres else 100_000)
@@ -113,6 +125,21 @@ def main() -> None:
     print()
     for family, p95 in worst.items():
         print(f"Pire p95 ({family}) : {p95 * 1000:.1f} ms = {p95 / TARGET:.2f} × la cible")
+    if args.rates:
+        # Archiving and audit on a fresh portal of their own (a child process: own settings).
+        print(
+            f"\nArchivage et audit ({args.rates} mandats avec leur PJ, SQLite, fichiers locaux) :"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "benchmarks" / "orc_rates.py"),
+                "--pieces",
+                str(args.rates),
+            ],
+            check=True,
+            env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PIGP_VAR_DIR")},
+        )
     print(f"Charge de la machine (fin) : {_load()}")
 
 
