@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,35 +11,7 @@ from pigp.extranet.queries.mandats import ETATS_MANDAT
 from pigp.extranet.queries.recouvrement import TRANCHES
 from pigp.extranet.queries.tresorerie import MAX_DAYS
 from pigp.helios.models import EtatPiece, Exercice, StadeRecouvrement
-from pigp.ui.forms import PortalForm
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
-class AmountField(forms.DecimalField):
-    """An amount as the French write it: « 1 234,56 »."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=16, decimal_places=2, min_value=Decimal(0), required=False, **kwargs
-        )
-        self.widget = forms.TextInput(attrs={"inputmode": "decimal"})
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # stubs: an IntegerField
-        if isinstance(value, str):
-            value = re.sub(r"[\s\u00a0\u202f€]", "", value).replace(",", ".")
-        return super().to_python(value)
-
-
-def _date(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"]
-    )
+from pigp.ui.forms import AmountField, PortalForm, date_field
 
 
 class _CollectiviteFilters(PortalForm):
@@ -114,12 +84,12 @@ class MandatFilterForm(_CollectiviteFilters):
     fonction = forms.CharField(label="Fonction", required=False, max_length=20)
     montant_min = AmountField(label="Montant TTC minimum")
     montant_max = AmountField(label="Montant TTC maximum")
-    emis_min = _date("Émis à partir du")
-    emis_max = _date("Émis jusqu'au")
-    pris_en_charge_min = _date("Pris en charge à partir du")
-    pris_en_charge_max = _date("Pris en charge jusqu'au")
-    paye_min = _date("Payé à partir du")
-    paye_max = _date("Payé jusqu'au")
+    emis_min = date_field("Émis à partir du")
+    emis_max = date_field("Émis jusqu'au")
+    pris_en_charge_min = date_field("Pris en charge à partir du")
+    pris_en_charge_max = date_field("Pris en charge jusqu'au")
+    paye_min = date_field("Payé à partir du")
+    paye_max = date_field("Payé jusqu'au")
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
 
     # Shown at once; the others are in « Plus de filtres ».
@@ -147,9 +117,9 @@ class TresorerieFilterForm(PortalForm):
     """Budget and period of the Trésorerie page, and the day whose movements are listed."""
 
     budget = forms.TypedChoiceField(label="Budget", coerce=int, required=False)
-    du = _date("Du")
-    au = _date("Au")
-    jour = _date("Mouvements du jour")
+    du = date_field("Du")
+    au = date_field("Au")
+    jour = date_field("Mouvements du jour")
 
     def __init__(self, *args: Any, collectivite: Collectivite, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,39 +6,17 @@ Latin-1 only. The PDF only renders `Attestation.contenu`; the JSON and its SHA-5
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from pigp.formats.pdfdoc import FONT, Document, new_document
 from pigp.orc.models import Attestation, KindAttestation
 
-FONT = "Roboto"
 
-
-def _font_file(name: str) -> Path:
-    return Path(str(resources.files("font_roboto") / "files" / name))
-
-
-class _Doc(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 5, f"Page {self.page_no()}/{{nb}}", align="C")
-
-
-def _new(title: str) -> _Doc:
-    pdf = _Doc(format="A4")
-    pdf.add_font(FONT, "", _font_file("Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", _font_file("Roboto-Bold.ttf"))
-    pdf.set_title(title)
-    pdf.set_lang("fr")
-    pdf.set_creator("pigp")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
+def _new(title: str) -> Document:
+    pdf = new_document(title)
     pdf.set_font(FONT, "B", 15)
     pdf.multi_cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from pigp.formats.pdfdoc import FONT, new_document
 from pigp.orc.models import Elimination
-
-FONT = "Roboto"
-
-
-def _font_file(name: str) -> Path:
-    return Path(str(resources.files("font_roboto") / "files" / name))
-
-
-class _Doc(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 5, f"Page {self.page_no()}/{{nb}}", align="C")
 
 
 def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 9) -> None:
@@ -30,15 +15,7 @@ def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 9) -> None:
 
 
 def render(bordereau: Elimination) -> bytes:
-    pdf = _Doc(format="A4")
-    pdf.add_font(FONT, "", _font_file("Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", _font_file("Roboto-Bold.ttf"))
-    pdf.set_title(f"Bordereau d'élimination {bordereau.numero}")
-    pdf.set_lang("fr")
-    pdf.set_creator("pigp")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
+    pdf = new_document(f"Bordereau d'élimination {bordereau.numero}")
     c = bordereau.collectivite
     _line(pdf, f"Bordereau d'élimination {bordereau.numero}", bold=True, size=14)
     _line(pdf, f"{c.nom} — SIRET {c.siret}")

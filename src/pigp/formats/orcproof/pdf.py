@@ -3,25 +3,12 @@ digests and signatures in full (wrapped by character), in Roboto like the invoic
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
-FONT = "Roboto"
-
-
-def _font_file(name: str) -> Path:
-    return Path(str(resources.files("font_roboto") / "files" / name))
-
-
-class _Doc(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 5, f"Relevé de valeur probante — page {self.page_no()}/{{nb}}", align="C")
+from ..pdfdoc import FONT, new_document
 
 
 def _line(pdf: FPDF, text: str, *, size: int = 9, bold: bool = False, mono: bool = False) -> None:
@@ -51,16 +38,8 @@ def _pair(pdf: FPDF, label: str, value: Any, *, mono: bool = False) -> None:
 def to_pdf(report: dict[str, Any]) -> bytes:
     unit = report["unite"]
     verdict = report["verdict"]
-    pdf = _Doc(format="A4")
-    pdf.add_font(FONT, "", _font_file("Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", _font_file("Roboto-Bold.ttf"))
     title = f"Relevé de valeur probante — {unit['nature']} n° {unit['numero']}"
-    pdf.set_title(title)
-    pdf.set_lang("fr")
-    pdf.set_creator("pigp")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
+    pdf = new_document(title, footer="Relevé de valeur probante")
     _line(pdf, title, size=15, bold=True)
     _line(pdf, f"Établi le {report['etabli_le']}", size=8)
     pdf.ln(2)

@@ -8,41 +8,21 @@ the € sign. Nothing is fetched at run time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from pigp.formats.pdfdoc import FONT, Document, new_document
+
 from ..model import Invoice, Party
 from . import labels as L
 
-FONT = "Roboto"
 GREY = (238, 238, 238)
 
 
-def _font_file(name: str) -> Path:
-    return Path(str(resources.files("font_roboto") / "files" / name))
-
-
-class _Doc(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 5, f"Page {self.page_no()}/{{nb}}", align="C")
-
-
-def _new_document(invoice: Invoice) -> _Doc:
-    pdf = _Doc(format="A4")
-    pdf.add_font(FONT, "", _font_file("Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", _font_file("Roboto-Bold.ttf"))
-    pdf.set_title(L.title(invoice))
-    pdf.set_lang("fr")
-    pdf.set_creator("pigp")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
+def _new_document(invoice: Invoice) -> Document:
+    pdf = new_document(L.title(invoice))
     return pdf
 
 
