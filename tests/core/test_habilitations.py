@@ -119,7 +119,7 @@ def test_revocation_stops_an_open_session_at_once(client, collectivite, comptabl
     hab = grant(user, collectivite, "orc")
     client.post("/connexion/", {"username": user.email, "password": PASSWORD})
     url = f"/applications/orc/{collectivite.pk}/"
-    assert client.get(url).status_code == 200
+    assert client.get(url, follow=True).status_code == 200  # the card leads to ORC's search
     services.revoke(hab, comptable=comptable, motif="Départ de l'agent")
     response = client.get(url)
     # Refused at once, and told why (the access ended), not « introuvable ».
@@ -133,7 +133,7 @@ def test_expiry_stops_access(client, collectivite):
     hab = grant(user, collectivite, "orc", date_fin=timezone.localdate())
     client.force_login(user)
     url = f"/applications/orc/{collectivite.pk}/"
-    assert client.get(url).status_code == 200
+    assert client.get(url, follow=True).status_code == 200  # the card leads to ORC's search
     Habilitation.objects.filter(pk=hab.pk).update(
         date_fin=timezone.localdate() - datetime.timedelta(days=1)
     )

@@ -97,7 +97,11 @@ def test_close_locks_journals_signals_and_never_reopens(exercice, make_piece):
 def test_signal_waits_for_commit(exercice, make_piece, django_capture_on_commit_callbacks):
     make_piece(E.PRISE_EN_CHARGE)
     received = []
-    exercice_closed.connect(lambda sender, **kw: received.append(kw["exercice"].pk), weak=False)
+
+    def listener(sender, **kw):
+        received.append(kw["exercice"].pk)
+
+    exercice_closed.connect(listener, weak=False)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             cloture.close(exercice, actor="c")
@@ -105,7 +109,7 @@ def test_signal_waits_for_commit(exercice, make_piece, django_capture_on_commit_
         callbacks[0]()
         assert received == [exercice.pk]
     finally:
-        exercice_closed.receivers.clear()
+        exercice_closed.disconnect(listener)  # the apps' own receivers (ORC) stay connected
 
 
 # --- pages ---------------------------------------------------------------------------
