@@ -129,7 +129,12 @@ def audit(
                     damaged.append((obj, name))
         with transaction.atomic():
             StorageLog.objects.bulk_create(logs)
-            ObjectCopy.objects.bulk_update(changed, ["etat", "verified_at"])
+            # One UPDATE for the sound copies (nearly all); the others one by one.
+            sound = [row.pk for row in changed if row.etat == EtatCopie.SAINE]
+            ObjectCopy.objects.filter(pk__in=sound).update(etat=EtatCopie.SAINE, verified_at=now)
+            for row in changed:
+                if row.etat != EtatCopie.SAINE:
+                    ObjectCopy.objects.filter(pk=row.pk).update(etat=row.etat, verified_at=now)
         for obj, name in damaged:
             if silo.repair(obj, name):
                 repaired += 1

@@ -41,7 +41,7 @@ TRIGRAMS = {
 # « bactériologiques »).
 CONFIG = "orc_francais"
 PG_COLUMN = f"""
-ALTER TABLE orc_archiveunit ADD COLUMN recherche tsvector GENERATED ALWAYS AS (
+ALTER TABLE orc_archiveunit ADD COLUMN IF NOT EXISTS recherche tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('{CONFIG}'::regconfig, coalesce(objet, '')), 'A') ||
     setweight(to_tsvector('{CONFIG}'::regconfig, left(coalesce(texte, ''), 500000)), 'B')
 ) STORED

@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def _config(schema_editor):
-    schema_editor.execute(f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = french)")
+    # Idempotent: the configuration lives in the database's schema, and a database restored
+    # or migrated again may already hold it.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_ts_config WHERE cfgname = %s", [CONFIG])
+        exists = cursor.fetchone() is not None
+    if not exists:
+        schema_editor.execute(f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = french)")
     try:
         with transaction.atomic(using=schema_editor.connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
@@ -51,7 +57,7 @@ def create(apps, schema_editor):
     _config(schema_editor)
     schema_editor.execute(PG_COLUMN)
     schema_editor.execute(
-        "CREATE INDEX orc_unit_recherche ON orc_archiveunit USING gin (recherche)"
+        "CREATE INDEX IF NOT EXISTS orc_unit_recherche ON orc_archiveunit USING gin (recherche)"
     )
     try:
         with transaction.atomic(using=schema_editor.connection.alias):
