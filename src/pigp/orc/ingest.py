@@ -49,7 +49,6 @@ from pigp.orc.models import (
     ArchiveUnit,
     ExerciceArchive,
     PendingIngest,
-    RegleConservation,
     RoleDocument,
     StatutUnite,
 )
@@ -63,7 +62,6 @@ ARCHIVABLE: dict[str, frozenset[str]] = {
     Domaine.DEPENSE: frozenset({E.PAYEE}),
     Domaine.RECETTE: frozenset({E.PRISE_EN_CHARGE, E.PARTIELLE, E.SOLDEE}),
 }
-DEFAULT_DUA_YEARS = 10
 PDF_MAX_PAGES = 50
 PDF_MAX_CHARS = 200_000
 BATCH = 200
@@ -353,12 +351,6 @@ def pdf_text(stored: StoredFile) -> tuple[str, str]:
         return "", f"texte non extrait : {type(exc).__name__}"
 
 
-def dua_fin(annee: int, code: str) -> datetime.date:
-    rule = RegleConservation.objects.filter(code=code).first()
-    years = rule.annees if rule is not None else DEFAULT_DUA_YEARS
-    return datetime.date(annee + years, 12, 31)
-
-
 def _couverte(collectivite_id: int, received: list[datetime.datetime]) -> bool:
     """Covered by the adhesion (`adhesion.covers`): its first and its last PJ were received
     while an adhesion was in force. A unit without PJ has nothing to cover."""
@@ -530,9 +522,6 @@ def ingest_piece(piece_id: int) -> ArchiveUnit:
                 "documents_manquants": manquants,
                 "notes_texte": notes,
             },
-            "dua_fin": dua_fin(
-                piece.exercice.annee, "mandat" if piece.domaine == Domaine.DEPENSE else "titre"
-            ),
         }
         unit, created = ArchiveUnit.objects.update_or_create(piece=piece, defaults=values)
         ArchiveDocument.objects.bulk_create(
